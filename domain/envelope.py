@@ -1,0 +1,98 @@
+"""The public shape of a stored event: what folds, the events feed and Kafka see.
+
+Wire names are stable (``opsledger.<context>.<EventName>.v<N>``): they are derived
+from the aggregate's context and the event's name and schema version, never from
+the Python module path, so classes can move without breaking subscribers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+EVENT_ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://opsledger.dev/event")
+
+_BASE_FIELDS = frozenset(
+    {"originator_id", "originator_version", "timestamp", "originator_topic", "meta"}
+)
+
+
+@dataclass(frozen=True)
+class EventEnvelope:
+    id: str
+    type: str
+    context: str
+    name: str
+    subject: str
+    stream_version: int
+    position: int
+    time: str
+    actor: str
+    correlation_id: str
+    causation_id: str
+    schema_version: int
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "type": self.type, "context": self.context, "name": self.name,
+            "subject": self.subject, "stream_version": self.stream_version,
+            "position": self.position, "time": self.time, "actor": self.actor,
+            "correlation_id": self.correlation_id, "causation_id": self.causation_id,
+            "schema_version": self.schema_version, "data": self.data,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> EventEnvelope:
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__})
+
+
+def wire_type(context: str, name: str, schema_version: int) -> str:
+    return f"opsledger.{context}.{name}.v{schema_version}"
+
+
+def event_id(aggregate_id: UUID | str, version: int) -> str:
+    """Deterministic, so every copy of an event (store, Kafka, replay) has one id."""
+    return str(uuid5(EVENT_ID_NAMESPACE, f"{aggregate_id}:{version}"))
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready copy of an event attribute."""
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, (date, UUID, Decimal)):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def envelope_of(event: Any, position: int) -> EventEnvelope:
+    """Wrap a domain event (an eventsourcing aggregate event) for the outside world."""
+    name = type(event).__name__
+    context = getattr(type(event), "CONTEXT", "")
+    schema_version = getattr(type(event), "class_version", 1)
+    meta = getattr(event, "meta", {}) or {}
+    data = {
+        k: plain(v) for k, v in event.__dict__.items() if k not in _BASE_FIELDS
+    }
+    return EventEnvelope(
+        id=event_id(event.originator_id, event.originator_version),
+        type=wire_type(context, name, schema_version),
+        context=context,
+        name=name,
+        subject=str(event.originator_id),
+        stream_version=event.originator_version,
+        position=position,
+        time=plain(event.timestamp),
+        actor=meta.get("actor", ""),
+        correlation_id=meta.get("correlation_id", ""),
+        causation_id=meta.get("causation_id", ""),
+        schema_version=schema_version,
+        data=data,
+    )

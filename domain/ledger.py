@@ -1,0 +1,157 @@
+"""The one eventsourcing Application that every aggregate of every context is saved
+through, so each event gets one gap-free global position (its notification id)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from domain.aggregate import LedgerAggregate
+from domain.errors import (
+    ConcurrencyError,
+    DomainError,
+    IdempotencyKeyReusedError,
+    NotFoundError,
+    StaleVersionError,
+)
+from domain.idempotency import IdempotencyRecord, idempotency_record_id
+from domain.meta import CommandMeta
+
+A = TypeVar("A", bound=LedgerAggregate)
+
+
+class PositionLookup(Protocol):
+    """What the ledger needs of its recorder to answer an idempotent retry."""
+
+    def position_of(self, originator_id: UUID, originator_version: int) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """Everything about a command that is not its body."""
+
+    meta: CommandMeta
+    if_match: int | None = None
+    idempotency_key: str | None = None
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    id: UUID
+    version: int
+    position: int
+    created: bool
+
+
+class Ledger(Application[UUID]):
+    """Saves aggregates atomically; answers with the aggregate's version and position."""
+
+    name = "OpsLedger"
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        self._listeners: list[Callable[[int], None]] = []
+        self._listeners_lock = threading.Lock()
+
+    # -- reading -------------------------------------------------------------
+
+    def load(self, cls: type[A], aggregate_id: UUID, ctx: CommandContext | None = None) -> A:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFoundError(f"{cls.__name__.lower()} {aggregate_id} not found") from None
+        if not isinstance(aggregate, cls):
+            raise NotFoundError(f"{cls.__name__.lower()} {aggregate_id} not found")
+        if ctx is not None and ctx.if_match is not None and ctx.if_match != aggregate.version:
+            raise StaleVersionError(ctx.if_match, aggregate.version)
+        return aggregate
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
+
+    def new_id(self, requested: UUID | None, what: str) -> UUID:
+        """The client's id for a new aggregate (refused if taken), else a fresh one."""
+        if requested is None:
+            return uuid4()
+        if self.exists(requested):
+            raise DomainError(f"{what} {requested} already exists")
+        return requested
+
+    def head_position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    # -- writing -------------------------------------------------------------
+
+    def execute(
+        self, ctx: CommandContext, command: Callable[[], LedgerAggregate],
+        *, created: bool = False, answer_id: UUID | None = None,
+    ) -> CommandResult:
+        """Run ``command`` (load, call) and save what it changed, all or nothing.
+
+        With an idempotency key, a repeat returns the first answer and appends nothing.
+        """
+        record_id = None
+        if ctx.idempotency_key:
+            record_id = idempotency_record_id(ctx.meta.actor, ctx.idempotency_key)
+            earlier = self._earlier_answer(record_id, ctx)
+            if earlier is not None:
+                return earlier
+        aggregate = command()
+        to_save: list[LedgerAggregate | IdempotencyRecord] = [aggregate]
+        if record_id is not None:
+            to_save.append(IdempotencyRecord.record(
+                record_id, ctx.fingerprint, aggregate.id, aggregate.version, created,
+                answer_id or aggregate.id,
+            ))
+        try:
+            recordings = self.save(*to_save)
+        except IntegrityError:
+            if record_id is not None:
+                earlier = self._earlier_answer(record_id, ctx)
+                if earlier is not None:
+                    return earlier
+            raise ConcurrencyError(
+                f"{type(aggregate).__name__.lower()} {aggregate.id} was changed "
+                "by another command; reload and retry"
+            ) from None
+        position = max(
+            r.notification.id for r in recordings
+            if r.domain_event.originator_id == aggregate.id
+        )
+        self._wake(position)
+        return CommandResult(answer_id or aggregate.id, aggregate.version, position, created)
+
+    def _earlier_answer(self, record_id: UUID, ctx: CommandContext) -> CommandResult | None:
+        try:
+            record = self.repository.get(record_id)
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(record, IdempotencyRecord):
+            return None
+        if record.fingerprint != ctx.fingerprint:
+            raise IdempotencyKeyReusedError(
+                "this Idempotency-Key was already used for a different request"
+            )
+        lookup: PositionLookup = self.recorder  # type: ignore[assignment]
+        position = lookup.position_of(UUID(record.aggregate_id), record.aggregate_version)
+        return CommandResult(
+            UUID(record.answer_id), record.aggregate_version, position or 0, record.created
+        )
+
+    # -- followers -----------------------------------------------------------
+
+    def add_listener(self, listener: Callable[[int], None]) -> None:
+        """Call ``listener(position)`` after every save, so followers wake at once."""
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+    def _wake(self, position: int) -> None:
+        for listener in list(self._listeners):
+            listener(position)

@@ -1,0 +1,130 @@
+"""A team and its roster."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from domain.aggregate import LedgerAggregate, require, require_reason
+from domain.errors import NotFoundError
+from domain.meta import CommandMeta
+
+
+class Team(LedgerAggregate):
+    CONTEXT = "teams"
+
+    if TYPE_CHECKING:  # state, not __init__ parameters (the metaclass reads annotations)
+        name: str
+        mission: str
+        members: dict[str, dict[str, Any]]
+        lead_id: str | None
+
+    class TeamFormed(LedgerAggregate.Created):
+        name: str
+        mission: str
+
+        def apply(self, team: Team) -> None:
+            team.name = self.name
+            team.mission = self.mission
+            team.members = {}
+            team.lead_id = None
+
+    class MemberJoined(LedgerAggregate.Event):
+        member_id: str
+        name: str
+        email: str
+        role: str
+        responsibilities: list[str]
+
+        def apply(self, team: Team) -> None:
+            team.members[self.member_id] = {
+                "name": self.name, "email": self.email, "role": self.role,
+                "responsibilities": list(self.responsibilities),
+                "since": self.timestamp, "active": True,
+            }
+
+    class RoleAssigned(LedgerAggregate.Event):
+        member_id: str
+        role: str
+        previous_role: str
+        responsibilities: list[str]
+        effective_date: str
+        reason: str
+
+        def apply(self, team: Team) -> None:
+            member = team.members[self.member_id]
+            member["role"] = self.role
+            member["responsibilities"] = list(self.responsibilities)
+
+    class TeamLeadChanged(LedgerAggregate.Event):
+        member_id: str
+        previous_lead_id: str | None
+        reason: str
+
+        def apply(self, team: Team) -> None:
+            team.lead_id = self.member_id
+
+    class MemberLeft(LedgerAggregate.Event):
+        member_id: str
+        reason: str
+
+        def apply(self, team: Team) -> None:
+            team.members[self.member_id]["active"] = False
+            if team.lead_id == self.member_id:
+                team.lead_id = None
+
+    # -- commands -------------------------------------------------------------
+
+    @classmethod
+    def form(cls, team_id: UUID, name: str, mission: str, meta: CommandMeta) -> Team:
+        require(bool(name.strip()), "a team needs a name")
+        return cls._start(cls.TeamFormed, team_id, meta, name=name.strip(), mission=mission)
+
+    def join(
+        self, member_id: UUID, name: str, email: str, role: str,
+        responsibilities: list[str], meta: CommandMeta,
+    ) -> None:
+        require(str(member_id) not in self.members,
+                f"member {member_id} has already joined team {self.id}")
+        require(bool(role.strip()), "a member needs a role")
+        self._record(
+            self.MemberJoined, meta, member_id=str(member_id), name=name, email=email,
+            role=role, responsibilities=list(responsibilities),
+        )
+
+    def assign_role(
+        self, member_id: UUID, role: str, reason: str, responsibilities: list[str] | None,
+        effective_date: str, meta: CommandMeta,
+    ) -> None:
+        member = self._active_member(member_id, "get a new role")
+        reason = require_reason(reason, "a role change")
+        require(bool(role.strip()), "a role must not be empty")
+        self._record(
+            self.RoleAssigned, meta, member_id=str(member_id), role=role,
+            previous_role=member["role"],
+            responsibilities=list(
+                member["responsibilities"] if responsibilities is None else responsibilities
+            ),
+            effective_date=effective_date or meta.now.date().isoformat(), reason=reason,
+        )
+
+    def change_lead(self, member_id: UUID, reason: str, meta: CommandMeta) -> None:
+        self._active_member(member_id, "lead the team")
+        reason = require_reason(reason, "a lead change")
+        require(self.lead_id != str(member_id), f"member {member_id} already leads the team")
+        self._record(
+            self.TeamLeadChanged, meta, member_id=str(member_id),
+            previous_lead_id=self.lead_id, reason=reason,
+        )
+
+    def leave(self, member_id: UUID, reason: str, meta: CommandMeta) -> None:
+        self._active_member(member_id, "leave")
+        reason = require_reason(reason, "leaving a team")
+        self._record(self.MemberLeft, meta, member_id=str(member_id), reason=reason)
+
+    def _active_member(self, member_id: UUID, action: str) -> dict[str, Any]:
+        member = self.members.get(str(member_id))
+        if member is None:
+            raise NotFoundError(f"member {member_id} is not on team {self.id}")
+        require(member["active"], f"member {member_id} has left the team and can't {action}")
+        return member
