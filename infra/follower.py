@@ -1,0 +1,107 @@
+"""The embedded follower: applies the event store's notification log to the read
+models, in position order, in-process.
+
+The SQLite recorder cannot ``subscribe()``, so the follower polls
+``select_notifications``; the ledger wakes it right after each save, so waits for
+``min_position`` are short, and a slow poll also catches writes from other
+processes. Documents and checkpoint are committed in one transaction, so after a
+crash or restart it resumes exactly where its last commit ended.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+
+from domain.ledger import Ledger
+from infra.notifications import read_envelopes
+from infra.read_store.port import ReadStore
+from projections.engine import fold_events
+from projections.fold import Fold
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddedFollower:
+    NAME = "embedded"
+
+    def __init__(
+        self, ledger: Ledger, store: ReadStore, folds: Sequence[Fold],
+        *, batch: int = 500, poll_interval: float = 1.0,
+    ) -> None:
+        self.ledger = ledger
+        self.store = store
+        self.folds = folds
+        self.batch = batch
+        self.poll_interval = poll_interval
+        self._wake = threading.Event()
+        self._applied = threading.Condition()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+        self.position = store.checkpoint(self.NAME)
+
+    # -- running ---------------------------------------------------------------
+
+    def step(self) -> int:
+        """Apply one batch; returns how many notifications it read."""
+        after = self.position
+        envelopes, last = read_envelopes(self.ledger, after, self.batch)
+        if last == after:
+            return 0
+        changes = fold_events(envelopes, self.folds, self.store.get)
+        self.store.commit(changes, (self.NAME, last))
+        with self._applied:
+            self.position = last
+            self._applied.notify_all()
+        return last - after
+
+    def catch_up(self) -> int:
+        """Apply everything stored so far; returns the number of positions applied."""
+        total = 0
+        while (n := self.step()) > 0:
+            total += n
+        return total
+
+    def start(self) -> None:
+        self.ledger.add_listener(lambda _position: self._wake.set())
+        self._thread = threading.Thread(target=self._run, name="opsledger-follower", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        backoff = self.poll_interval
+        while not self._stop.is_set():
+            try:
+                self.catch_up()
+                self.last_error = None
+                backoff = self.poll_interval
+            except Exception as e:  # a fold or store failure: retry, never skip
+                self.last_error = f"{type(e).__name__}: {e}"
+                log.exception("follower failed at position %s; retrying", self.position + 1)
+                backoff = min(backoff * 2, 30.0)
+            self._wake.wait(backoff)
+            self._wake.clear()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    # -- read-your-writes ------------------------------------------------------
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._applied:
+            while self.position < position:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._wake.set()
+                self._applied.wait(remaining)
+        return True
+
+    def lag(self) -> int:
+        return max(0, self.ledger.head_position() - self.position)

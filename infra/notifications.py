@@ -1,0 +1,42 @@
+"""Reading the event store's notification log as public envelopes, in position order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from domain.aggregate import LedgerAggregate
+from domain.envelope import EventEnvelope, envelope_of
+from domain.ledger import Ledger
+
+
+def read_envelopes(
+    ledger: Ledger, after: int, limit: int
+) -> tuple[list[EventEnvelope], int]:
+    """Up to ``limit`` stored events after ``after``, and the last position read.
+
+    Records that are not public events (idempotency keys) are passed over, but the
+    returned position still moves past them.
+    """
+    notifications = ledger.recorder.select_notifications(after + 1, limit)
+    envelopes = []
+    last = after
+    for n in notifications:
+        last = n.id
+        event = ledger.mapper.to_domain_event(n)
+        if isinstance(event, LedgerAggregate.Event):
+            envelopes.append(envelope_of(event, n.id))
+    return envelopes, last
+
+
+def iter_envelopes(ledger: Ledger, after: int = 0, batch: int = 1000,
+                   until: int | None = None) -> Iterator[EventEnvelope]:
+    """Every public event after ``after`` (up to ``until``), in position order."""
+    while True:
+        envelopes, last = read_envelopes(ledger, after, batch)
+        for e in envelopes:
+            if until is not None and e.position > until:
+                return
+            yield e
+        if last == after:
+            return
+        after = last

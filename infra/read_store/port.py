@@ -1,0 +1,85 @@
+"""The read-store port: documents by collection, queried by simple filters.
+
+Adapters: :mod:`infra.read_store.sqlite_store` (embedded, the default) and
+:mod:`infra.read_store.mongo_store` (MongoDB / FerretDB). One contract test suite
+runs against both.
+
+Contract:
+- ``commit(changes, checkpoint)`` writes the final state of each changed document
+  and advances the named checkpoint. Embedded: one transaction. MongoDB: documents
+  first (each write idempotent on its own), checkpoint last, so a crash in between
+  only makes the engine redo work it will then skip.
+- ``find`` filters by equality (or :class:`Range`) on top-level fields, orders by
+  one field ascending with the id as tie-break, and pages by an opaque cursor.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from projections.fold import Document
+
+
+@dataclass(frozen=True)
+class Range:
+    gte: Any = None
+    lte: Any = None
+
+
+Filters = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Document]
+    next_cursor: str | None
+
+
+class BadCursorError(ValueError):
+    """The cursor was not made by this store (HTTP 400)."""
+
+
+def encode_cursor(order_value: Any, doc_id: str) -> str:
+    raw = json.dumps([order_value, doc_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[Any, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, doc_id = json.loads(raw)
+    except (ValueError, TypeError):
+        raise BadCursorError("the cursor is not valid") from None
+    if not isinstance(doc_id, str):
+        raise BadCursorError("the cursor is not valid")
+    return value, doc_id
+
+
+class ReadStore(Protocol):
+    def get(self, collection: str, doc_id: str) -> Document | None: ...
+
+    def get_many(self, collection: str, doc_ids: list[str]) -> dict[str, Document]: ...
+
+    def find(
+        self, collection: str, filters: Filters, *, order_by: str = "_id",
+        limit: int = 50, cursor: str | None = None,
+    ) -> Page: ...
+
+    def iter_find(
+        self, collection: str, filters: Filters, *, order_by: str = "_id",
+        chunk: int = 1000,
+    ) -> Iterator[Document]: ...
+
+    def commit(
+        self, changes: Mapping[tuple[str, str], Document], checkpoint: tuple[str, int]
+    ) -> None: ...
+
+    def checkpoint(self, name: str) -> int: ...
+
+    def ping(self) -> None: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,215 @@
+"""The embedded read store: JSON documents in a SQLite file, one table per collection.
+
+Persistent and serverless. ``commit`` writes documents and the checkpoint in one
+transaction, so the follower's checkpoint can never run ahead of (or behind) the
+documents it describes.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from infra.read_store.port import Filters, Page, Range, decode_cursor, encode_cursor
+from projections.catalog import INDEXED_FIELDS
+from projections.fold import Document
+
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _table(collection: str) -> str:
+    if not _NAME.match(collection):
+        raise ValueError(f"bad collection name {collection!r}")
+    return f"c_{collection}"
+
+
+def _field(name: str) -> str:
+    if name == "_id":
+        return "id"
+    if not _NAME.match(name.lstrip("_")):
+        raise ValueError(f"bad field name {name!r}")
+    return f"json_extract(body, '$.{name}')"
+
+
+def _sql_value(value: Any) -> Any:
+    return int(value) if isinstance(value, bool) else value
+
+
+class SQLiteReadStore:
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._tables: set[str] = set()
+        self._writer = self._connect()
+        with self._write_lock:
+            self._writer.execute(
+                "CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER)"
+            )
+            for collection in INDEXED_FIELDS:
+                self._ensure_table(collection)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
+                               timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    def _reader(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def _ensure_table(self, collection: str) -> str:
+        table = _table(collection)
+        if table in self._tables:
+            return table
+        self._writer.execute(
+            f'CREATE TABLE IF NOT EXISTS "{table}" (id TEXT PRIMARY KEY, body TEXT NOT NULL)'
+        )
+        for name in INDEXED_FIELDS.get(collection, ()):
+            self._writer.execute(
+                f'CREATE INDEX IF NOT EXISTS "{table}_{name}" ON "{table}" ({_field(name)}, id)'
+            )
+        self._tables.add(table)
+        return table
+
+    # -- reads -----------------------------------------------------------------
+
+    def get(self, collection: str, doc_id: str) -> Document | None:
+        table = _table(collection)
+        try:
+            row = self._reader().execute(
+                f'SELECT body FROM "{table}" WHERE id = ?', (doc_id,)
+            ).fetchone()
+        except sqlite3.OperationalError:
+            return None  # the collection has no documents yet
+        return orjson.loads(row[0]) if row else None
+
+    def get_many(self, collection: str, doc_ids: list[str]) -> dict[str, Document]:
+        found: dict[str, Document] = {}
+        table = _table(collection)
+        for i in range(0, len(doc_ids), 500):
+            part = doc_ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            try:
+                rows = self._reader().execute(
+                    f'SELECT id, body FROM "{table}" WHERE id IN ({marks})', part
+                ).fetchall()
+            except sqlite3.OperationalError:
+                return found
+            found.update((r[0], orjson.loads(r[1])) for r in rows)
+        return found
+
+    def _where(self, filters: Filters) -> tuple[list[str], list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        for name, value in filters.items():
+            column = _field(name)
+            if isinstance(value, Range):
+                if value.gte is not None:
+                    clauses.append(f"{column} >= ?")
+                    params.append(_sql_value(value.gte))
+                if value.lte is not None:
+                    clauses.append(f"{column} <= ?")
+                    params.append(_sql_value(value.lte))
+            else:
+                clauses.append(f"{column} = ?")
+                params.append(_sql_value(value))
+        return clauses, params
+
+    def find(
+        self, collection: str, filters: Filters, *, order_by: str = "_id",
+        limit: int = 50, cursor: str | None = None,
+    ) -> Page:
+        clauses, params = self._where(filters)
+        order = _field(order_by)
+        if cursor:
+            after_value, after_id = decode_cursor(cursor)
+            if order_by == "_id":
+                clauses.append("id > ?")
+                params.append(after_id)
+            else:
+                clauses.append(f"({order} > ? OR ({order} = ? AND id > ?))")
+                params += [after_value, after_value, after_id]
+        sql = f'SELECT id, body FROM "{_table(collection)}"'
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += f" ORDER BY {order}, id LIMIT ?"
+        params.append(limit + 1)
+        try:
+            rows = self._reader().execute(sql, params).fetchall()
+        except sqlite3.OperationalError as e:
+            if "no such table" in str(e):
+                return Page([], None)
+            raise
+        items = [orjson.loads(body) for _, body in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit and items:
+            last = items[-1]
+            next_cursor = encode_cursor(
+                last.get(order_by) if order_by != "_id" else None, rows[limit - 1][0]
+            )
+        return Page(items, next_cursor)
+
+    def iter_find(
+        self, collection: str, filters: Filters, *, order_by: str = "_id", chunk: int = 1000,
+    ) -> Iterator[Document]:
+        cursor: str | None = None
+        while True:
+            page = self.find(collection, filters, order_by=order_by, limit=chunk, cursor=cursor)
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def checkpoint(self, name: str) -> int:
+        row = self._reader().execute(
+            "SELECT position FROM checkpoints WHERE name = ?", (name,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    # -- writes ----------------------------------------------------------------
+
+    def commit(
+        self, changes: Mapping[tuple[str, str], Document], checkpoint: tuple[str, int]
+    ) -> None:
+        with self._write_lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for (collection, doc_id), doc in changes.items():
+                    table = self._ensure_table(collection)
+                    conn.execute(
+                        f'INSERT INTO "{table}" (id, body) VALUES (?, ?) '
+                        "ON CONFLICT(id) DO UPDATE SET body = excluded.body",
+                        (doc_id, orjson.dumps(doc).decode()),
+                    )
+                name, position = checkpoint
+                conn.execute(
+                    "INSERT INTO checkpoints (name, position) VALUES (?, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET position = excluded.position "
+                    "WHERE excluded.position > checkpoints.position",
+                    (name, position),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def ping(self) -> None:
+        self._reader().execute("SELECT 1").fetchone()
+
+    def close(self) -> None:
+        self._writer.close()
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()

@@ -1,0 +1,36 @@
+"""One typed settings object, read from ``OPSLEDGER_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OPSLEDGER_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="event store and embedded read models")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    tokens: str | None = Field(default=None, description="JSON map of bearer token to grant")
+    tokens_file: Path | None = None
+    kafka_bootstrap: str | None = None
+    mongo_uri: str | None = None
+    mongo_db: str = "opsledger"
+    max_body_bytes: int = 1024 * 1024
+    min_position_timeout: float = 5.0
+    follower_batch: int = 500
+
+    @property
+    def distributed(self) -> bool:
+        return bool(self.kafka_bootstrap and self.mongo_uri)
+
+    @property
+    def event_store_path(self) -> Path:
+        return self.data_dir / "events.sqlite"
+
+    @property
+    def read_store_path(self) -> Path:
+        return self.data_dir / "readmodels.sqlite"

@@ -1,0 +1,17 @@
+"""The read models' collections and the fields their queries filter and sort by.
+
+Stores create an index per listed field when they start.
+"""
+
+from __future__ import annotations
+
+INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
+    "audit_trail": ("entity_id", "actor", "type", "time", "position"),
+    "compliance_history": ("entity_id", "time", "version"),
+    "timeline": ("owner", "time"),
+    "teams": ("name",),
+    "members": ("team_id",),
+    "goals": ("team_id", "status"),
+    "incidents": ("team_id", "status", "severity"),
+    "feedback": ("team_id", "kind"),
+}

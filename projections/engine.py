@@ -1,0 +1,54 @@
+"""Runs folds over events: pure, given a reader of the documents as they stand.
+
+Returns the final state of every document the events changed, for the caller to
+write (with its checkpoint) however its store makes that safe.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+
+from domain.envelope import EventEnvelope
+from projections.fold import Document, Fold, Lookup
+
+DocKey = tuple[str, str]
+
+
+def already_applied(doc: Document | None, event: EventEnvelope) -> bool:
+    """Has this document already seen this event (or a later one of its stream)?"""
+    return doc is not None and doc.get("_streams", {}).get(event.subject, 0) >= event.stream_version
+
+
+def fold_events(
+    events: Iterable[EventEnvelope], folds: Sequence[Fold], read: Lookup
+) -> dict[DocKey, Document]:
+    changed: dict[DocKey, Document] = {}
+
+    def lookup(collection: str, doc_id: str) -> Document | None:
+        key = (collection, doc_id)
+        return changed[key] if key in changed else read(collection, doc_id)
+
+    for event in events:
+        for fold in folds:
+            for doc_id in fold.route(event, lookup):
+                target = lookup(fold.collection, doc_id)
+                if already_applied(target, event):
+                    continue
+                source_id = fold.source(event, doc_id)
+                if source_id == doc_id:
+                    source = target
+                elif source_id is None:
+                    source = None
+                else:
+                    source = lookup(fold.collection, source_id)
+                new = fold.evolve(copy.deepcopy(source), event, lookup)
+                if new is None:
+                    continue
+                streams = dict((target or {}).get("_streams", {}))
+                streams[event.subject] = event.stream_version
+                new["_streams"] = streams
+                new["_position"] = event.position
+                new["_id"] = doc_id
+                changed[(fold.collection, doc_id)] = new
+    return changed

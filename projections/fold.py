@@ -1,0 +1,52 @@
+"""What a read model is: folds from (document, event) to document.
+
+A fold names the documents an event touches (``route``) and computes each one's
+next state (``evolve``). Both may consult other read models through ``lookup``
+(read-only, already up to date with every earlier event), e.g. the goal view to
+learn whose timeline a check-in belongs on.
+
+The engine that runs folds adds bookkeeping to every document it writes:
+``_streams`` maps each aggregate id that fed the document to the last stream
+version applied, so a redelivered event is skipped, and ``_position`` is the last
+global position applied. Folds never read or write keys starting with ``_``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.envelope import EventEnvelope
+
+Document = dict[str, Any]
+Lookup = Callable[[str, str], Document | None]
+
+
+def no_lookup(collection: str, doc_id: str) -> Document | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One read model's fold into one collection."""
+
+    collection: str
+    route: Callable[[EventEnvelope, Lookup], Iterable[str]]
+    evolve: Callable[[Document | None, EventEnvelope, Lookup], Document | None]
+    # The document whose state the new one is evolved from; by default the same
+    # id. History records evolve the previous version's record into a new one.
+    source: Callable[[EventEnvelope, str], str | None] = field(
+        default=lambda event, doc_id: doc_id
+    )
+
+
+def by_subject(event: EventEnvelope, lookup: Lookup) -> list[str]:
+    return [event.subject]
+
+
+def public(doc: Document | None) -> Document | None:
+    """A document without the engine's bookkeeping, as the API shows it."""
+    if doc is None:
+        return None
+    return {k: v for k, v in doc.items() if not k.startswith("_")}
