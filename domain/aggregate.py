@@ -15,7 +15,6 @@ from eventsourcing.domain import Aggregate
 from domain.errors import DomainError
 from domain.meta import CommandMeta
 
-
 EVENT_CLASSES: dict[str, type] = {}
 """``<context>.<EventName>`` to event class, for schemas and decoding."""
 

@@ -14,10 +14,12 @@ class TeamService:
         self.ledger = ledger
 
     def form(self, cmd: c.FormTeam, ctx: CommandContext) -> CommandResult:
-        team_id = self.ledger.new_id(cmd.team_id, "team")
-        return self.ledger.execute(
-            ctx, lambda: Team.form(team_id, cmd.name, cmd.mission, ctx.meta), created=True
-        )
+        def run() -> Team:
+            # Inside run: an idempotent retry must get its first answer, not "exists".
+            team_id = self.ledger.new_id(cmd.team_id, "team")
+            return Team.form(team_id, cmd.name, cmd.mission, ctx.meta)
+
+        return self.ledger.execute(ctx, run, created=True)
 
     def add_member(self, cmd: c.AddMember, ctx: CommandContext) -> CommandResult:
         member_id = cmd.member_id or uuid4()

@@ -1,0 +1,20 @@
+"""Every bounded context and every public event class, in one place.
+
+Importing this module registers each event class in
+:data:`domain.aggregate.EVENT_CLASSES`, so schemas, decoding and the relay see them all.
+"""
+
+from __future__ import annotations
+
+from domain.feedback import events as feedback
+from domain.goals import events as goals
+from domain.incidents import events as incidents
+from domain.teams import events as teams
+
+_MODULES = (teams, goals, incidents, feedback)
+
+CONTEXTS: tuple[str, ...] = ("teams", "goals", "incidents", "feedback")
+"""One Kafka topic each: ``opsledger.<context>.events``."""
+
+ALL_EVENTS: tuple[type, ...] = tuple(event for m in _MODULES for event in m.EVENTS)
+"""Every public event class, grouped by context in the order above."""

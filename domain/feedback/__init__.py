@@ -1,0 +1,1 @@
+"""Feedback: what customers, peers and managers said, and what was done about it."""

@@ -1,0 +1,149 @@
+"""One piece of feedback: received (customer) or given (peer, manager), triaged, resolved."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from domain.aggregate import LedgerAggregate, require
+from domain.errors import ValidationError
+from domain.meta import CommandMeta
+
+KINDS = ("customer", "peer", "manager")
+PRIORITIES = ("low", "medium", "high", "urgent")
+DEFAULT_CHANNEL = "unspecified"
+NEW, TRIAGED, RESOLVED = "new", "triaged", "resolved"
+
+
+def score_of(score: int | None) -> int | None:
+    """An integer 0..10, or None when no score was given."""
+    if score is None:
+        return None
+    if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 10:
+        raise ValidationError(f"score must be a whole number from 0 to 10, got {score!r}")
+    return score
+
+
+class Feedback(LedgerAggregate):
+    CONTEXT = "feedback"
+
+    if TYPE_CHECKING:  # state, not __init__ parameters (the metaclass reads annotations)
+        team_id: str
+        kind: str
+        channel: str | None
+        score: int | None
+        text: str
+        subject_member_id: str | None
+        status: str
+        priority: str | None
+        owner_id: str | None
+        triage_history: list[dict[str, Any]]
+        resolution: str | None
+
+    class CustomerFeedbackReceived(LedgerAggregate.Created):
+        team_id: str
+        channel: str
+        score: int | None
+        text: str
+        subject_member_id: str | None
+
+        def apply(self, feedback: Feedback) -> None:
+            feedback._received("customer", self.team_id, self.text, self.score,
+                               self.subject_member_id, self.channel)
+
+    class PeerFeedbackGiven(LedgerAggregate.Created):
+        team_id: str
+        kind: str
+        subject_member_id: str
+        score: int | None
+        text: str
+
+        def apply(self, feedback: Feedback) -> None:
+            feedback._received(self.kind, self.team_id, self.text, self.score,
+                               self.subject_member_id, None)
+
+    class FeedbackTriaged(LedgerAggregate.Event):
+        priority: str
+        owner_id: str
+
+        def apply(self, feedback: Feedback) -> None:
+            feedback.status = TRIAGED
+            feedback.priority = self.priority
+            feedback.owner_id = self.owner_id
+            feedback.triage_history.append(
+                {"priority": self.priority, "owner_id": self.owner_id, "at": self.timestamp}
+            )
+
+    class FeedbackResolved(LedgerAggregate.Event):
+        resolution: str
+
+        def apply(self, feedback: Feedback) -> None:
+            feedback.status = RESOLVED
+            feedback.resolution = self.resolution
+
+    def _received(
+        self, kind: str, team_id: str, text: str, score: int | None,
+        subject_member_id: str | None, channel: str | None,
+    ) -> None:
+        self.kind = kind
+        self.team_id = team_id
+        self.text = text
+        self.score = score
+        self.subject_member_id = subject_member_id
+        self.channel = channel
+        self.status = NEW
+        self.priority = None
+        self.owner_id = None
+        self.triage_history = []
+        self.resolution = None
+
+    # -- commands -------------------------------------------------------------
+
+    @classmethod
+    def give(
+        cls, feedback_id: UUID, kind: str, team_id: UUID, text: str,
+        subject_member_id: UUID | None, channel: str | None, score: int | None,
+        meta: CommandMeta,
+    ) -> Feedback:
+        kind = kind.strip().lower()
+        if kind not in KINDS:
+            raise ValidationError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        require(bool(text.strip()), "feedback needs text")
+        score = score_of(score)
+        subject = None if subject_member_id is None else str(subject_member_id)
+        if kind == "customer":
+            return cls._start(
+                cls.CustomerFeedbackReceived, feedback_id, meta, team_id=str(team_id),
+                channel=(channel or "").strip() or DEFAULT_CHANNEL, score=score,
+                text=text.strip(), subject_member_id=subject,
+            )
+        require(subject is not None, f"{kind} feedback needs a subject_member_id")
+        if channel is not None and channel.strip():
+            raise ValidationError(f"channel applies to customer feedback only, not {kind}")
+        return cls._start(
+            cls.PeerFeedbackGiven, feedback_id, meta, team_id=str(team_id), kind=kind,
+            subject_member_id=subject, score=score, text=text.strip(),
+        )
+
+    def triage(self, priority: str, owner_id: UUID, meta: CommandMeta) -> None:
+        """Triage, or re-triage (re-prioritise, hand over) while not yet resolved."""
+        self._require_unresolved("be triaged")
+        priority = priority.strip().lower()
+        if priority not in PRIORITIES:
+            raise ValidationError(
+                f"priority must be one of {', '.join(PRIORITIES)}, got {priority!r}"
+            )
+        owner = str(owner_id).strip()
+        require(bool(owner), "triage needs an owner")
+        require((priority, owner) != (self.priority, self.owner_id),
+                f"feedback {self.id} is already triaged as {priority} for {owner}")
+        self._record(self.FeedbackTriaged, meta, priority=priority, owner_id=owner)
+
+    def resolve(self, resolution: str, meta: CommandMeta) -> None:
+        self._require_unresolved("be resolved again")
+        require(self.status == TRIAGED, f"feedback {self.id} must be triaged before it is resolved")
+        require(bool(resolution.strip()), "a resolution needs a description")
+        self._record(self.FeedbackResolved, meta, resolution=resolution.strip())
+
+    def _require_unresolved(self, action: str) -> None:
+        require(self.status != RESOLVED, f"feedback {self.id} is resolved and can't {action}")

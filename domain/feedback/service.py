@@ -1,0 +1,41 @@
+"""The feedback command service: load, call, save over the one ledger."""
+
+from __future__ import annotations
+
+from domain.feedback import commands as c
+from domain.feedback.aggregate import Feedback
+from domain.ledger import CommandContext, CommandResult, Ledger
+from domain.teams.aggregate import Team
+
+
+class FeedbackService:
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def give(self, cmd: c.GiveFeedback, ctx: CommandContext) -> CommandResult:
+        def run() -> Feedback:
+            # Inside run: an idempotent retry must get its first answer, not "exists".
+            feedback_id = self.ledger.new_id(cmd.feedback_id, "feedback")
+            self.ledger.load(Team, cmd.team_id)  # feedback is about a team that exists
+            return Feedback.give(
+                feedback_id, cmd.kind, cmd.team_id, cmd.text, cmd.subject_member_id,
+                cmd.channel, cmd.score, ctx.meta,
+            )
+
+        return self.ledger.execute(ctx, run, created=True)
+
+    def triage(self, cmd: c.TriageFeedback, ctx: CommandContext) -> CommandResult:
+        def run() -> Feedback:
+            feedback = self.ledger.load(Feedback, cmd.feedback_id, ctx)
+            feedback.triage(cmd.priority, cmd.owner_id, ctx.meta)
+            return feedback
+
+        return self.ledger.execute(ctx, run)
+
+    def resolve(self, cmd: c.ResolveFeedback, ctx: CommandContext) -> CommandResult:
+        def run() -> Feedback:
+            feedback = self.ledger.load(Feedback, cmd.feedback_id, ctx)
+            feedback.resolve(cmd.resolution, ctx.meta)
+            return feedback
+
+        return self.ledger.execute(ctx, run)

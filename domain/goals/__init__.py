@@ -1,0 +1,1 @@
+"""Goals: SMART goals a team pursues, their check-ins, revisions and outcome."""

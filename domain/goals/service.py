@@ -1,0 +1,49 @@
+"""The goals command service: load, call, save over the one ledger."""
+
+from __future__ import annotations
+
+from domain.goals import commands as c
+from domain.goals.aggregate import Goal
+from domain.ledger import CommandContext, CommandResult, Ledger
+from domain.teams.aggregate import Team
+
+
+class GoalService:
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def set_goal(self, cmd: c.SetGoal, ctx: CommandContext) -> CommandResult:
+        def run() -> Goal:
+            # Inside run: an idempotent retry must get its first answer, not "exists".
+            goal_id = self.ledger.new_id(cmd.goal_id, "goal")
+            self.ledger.load(Team, cmd.team_id)  # a goal belongs to a team that exists
+            return Goal.set(
+                goal_id, cmd.team_id, cmd.owner_id, cmd.title, cmd.metric, cmd.baseline,
+                cmd.target, cmd.unit, cmd.deadline, ctx.meta,
+            )
+
+        return self.ledger.execute(ctx, run, created=True)
+
+    def check_in(self, cmd: c.CheckIn, ctx: CommandContext) -> CommandResult:
+        def run() -> Goal:
+            goal = self.ledger.load(Goal, cmd.goal_id, ctx)
+            goal.check_in(cmd.value, cmd.note, ctx.meta)
+            return goal
+
+        return self.ledger.execute(ctx, run)
+
+    def revise_target(self, cmd: c.ReviseTarget, ctx: CommandContext) -> CommandResult:
+        def run() -> Goal:
+            goal = self.ledger.load(Goal, cmd.goal_id, ctx)
+            goal.revise_target(cmd.target, cmd.reason, ctx.meta)
+            return goal
+
+        return self.ledger.execute(ctx, run)
+
+    def close(self, cmd: c.CloseGoal, ctx: CommandContext) -> CommandResult:
+        def run() -> Goal:
+            goal = self.ledger.load(Goal, cmd.goal_id, ctx)
+            goal.close(cmd.outcome, cmd.note, ctx.meta)
+            return goal
+
+        return self.ledger.execute(ctx, run)

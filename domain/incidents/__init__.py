@@ -1,0 +1,1 @@
+"""Incidents: how an outage was handled, from opening to postmortem and close."""

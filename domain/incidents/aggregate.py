@@ -1,0 +1,262 @@
+"""An incident and its response: open → acknowledged → mitigated → resolved → closed."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from domain.aggregate import LedgerAggregate, require, require_reason
+from domain.errors import ValidationError
+from domain.meta import CommandMeta
+
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+"""Most severe first."""
+NEEDS_POSTMORTEM = frozenset({"SEV1", "SEV2"})
+
+OPEN, ACKNOWLEDGED, MITIGATED, RESOLVED, CLOSED = (
+    "open", "acknowledged", "mitigated", "resolved", "closed",
+)
+ACTION_ITEM_FIELDS = ("title", "owner_id", "due")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def severity_of(value: str) -> str:
+    severity = value.strip().upper()
+    if severity not in SEVERITIES:
+        raise ValidationError(
+            f"severity must be one of {', '.join(SEVERITIES)}, got {value!r}"
+        )
+    return severity
+
+
+def more_severe(a: str, b: str) -> bool:
+    """Whether severity ``a`` is strictly more severe than ``b`` (SEV1 is the most)."""
+    return SEVERITIES.index(a) < SEVERITIES.index(b)
+
+
+def _action_item(item: Any, n: int) -> dict[str, str]:
+    if not isinstance(item, dict):
+        raise ValidationError(f"action item {n} must be an object with title, owner_id, due")
+    unknown = set(item) - set(ACTION_ITEM_FIELDS)
+    if unknown:
+        raise ValidationError(f"action item {n} has unknown fields: {', '.join(sorted(unknown))}")
+    title = str(item.get("title") or "").strip()
+    owner_id = str(item.get("owner_id") or "").strip()
+    due = item.get("due")
+    if isinstance(due, date) and not isinstance(due, datetime):
+        due = due.isoformat()
+    due = str(due or "").strip()
+    if not title:
+        raise ValidationError(f"action item {n} needs a title")
+    if not owner_id:
+        raise ValidationError(f"action item {n} needs an owner_id")
+    try:
+        if not _ISO_DATE.fullmatch(due):
+            raise ValueError(due)
+        due = date.fromisoformat(due).isoformat()
+    except ValueError:
+        raise ValidationError(
+            f"action item {n} needs a due date as YYYY-MM-DD, got {item.get('due')!r}"
+        ) from None
+    return {"title": title, "owner_id": owner_id, "due": due}
+
+
+class Incident(LedgerAggregate):
+    CONTEXT = "incidents"
+
+    if TYPE_CHECKING:  # state, not __init__ parameters (the metaclass reads annotations)
+        team_id: str
+        severity: str
+        service: str
+        summary: str
+        status: str
+        responders: list[str]
+        notes: list[dict[str, Any]]
+        escalations: list[dict[str, Any]]
+        mitigation: str
+        resolution: str
+        root_cause: str
+        postmortem: dict[str, Any] | None
+        opened_at: datetime
+        acknowledged_at: datetime | None
+        mitigated_at: datetime | None
+        resolved_at: datetime | None
+        closed_at: datetime | None
+
+    class IncidentOpened(LedgerAggregate.Created):
+        team_id: str
+        severity: str
+        service: str
+        summary: str
+
+        def apply(self, incident: Incident) -> None:
+            incident.team_id = self.team_id
+            incident.severity = self.severity
+            incident.service = self.service
+            incident.summary = self.summary
+            incident.status = OPEN
+            incident.responders = []
+            incident.notes = []
+            incident.escalations = []
+            incident.mitigation = ""
+            incident.resolution = ""
+            incident.root_cause = ""
+            incident.postmortem = None
+            incident.opened_at = self.timestamp
+            incident.acknowledged_at = None
+            incident.mitigated_at = None
+            incident.resolved_at = None
+            incident.closed_at = None
+
+    class IncidentAcknowledged(LedgerAggregate.Event):
+        def apply(self, incident: Incident) -> None:
+            incident.status = ACKNOWLEDGED
+            incident.acknowledged_at = self.timestamp
+
+    class ResponderAssigned(LedgerAggregate.Event):
+        responder_id: str
+
+        def apply(self, incident: Incident) -> None:
+            incident.responders.append(self.responder_id)
+
+    class IncidentEscalated(LedgerAggregate.Event):
+        from_severity: str
+        to_severity: str
+        reason: str
+
+        def apply(self, incident: Incident) -> None:
+            incident.severity = self.to_severity
+            incident.escalations.append({
+                "from_severity": self.from_severity, "to_severity": self.to_severity,
+                "reason": self.reason, "at": self.timestamp,
+            })
+
+    class TimelineNoteAdded(LedgerAggregate.Event):
+        text: str
+
+        def apply(self, incident: Incident) -> None:
+            incident.notes.append({"text": self.text, "at": self.timestamp})
+
+    class IncidentMitigated(LedgerAggregate.Event):
+        summary: str
+
+        def apply(self, incident: Incident) -> None:
+            incident.status = MITIGATED
+            incident.mitigation = self.summary
+            incident.mitigated_at = self.timestamp
+
+    class IncidentResolved(LedgerAggregate.Event):
+        summary: str
+        root_cause: str
+
+        def apply(self, incident: Incident) -> None:
+            incident.status = RESOLVED
+            incident.resolution = self.summary
+            incident.root_cause = self.root_cause
+            incident.resolved_at = self.timestamp
+
+    class PostmortemPublished(LedgerAggregate.Event):
+        causes: list[str]
+        action_items: list[dict[str, str]]
+
+        def apply(self, incident: Incident) -> None:
+            incident.postmortem = {
+                "causes": list(self.causes),
+                "action_items": [dict(item) for item in self.action_items],
+                "published_at": self.timestamp,
+            }
+
+    class IncidentClosed(LedgerAggregate.Event):
+        def apply(self, incident: Incident) -> None:
+            incident.status = CLOSED
+            incident.closed_at = self.timestamp
+
+    # -- commands -------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls, incident_id: UUID, team_id: UUID, severity: str, service: str, summary: str,
+        meta: CommandMeta,
+    ) -> Incident:
+        severity = severity_of(severity)
+        require(bool(service.strip()), "an incident needs the affected service")
+        require(bool(summary.strip()), "an incident needs a summary")
+        return cls._start(
+            cls.IncidentOpened, incident_id, meta, team_id=str(team_id), severity=severity,
+            service=service.strip(), summary=summary.strip(),
+        )
+
+    def acknowledge(self, meta: CommandMeta) -> None:
+        self._require_not_closed("be acknowledged")
+        require(self.status == OPEN,
+                f"incident {self.id} is already {self.status}; only an open one is acknowledged")
+        self._record(self.IncidentAcknowledged, meta)
+
+    def assign_responder(self, responder_id: UUID, meta: CommandMeta) -> None:
+        self._require_not_closed("get responders")
+        require(str(responder_id) not in self.responders,
+                f"{responder_id} already responds to incident {self.id}")
+        self._record(self.ResponderAssigned, meta, responder_id=str(responder_id))
+
+    def escalate(self, severity: str, reason: str, meta: CommandMeta) -> None:
+        self._require_not_closed("be escalated")
+        require(self.status in {OPEN, ACKNOWLEDGED, MITIGATED},
+                f"incident {self.id} is {self.status} and can't be escalated")
+        reason = require_reason(reason, "an escalation")
+        severity = severity_of(severity)
+        require(more_severe(severity, self.severity),
+                f"escalation must raise severity above {self.severity}, got {severity}")
+        self._record(
+            self.IncidentEscalated, meta, from_severity=self.severity, to_severity=severity,
+            reason=reason,
+        )
+
+    def add_note(self, text: str, meta: CommandMeta) -> None:
+        self._require_not_closed("take notes")
+        require(bool(text.strip()), "a timeline note needs text")
+        self._record(self.TimelineNoteAdded, meta, text=text.strip())
+
+    def mitigate(self, summary: str, meta: CommandMeta) -> None:
+        self._require_not_closed("be mitigated")
+        require(self.status != OPEN, f"incident {self.id} must be acknowledged first")
+        require(self.status == ACKNOWLEDGED,
+                f"incident {self.id} is already {self.status} and can't be mitigated")
+        require(bool(summary.strip()), "a mitigation needs a summary")
+        self._record(self.IncidentMitigated, meta, summary=summary.strip())
+
+    def resolve(self, summary: str, root_cause: str, meta: CommandMeta) -> None:
+        self._require_not_closed("be resolved")
+        require(self.status != OPEN, f"incident {self.id} must be acknowledged first")
+        require(self.status in {ACKNOWLEDGED, MITIGATED},
+                f"incident {self.id} is already {self.status}")
+        require(bool(summary.strip()), "a resolution needs a summary")
+        self._record(
+            self.IncidentResolved, meta, summary=summary.strip(), root_cause=root_cause.strip()
+        )
+
+    def publish_postmortem(
+        self, causes: list[str], action_items: list[dict[str, Any]], meta: CommandMeta,
+    ) -> None:
+        self._require_not_closed("get a postmortem")
+        require(self.status == RESOLVED,
+                f"incident {self.id} is {self.status}; a postmortem follows its resolution")
+        require(self.postmortem is None,
+                f"incident {self.id} already has a published postmortem")
+        cleaned = [str(cause).strip() for cause in causes]
+        cleaned = [cause for cause in cleaned if cause]
+        require(bool(cleaned), "a postmortem needs at least one cause")
+        items = [_action_item(item, n) for n, item in enumerate(action_items, start=1)]
+        self._record(self.PostmortemPublished, meta, causes=cleaned, action_items=items)
+
+    def close(self, meta: CommandMeta) -> None:
+        self._require_not_closed("be closed again")
+        require(self.status == RESOLVED,
+                f"incident {self.id} is {self.status}; only a resolved incident is closed")
+        require(self.severity not in NEEDS_POSTMORTEM or self.postmortem is not None,
+                f"a {self.severity} incident needs a published postmortem before it is closed")
+        self._record(self.IncidentClosed, meta)
+
+    def _require_not_closed(self, action: str) -> None:
+        require(self.status != CLOSED, f"incident {self.id} is closed and can't {action}")

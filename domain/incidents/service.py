@@ -1,0 +1,88 @@
+"""The incidents command service: load, call, save over the one ledger."""
+
+from __future__ import annotations
+
+from domain.incidents import commands as c
+from domain.incidents.aggregate import Incident
+from domain.ledger import CommandContext, CommandResult, Ledger
+from domain.teams.aggregate import Team
+
+
+class IncidentService:
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def open(self, cmd: c.OpenIncident, ctx: CommandContext) -> CommandResult:
+        def run() -> Incident:
+            # Inside run: an idempotent retry must get its first answer, not "exists".
+            incident_id = self.ledger.new_id(cmd.incident_id, "incident")
+            self.ledger.load(Team, cmd.team_id)  # an incident belongs to a team that exists
+            return Incident.open(
+                incident_id, cmd.team_id, cmd.severity, cmd.service, cmd.summary, ctx.meta
+            )
+
+        return self.ledger.execute(ctx, run, created=True)
+
+    def acknowledge(self, cmd: c.Acknowledge, ctx: CommandContext) -> CommandResult:
+        def run() -> Incident:
+            incident = self.ledger.load(Incident, cmd.incident_id, ctx)
+            incident.acknowledge(ctx.meta)
+            return incident
+
+        return self.ledger.execute(ctx, run)
+
+    def assign_responder(self, cmd: c.AssignResponder, ctx: CommandContext) -> CommandResult:
+        def run() -> Incident:
+            incident = self.ledger.load(Incident, cmd.incident_id, ctx)
+            incident.assign_responder(cmd.responder_id, ctx.meta)
+            return incident
+
+        return self.ledger.execute(ctx, run)
+
+    def escalate(self, cmd: c.Escalate, ctx: CommandContext) -> CommandResult:
+        def run() -> Incident:
+            incident = self.ledger.load(Incident, cmd.incident_id, ctx)
+            incident.escalate(cmd.severity, cmd.reason, ctx.meta)
+            return incident
+
+        return self.ledger.execute(ctx, run)
+
+    def add_note(self, cmd: c.AddNote, ctx: CommandContext) -> CommandResult:
+        def run() -> Incident:
+            incident = self.ledger.load(Incident, cmd.incident_id, ctx)
+            incident.add_note(cmd.text, ctx.meta)
+            return incident
+
+        return self.ledger.execute(ctx, run)
+
+    def mitigate(self, cmd: c.Mitigate, ctx: CommandContext) -> CommandResult:
+        def run() -> Incident:
+            incident = self.ledger.load(Incident, cmd.incident_id, ctx)
+            incident.mitigate(cmd.summary, ctx.meta)
+            return incident
+
+        return self.ledger.execute(ctx, run)
+
+    def resolve(self, cmd: c.Resolve, ctx: CommandContext) -> CommandResult:
+        def run() -> Incident:
+            incident = self.ledger.load(Incident, cmd.incident_id, ctx)
+            incident.resolve(cmd.summary, cmd.root_cause, ctx.meta)
+            return incident
+
+        return self.ledger.execute(ctx, run)
+
+    def publish_postmortem(self, cmd: c.PublishPostmortem, ctx: CommandContext) -> CommandResult:
+        def run() -> Incident:
+            incident = self.ledger.load(Incident, cmd.incident_id, ctx)
+            incident.publish_postmortem(cmd.causes, cmd.action_items, ctx.meta)
+            return incident
+
+        return self.ledger.execute(ctx, run)
+
+    def close(self, cmd: c.CloseIncident, ctx: CommandContext) -> CommandResult:
+        def run() -> Incident:
+            incident = self.ledger.load(Incident, cmd.incident_id, ctx)
+            incident.close(ctx.meta)
+            return incident
+
+        return self.ledger.execute(ctx, run)
