@@ -122,8 +122,9 @@ class Ledger(Application[UUID]):
                 "by another command; reload and retry"
             ) from None
         position = max(
-            r.notification.id for r in recordings
-            if r.domain_event.originator_id == aggregate.id
+            (r.notification.id for r in recordings
+             if r.domain_event.originator_id == aggregate.id),
+            default=self.head_position(),  # a command that changed nothing
         )
         self._wake(position)
         return CommandResult(answer_id or aggregate.id, aggregate.version, position, created)

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from projections.compliance_controls import Thresholds
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OPSLEDGER_", extra="ignore")
@@ -22,6 +24,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     min_position_timeout: float = 5.0
     follower_batch: int = 500
+    sev1_ack_minutes: int = 15
+    sev2_ack_minutes: int = 60
+    postmortem_working_days: int = 5
+
+    def control_thresholds(self) -> Thresholds:
+        return Thresholds(
+            sev1_ack_minutes=self.sev1_ack_minutes,
+            sev2_ack_minutes=self.sev2_ack_minutes,
+            postmortem_working_days=self.postmortem_working_days,
+        )
 
     @property
     def distributed(self) -> bool:

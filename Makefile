@@ -1,0 +1,39 @@
+# OpsLedger: `make run` (embedded default, no servers) and `make test` (whole suite).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install run demo test test-unit lint infra-up infra-down bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+run: install  ## install, then serve the API + follower on the embedded default
+	$(BIN)/opsledger serve
+
+demo: install  ## load a month of demo data into a running `make run`
+	$(BIN)/opsledger demo
+
+test: install  ## start real Kafka + FerretDB, run the whole suite, stop them (even on failure)
+	bash infra/local/with-infra.sh $(BIN)/python -m pytest
+
+test-unit: install
+	$(BIN)/python -m pytest -m "not integration"
+
+lint: install
+	$(BIN)/ruff check .
+
+infra-up:
+	bash infra/local/up.sh
+
+infra-down:
+	bash infra/local/down.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

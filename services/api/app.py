@@ -1,0 +1,49 @@
+"""The FastAPI application: ``create_app(settings)`` with a lifespan that opens and
+closes the runtime (nothing connects at import time)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from infra.settings import Settings
+from services.api import problems
+from services.api.limits import BodyLimit
+from services.api.routes import (
+    audit, compliance, events, feedback, goals, health, incidents, performance, teams,
+)
+from services.runtime import Runtime
+
+DESCRIPTION = """OpsLedger records every change to an operations team as an immutable event
+and serves read models for ops staff, auditors and other services.
+Authenticate every request with `Authorization: Bearer <token>`."""
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or Settings()
+    owns_runtime = runtime is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.runtime is None:
+            app.state.runtime = Runtime.open(settings)
+        app.state.runtime.request_counts = counts
+        try:
+            yield
+        finally:
+            if owns_runtime and app.state.runtime is not None:
+                app.state.runtime.close()
+                app.state.runtime = None
+
+    app = FastAPI(title="OpsLedger", version="1.0.0", description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.runtime = runtime
+    counts: dict[str, int] = runtime.request_counts if runtime else {}
+    problems.install(app)
+    for module in (teams, goals, incidents, feedback, audit, compliance, performance, events,
+                   health):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, counts=counts)
+    return app

@@ -1,0 +1,136 @@
+"""Dependencies, declared once as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request
+
+from domain.ledger import CommandContext
+from domain.meta import CommandMeta
+from infra.tokens import Grant
+from services.api.problems import ProblemError
+from services.runtime import Runtime
+
+ALL_ROLES = ("admin", "lead", "member", "auditor", "service")
+MANAGE = ("admin", "lead")
+OPERATE = ("admin", "lead", "member")
+AUDIT = ("admin", "lead", "auditor")
+FEED = ("admin", "auditor", "service")
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def current_grant(
+    runtime: RuntimeDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Grant:
+    challenge = {"WWW-Authenticate": 'Bearer realm="opsledger"'}
+    if not authorization:
+        raise ProblemError(401, "missing bearer token", headers=challenge)
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ProblemError(401, "use 'Authorization: Bearer <token>'", headers=challenge)
+    grant = runtime.tokens.resolve(token.strip())
+    if grant is None:
+        raise ProblemError(401, "unknown bearer token", headers=challenge)
+    return grant
+
+
+GrantDep = Annotated[Grant, Depends(current_grant)]
+
+
+def allow(*roles: str) -> Callable[[Grant], Grant]:
+    def check(grant: GrantDep) -> Grant:
+        if not grant.roles & set(roles):
+            raise ProblemError(
+                403, f"{grant.principal} needs one of the roles {', '.join(roles)}"
+            )
+        return grant
+
+    return check
+
+
+Manager = Annotated[Grant, Depends(allow(*MANAGE))]
+Operator = Annotated[Grant, Depends(allow(*OPERATE))]
+Reader = Annotated[Grant, Depends(allow(*ALL_ROLES))]
+Auditor = Annotated[Grant, Depends(allow(*AUDIT))]
+FeedReader = Annotated[Grant, Depends(allow(*FEED))]
+
+
+def check_team(grant: Grant, team_id: object) -> None:
+    if not grant.may_see_team(str(team_id)):
+        raise ProblemError(403, f"{grant.principal} may not act on team {team_id}")
+
+
+def _if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    raw = value.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise ProblemError(400, "If-Match must be an aggregate version number, e.g. If-Match: 3")
+    return int(raw)
+
+
+async def command_context(
+    request: Request,
+    grant: GrantDep,
+    if_match: Annotated[str | None, Header(description="expected aggregate version")] = None,
+    idempotency_key: Annotated[
+        str | None, Header(max_length=200, description="retry-safe key; repeats append nothing")
+    ] = None,
+    x_correlation_id: Annotated[str | None, Header(max_length=200)] = None,
+    x_causation_id: Annotated[str | None, Header(max_length=200)] = None,
+) -> CommandContext:
+    body = await request.body()
+    fingerprint = hashlib.sha256(
+        request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
+    ).hexdigest()
+    meta = CommandMeta(actor=grant.principal, causation_id=x_causation_id or "")
+    if x_correlation_id:
+        meta = CommandMeta(actor=grant.principal, correlation_id=x_correlation_id,
+                           causation_id=x_causation_id or "")
+    return CommandContext(
+        meta=meta, if_match=_if_match(if_match),
+        idempotency_key=idempotency_key or None, fingerprint=fingerprint,
+    )
+
+
+CommandCtx = Annotated[CommandContext, Depends(command_context)]
+
+
+def read_your_writes(
+    runtime: RuntimeDep,
+    min_position: Annotated[
+        int | None, Query(ge=0, description="wait until the read models include this position")
+    ] = None,
+) -> None:
+    if min_position is None:
+        return
+    if not runtime.wait_for(min_position, runtime.settings.min_position_timeout):
+        raise ProblemError(
+            503, f"read models have not yet applied position {min_position}",
+            headers={"Retry-After": "1"},
+        )
+
+
+Fresh = Annotated[None, Depends(read_your_writes)]
+
+Limit = Annotated[int, Query(ge=1, le=500, description="page size")]
+Cursor = Annotated[str | None, Query(max_length=500, description="from next_cursor")]
+
+
+def check_team_of(grant: Grant, runtime: Runtime, cls: type, aggregate_id: object) -> None:
+    """Team scope for commands that name an aggregate, not a team (loads it only if
+    the grant is scoped)."""
+    if "*" in grant.teams:
+        return
+    aggregate = runtime.ledger.load(cls, aggregate_id)  # type: ignore[arg-type]
+    check_team(grant, aggregate.team_id)

@@ -1,0 +1,83 @@
+"""The ``opsledger`` command line."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from infra.settings import Settings
+
+app = typer.Typer(
+    help="OpsLedger: the event-sourced system of record for operations teams.",
+    no_args_is_help=True, add_completion=False,
+)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="event store folder [env: OPSLEDGER_DATA_DIR]",
+                 show_default=False),
+]
+
+
+def load_settings(data_dir: Path | None = None, **overrides: object) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address [default: 127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="port [default: 8000]")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Run the API and the read-model follower in one process (embedded default)."""
+    import uvicorn
+
+    from infra.tokens import admin_token_in, ensure_admin_token
+    from services.api.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = load_settings(data_dir, host=host, port=port)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    typer.echo(f"OpsLedger on http://{settings.host}:{settings.port}  (docs: /docs)")
+    typer.echo(f"data folder: {settings.data_dir.resolve()}")
+    if not settings.tokens and settings.tokens_file is None:
+        path, created = ensure_admin_token(settings.data_dir)
+        token = created or admin_token_in(path)
+        typer.echo(f"admin token ({'new, ' if created else ''}stored in {path}):")
+        typer.echo(f"  export OPSLEDGER_TOKEN={token}")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level="warning", access_log=False)
+
+
+@app.command()
+def demo(
+    url: Annotated[str, typer.Option(help="OpsLedger API base URL")] = "http://127.0.0.1:8000",
+    token: Annotated[str | None, typer.Option(
+        help="bearer token [env: OPSLEDGER_TOKEN; default: the admin token in --data-dir]")] = None,
+    data_dir: DataDir = None,
+    seed: Annotated[int, typer.Option(help="random seed, for a repeatable month")] = 7,
+) -> None:
+    """Load a realistic month in the life of an ops organisation through the HTTP API."""
+    from infra.tokens import admin_token_in
+    from services.cli.demo import run_demo
+
+    token = token or os.environ.get("OPSLEDGER_TOKEN")
+    if not token:
+        settings = load_settings(data_dir)
+        token = admin_token_in(settings.data_dir / "tokens.json")
+    if not token:
+        typer.echo("no token: pass --token, set OPSLEDGER_TOKEN, or --data-dir of a served "
+                   "OpsLedger", err=True)
+        raise typer.Exit(2)
+    run_demo(url, token, seed=seed)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,110 @@
+"""The composition root: builds every dependency from settings, each overridable.
+
+Nothing connects at import time; ``Runtime.open`` is called by a service's
+lifespan or main, and tests call it with a temporary data folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from domain.feedback.service import FeedbackService
+from domain.goals.service import GoalService
+from domain.incidents.service import IncidentService
+from domain.ledger import Ledger
+from domain.teams.service import TeamService
+from infra.event_store import open_ledger
+from infra.follower import EmbeddedFollower
+from infra.read_store.port import ReadStore
+from infra.read_store.sqlite_store import SQLiteReadStore
+from infra.settings import Settings
+from infra.tokens import TokenConfigError, TokenRegistry, ensure_admin_token
+from projections.registry import ALL_FOLDS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    ledger: Ledger
+    store: ReadStore
+    tokens: TokenRegistry
+    follower: EmbeddedFollower | None = None
+    checkpoint_name: str = EmbeddedFollower.NAME
+    started_at: float = field(default_factory=time.time)
+    request_counts: dict[str, int] = field(default_factory=dict)
+    teams: TeamService = field(init=False)
+    goals: GoalService = field(init=False)
+    incidents: IncidentService = field(init=False)
+    feedback: FeedbackService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.teams = TeamService(self.ledger)
+        self.goals = GoalService(self.ledger)
+        self.incidents = IncidentService(self.ledger)
+        self.feedback = FeedbackService(self.ledger)
+
+    @classmethod
+    def open(
+        cls, settings: Settings, *, follow: bool = True,
+        store_factory: Callable[[Settings], ReadStore] | None = None,
+    ) -> Runtime:
+        ledger = open_ledger(settings)
+        store = (store_factory or default_store)(settings)
+        runtime = cls(settings, ledger, store, load_tokens(settings))
+        if follow and not settings.distributed:
+            follower = EmbeddedFollower(ledger, store, ALL_FOLDS, batch=settings.follower_batch)
+            caught_up = follower.catch_up()
+            if caught_up:
+                log.info("read models caught up by %d positions", caught_up)
+            follower.start()
+            runtime.follower = follower
+        return runtime
+
+    def applied_position(self) -> int:
+        if self.follower is not None:
+            return self.follower.position
+        return self.store.checkpoint(self.checkpoint_name)
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        if self.follower is not None:
+            return self.follower.wait_for(position, timeout)
+        deadline = time.monotonic() + timeout
+        delay = 0.02
+        while self.applied_position() < position:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+        return True
+
+    def close(self) -> None:
+        if self.follower is not None:
+            self.follower.stop()
+        self.store.close()
+        self.ledger.close()
+
+
+def default_store(settings: Settings) -> ReadStore:
+    if settings.mongo_uri and settings.distributed:
+        from infra.read_store.mongo_store import MongoReadStore
+
+        return MongoReadStore(settings.mongo_uri, settings.mongo_db)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SQLiteReadStore(settings.read_store_path)
+
+
+def load_tokens(settings: Settings) -> TokenRegistry:
+    if settings.tokens:
+        return TokenRegistry.from_json(settings.tokens)
+    path = settings.tokens_file
+    if path is None:
+        path, _ = ensure_admin_token(settings.data_dir)
+    try:
+        return TokenRegistry.from_json(path.read_text())
+    except OSError as e:
+        raise TokenConfigError(f"cannot read tokens file {path}: {e}") from None
