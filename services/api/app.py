@@ -12,7 +12,15 @@ from infra.settings import Settings
 from services.api import problems
 from services.api.limits import BodyLimit
 from services.api.routes import (
-    audit, compliance, events, feedback, goals, health, incidents, performance, teams,
+    audit,
+    compliance,
+    events,
+    feedback,
+    goals,
+    health,
+    incidents,
+    performance,
+    teams,
 )
 from services.runtime import Runtime
 

@@ -35,7 +35,7 @@ class ServerProcess:
 
     def start(self, timeout: float = 30) -> ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(  # noqa: S603 - our own CLI
+        self.proc = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "serve", "--port", str(self.port),
              "--data-dir", str(self.data_dir)],
             env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,

@@ -18,7 +18,8 @@ def test_create_answers_201_with_id_version_and_position(api: Api) -> None:
 
 def test_client_supplied_id_is_kept_and_cannot_be_reused(api: Api) -> None:
     team_id = str(uuid4())
-    assert api.post("/v1/teams", {"name": "A", "team_id": team_id}, expect=201).json()["id"] == team_id
+    created = api.post("/v1/teams", {"name": "A", "team_id": team_id}, expect=201).json()
+    assert created["id"] == team_id
     head = api.head()
     problem = api.post("/v1/teams", {"name": "B", "team_id": team_id}, expect=409).json()
     assert "already exists" in problem["detail"]

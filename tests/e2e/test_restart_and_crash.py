@@ -68,7 +68,7 @@ def test_crash_between_append_and_follower_write_is_caught_up_on_start(tmp_path:
     data = tmp_path / "data"
     data.mkdir()
     env = {**os.environ, "OPSLEDGER_TOKENS": TOKENS}
-    proc = subprocess.run(  # noqa: S603
+    proc = subprocess.run(
         [sys.executable, "-c", CRASHING_WRITER, str(data)], capture_output=True, env=env,
         timeout=60, check=False,
     )

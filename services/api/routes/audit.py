@@ -37,7 +37,7 @@ def _iso(value: datetime | None) -> str | None:
 def audit_filters(
     entity_id: Annotated[str | None, Query(max_length=100)] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
-    type: Annotated[str | None, Query(max_length=200)] = None,  # noqa: A002 - API name
+    type: Annotated[str | None, Query(max_length=200)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> dict[str, Any]:
@@ -49,9 +49,10 @@ def audit_filters(
 
 @router.get("/v1/audit")
 def audit_trail(
-    grant: Auditor, rt: RuntimeDep, _: Fresh, entity_id: Annotated[str | None, Query(max_length=100)] = None,
+    grant: Auditor, rt: RuntimeDep, _: Fresh,
+    entity_id: Annotated[str | None, Query(max_length=100)] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
-    type: Annotated[str | None, Query(max_length=200)] = None,  # noqa: A002
+    type: Annotated[str | None, Query(max_length=200)] = None,
     since: datetime | None = None, until: datetime | None = None,
     limit: Limit = 50, cursor: Cursor = None,
 ) -> dict[str, Any]:
@@ -87,10 +88,10 @@ def export_lines(rt: Runtime, filters: dict[str, Any], fmt: str) -> Iterator[byt
 @router.get("/v1/audit/export")
 def audit_export(
     grant: Auditor, rt: RuntimeDep, _: Fresh,
-    format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",  # noqa: A002
+    format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",
     entity_id: Annotated[str | None, Query(max_length=100)] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
-    type: Annotated[str | None, Query(max_length=200)] = None,  # noqa: A002
+    type: Annotated[str | None, Query(max_length=200)] = None,
     since: datetime | None = None, until: datetime | None = None,
 ) -> StreamingResponse:
     """The audit trail as a JSONL or CSV file, streamed."""

@@ -11,7 +11,15 @@ from pydantic import Field
 from domain.feedback import commands as c
 from domain.feedback.aggregate import Feedback
 from services.api.deps import (
-    CommandCtx, Cursor, Fresh, Limit, Operator, Reader, RuntimeDep, check_team, check_team_of,
+    CommandCtx,
+    Cursor,
+    Fresh,
+    Limit,
+    Operator,
+    Reader,
+    RuntimeDep,
+    check_team,
+    check_team_of,
 )
 from services.api.queries import one, page
 from services.api.schemas import CommandAnswer, Name, StrictBody, Text, answer

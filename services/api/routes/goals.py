@@ -11,12 +11,27 @@ from pydantic import Field
 from domain.goals import commands as c
 from domain.goals.aggregate import Goal
 from services.api.deps import (
-    CommandCtx, Cursor, Fresh, Limit, Manager, Operator, Reader, RuntimeDep, check_team,
+    CommandCtx,
+    Cursor,
+    Fresh,
+    Limit,
+    Manager,
+    Operator,
+    Reader,
+    RuntimeDep,
+    check_team,
     check_team_of,
 )
 from services.api.queries import one, page
 from services.api.schemas import (
-    CommandAnswer, IsoDate, Name, OptionalText, Reason, ShortText, StrictBody, answer,
+    CommandAnswer,
+    IsoDate,
+    Name,
+    OptionalText,
+    Reason,
+    ShortText,
+    StrictBody,
+    answer,
 )
 
 router = APIRouter(tags=["goals"])

@@ -11,11 +11,26 @@ from pydantic import Field
 from domain.incidents import commands as c
 from domain.incidents.aggregate import Incident
 from services.api.deps import (
-    CommandCtx, Cursor, Fresh, Limit, Operator, Reader, RuntimeDep, check_team, check_team_of,
+    CommandCtx,
+    Cursor,
+    Fresh,
+    Limit,
+    Operator,
+    Reader,
+    RuntimeDep,
+    check_team,
+    check_team_of,
 )
 from services.api.queries import one, page
 from services.api.schemas import (
-    CommandAnswer, IsoDate, Name, OptionalText, Reason, StrictBody, Text, answer,
+    CommandAnswer,
+    IsoDate,
+    Name,
+    OptionalText,
+    Reason,
+    StrictBody,
+    Text,
+    answer,
 )
 
 router = APIRouter(tags=["incidents"])

@@ -9,11 +9,27 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from domain.teams import commands as c
-from services.api.deps import CommandCtx, Cursor, Fresh, Limit, Manager, Reader, RuntimeDep, \
-    check_team
+from services.api.deps import (
+    CommandCtx,
+    Cursor,
+    Fresh,
+    Limit,
+    Manager,
+    Reader,
+    RuntimeDep,
+    check_team,
+)
 from services.api.queries import one, page
 from services.api.schemas import (
-    CommandAnswer, Email, IsoDate, Items, Name, OptionalText, Reason, StrictBody, answer,
+    CommandAnswer,
+    Email,
+    IsoDate,
+    Items,
+    Name,
+    OptionalText,
+    Reason,
+    StrictBody,
+    answer,
 )
 
 router = APIRouter(tags=["teams"])
