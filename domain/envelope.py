@@ -8,7 +8,7 @@ the Python module path, so classes can move without breaking subscribers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -50,6 +50,13 @@ class EventEnvelope:
         return cls(**{k: d[k] for k in cls.__dataclass_fields__})
 
 
+def iso_time(value: datetime) -> str:
+    """Fixed-width UTC time (microseconds, ``Z``), so text order is time order."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def wire_type(context: str, name: str, schema_version: int) -> str:
     return f"opsledger.{context}.{name}.v{schema_version}"
 
@@ -62,7 +69,7 @@ def event_id(aggregate_id: UUID | str, version: int) -> str:
 def plain(value: Any) -> Any:
     """JSON-ready copy of an event attribute."""
     if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
+        return iso_time(value)
     if isinstance(value, (date, UUID, Decimal)):
         return str(value)
     if isinstance(value, dict):

@@ -12,6 +12,7 @@ import orjson
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
+from domain.envelope import iso_time
 from infra.read_store.port import Range
 from projections.fold import public
 from services.api.deps import Auditor, Cursor, Fresh, Limit, RuntimeDep
@@ -27,11 +28,7 @@ CSV_COLUMNS = (
 
 
 def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.isoformat() + "Z"
-    return value.isoformat().replace("+00:00", "Z")
+    return None if value is None else iso_time(value)
 
 
 def audit_filters(

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
+from domain.envelope import iso_time
 from infra.read_store.port import Range
 from projections import compliance_controls
 from projections.fold import public
@@ -19,9 +20,7 @@ router = APIRouter(tags=["compliance"])
 
 
 def _iso(value: datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return iso_time(value)
 
 
 @router.get("/v1/compliance/entities/{entity_id}/history")

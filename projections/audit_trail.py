@@ -1,0 +1,40 @@
+"""The audit trail: one record per public event (who, what, when, why, on which entity).
+
+Records are keyed by event id, so a redelivered event rewrites nothing. Events
+without a context (the ledger's private idempotency records) are not public and
+are not audited.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from domain.envelope import EventEnvelope
+from projections.fold import Document, Fold, Lookup
+
+COLLECTION = "audit_trail"
+
+
+def _route(event: EventEnvelope, lookup: Lookup) -> list[str]:
+    return [event.id] if event.context else []
+
+
+def _evolve(doc: Document | None, event: EventEnvelope, lookup: Lookup) -> Document:
+    return {
+        "id": event.id,
+        "position": event.position,
+        "time": event.time,
+        "actor": event.actor,
+        "type": event.type,
+        "name": event.name,
+        "context": event.context,
+        "entity_id": event.subject,
+        "entity_version": event.stream_version,
+        "reason": event.data.get("reason"),
+        "data": copy.deepcopy(event.data),
+        "correlation_id": event.correlation_id,
+        "causation_id": event.causation_id,
+    }
+
+
+FOLD = Fold(COLLECTION, _route, _evolve)

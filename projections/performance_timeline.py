@@ -1,0 +1,366 @@
+"""Performance timeline: a dated stream of what each member and each team did.
+
+Entries are keyed by owner and event id (``member:<id>:<event id>``,
+``team:<id>:<event id>``), so a redelivered event rewrites nothing. An event makes
+at most one member entry (the member it concerns) and one team entry. Two folds
+write the collection, one per kind of owner, because a fold's ``evolve`` is not told
+which document it computes.
+
+``team_metrics`` rolls a team's incidents, goals and feedback up per week or month.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC
+from statistics import fmean
+from typing import Any, Literal
+
+from domain.envelope import EventEnvelope
+from projections.entity_views import parse_time
+from projections.fold import Document, Fold, Lookup
+
+COLLECTION = "timeline"
+
+KINDS = (
+    "check_in", "goal_set", "goal_closed", "incident_responder", "incident_opened",
+    "incident_resolved", "feedback_received", "feedback_about", "role_changed", "joined",
+    "left", "lead_changed", "review",
+)
+
+
+@dataclass(frozen=True)
+class Story:
+    """What an event means for the timelines: who it concerns, under which kind."""
+
+    summary: str
+    team_id: str | None
+    team_kind: str | None = None
+    member_id: str | None = None
+    member_kind: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+Teller = Callable[[EventEnvelope, Lookup], Story | None]
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:g}"
+    return str(value)
+
+
+def _member_name(lookup: Lookup, member_id: str) -> str:
+    member = lookup("members", member_id)
+    return (member or {}).get("name") or member_id
+
+
+def _scored(text: str, score: Any) -> str:
+    return text if score is None else f"{text} (score {score})"
+
+
+# -- teams ----------------------------------------------------------------------------
+
+
+def _joined(e: EventEnvelope, lookup: Lookup) -> Story:
+    d = e.data
+    return Story(
+        f"{d.get('name') or d['member_id']} joined as {d.get('role')}", e.subject,
+        "joined", d["member_id"], "joined",
+        {"role": d.get("role"), "responsibilities": d.get("responsibilities") or []},
+    )
+
+
+def _role_changed(e: EventEnvelope, lookup: Lookup) -> Story:
+    d = e.data
+    name = _member_name(lookup, d["member_id"])
+    return Story(
+        f"{name}'s role changed from {d.get('previous_role')} to {d.get('role')}: "
+        f"{d.get('reason')}",
+        e.subject, "role_changed", d["member_id"], "role_changed",
+        {key: d.get(key) for key in (
+            "role", "previous_role", "responsibilities", "effective_date", "reason"
+        )},
+    )
+
+
+def _lead_changed(e: EventEnvelope, lookup: Lookup) -> Story:
+    d = e.data
+    return Story(
+        f"{_member_name(lookup, d['member_id'])} became team lead: {d.get('reason')}",
+        e.subject, "lead_changed", d["member_id"], "lead_changed",
+        {"previous_lead_id": d.get("previous_lead_id"), "reason": d.get("reason")},
+    )
+
+
+def _left(e: EventEnvelope, lookup: Lookup) -> Story:
+    d = e.data
+    return Story(
+        f"{_member_name(lookup, d['member_id'])} left the team: {d.get('reason')}",
+        e.subject, "left", d["member_id"], "left", {"reason": d.get("reason")},
+    )
+
+
+# -- goals ----------------------------------------------------------------------------
+
+
+def _goal_set(e: EventEnvelope, lookup: Lookup) -> Story:
+    d = e.data
+    return Story(
+        f"Goal set: {d.get('title')} ({d.get('metric')} from {_num(d.get('baseline'))} to "
+        f"{_num(d.get('target'))} {d.get('unit')} by {d.get('deadline')})",
+        d.get("team_id"), "goal_set", d.get("owner_id"), "goal_set",
+        {"goal_id": e.subject, "title": d.get("title"), "deadline": d.get("deadline")},
+    )
+
+
+def _checked_in(e: EventEnvelope, lookup: Lookup) -> Story | None:
+    goal = lookup("goals", e.subject)
+    if goal is None:
+        return None
+    value, pct = e.data.get("value"), goal.get("progress_pct")
+    progress = "" if pct is None else f", {_num(pct)}% of the way"
+    return Story(
+        f"Checked in {_num(value)} {goal.get('unit')} on '{goal.get('title')}'{progress}",
+        goal.get("team_id"), "check_in", goal.get("owner_id"), "check_in",
+        {"goal_id": e.subject, "value": value, "note": e.data.get("note", ""),
+         "progress_pct": pct},
+    )
+
+
+def _goal_closed(outcome: str) -> Teller:
+    def tell(e: EventEnvelope, lookup: Lookup) -> Story | None:
+        goal = lookup("goals", e.subject)
+        if goal is None:
+            return None
+        return Story(
+            f"Goal '{goal.get('title')}' {outcome}", goal.get("team_id"), "goal_closed",
+            goal.get("owner_id"), "goal_closed",
+            {"goal_id": e.subject, "outcome": outcome, "note": e.data.get("note"),
+             "progress_pct": goal.get("progress_pct")},
+        )
+
+    return tell
+
+
+# -- incidents ------------------------------------------------------------------------
+
+
+def _incident_opened(e: EventEnvelope, lookup: Lookup) -> Story:
+    d = e.data
+    return Story(
+        f"{d.get('severity')} incident opened on {d.get('service')}: {d.get('summary')}",
+        d.get("team_id"), "incident_opened",
+        details={"incident_id": e.subject, "severity": d.get("severity"),
+                 "service": d.get("service")},
+    )
+
+
+def _responder_assigned(e: EventEnvelope, lookup: Lookup) -> Story | None:
+    incident = lookup("incidents", e.subject)
+    if incident is None:
+        return None
+    responder = e.data.get("responder_id")
+    return Story(
+        f"{_member_name(lookup, responder)} responding to {incident.get('severity')} "
+        f"incident on {incident.get('service')}: {incident.get('summary')}",
+        incident.get("team_id"), "incident_responder", responder, "incident_responder",
+        {"incident_id": e.subject, "severity": incident.get("severity"),
+         "service": incident.get("service")},
+    )
+
+
+def _incident_resolved(e: EventEnvelope, lookup: Lookup) -> Story | None:
+    incident = lookup("incidents", e.subject)
+    if incident is None:
+        return None
+    return Story(
+        f"{incident.get('severity')} incident on {incident.get('service')} resolved: "
+        f"{e.data.get('summary')}",
+        incident.get("team_id"), "incident_resolved",
+        details={"incident_id": e.subject, "severity": incident.get("severity"),
+                 "root_cause": e.data.get("root_cause"),
+                 "mttr_seconds": incident.get("mttr_seconds")},
+    )
+
+
+# -- feedback -------------------------------------------------------------------------
+
+
+def _customer_feedback(e: EventEnvelope, lookup: Lookup) -> Story:
+    d = e.data
+    subject = d.get("subject_member_id")
+    return Story(
+        _scored(f"Customer feedback via {d.get('channel')}", d.get("score")),
+        d.get("team_id"), "feedback_received", subject,
+        "feedback_about" if subject else None,
+        {"feedback_id": e.subject, "kind": "customer", "score": d.get("score"),
+         "channel": d.get("channel")},
+    )
+
+
+def _peer_feedback(e: EventEnvelope, lookup: Lookup) -> Story:
+    d = e.data
+    kind = d.get("kind") or "peer"
+    label = "Manager review" if kind == "manager" else "Peer feedback"
+    return Story(
+        _scored(label, d.get("score")), d.get("team_id"), "feedback_received",
+        d.get("subject_member_id"), "review" if kind == "manager" else "feedback_about",
+        {"feedback_id": e.subject, "kind": kind, "score": d.get("score")},
+    )
+
+
+TELLERS: dict[tuple[str, str], Teller] = {
+    ("teams", "MemberJoined"): _joined,
+    ("teams", "RoleAssigned"): _role_changed,
+    ("teams", "TeamLeadChanged"): _lead_changed,
+    ("teams", "MemberLeft"): _left,
+    ("goals", "GoalSet"): _goal_set,
+    ("goals", "ProgressCheckedIn"): _checked_in,
+    ("goals", "GoalAchieved"): _goal_closed("achieved"),
+    ("goals", "GoalMissed"): _goal_closed("missed"),
+    ("goals", "GoalAbandoned"): _goal_closed("abandoned"),
+    ("incidents", "IncidentOpened"): _incident_opened,
+    ("incidents", "ResponderAssigned"): _responder_assigned,
+    ("incidents", "IncidentResolved"): _incident_resolved,
+    ("feedback", "CustomerFeedbackReceived"): _customer_feedback,
+    ("feedback", "PeerFeedbackGiven"): _peer_feedback,
+}
+
+
+def story_of(event: EventEnvelope, lookup: Lookup) -> Story | None:
+    teller = TELLERS.get((event.context, event.name))
+    return teller(event, lookup) if teller is not None else None
+
+
+# -- the two folds --------------------------------------------------------------------
+
+
+def _entry(
+    story: Story, event: EventEnvelope, owner: str, kind: str
+) -> Document:
+    return {
+        "id": f"{owner}:{event.id}", "owner": owner, "member_id": story.member_id,
+        "team_id": story.team_id, "time": event.time, "position": event.position,
+        "kind": kind, "summary": story.summary, "event_id": event.id,
+        "details": dict(story.details),
+    }
+
+
+def _member_owner(story: Story | None) -> tuple[str, str] | None:
+    if story is None or not story.member_id or not story.member_kind:
+        return None
+    return f"member:{story.member_id}", story.member_kind
+
+
+def _team_owner(story: Story | None) -> tuple[str, str] | None:
+    if story is None or not story.team_id or not story.team_kind:
+        return None
+    return f"team:{story.team_id}", story.team_kind
+
+
+def _timeline_fold(owner_of: Callable[[Story | None], tuple[str, str] | None]) -> Fold:
+    def route(event: EventEnvelope, lookup: Lookup) -> list[str]:
+        owner = owner_of(story_of(event, lookup))
+        return [] if owner is None else [f"{owner[0]}:{event.id}"]
+
+    def evolve(doc: Document | None, event: EventEnvelope, lookup: Lookup) -> Document | None:
+        story = story_of(event, lookup)
+        owner = owner_of(story)
+        if story is None or owner is None:
+            return doc
+        return _entry(story, event, *owner)
+
+    return Fold(COLLECTION, route, evolve)
+
+
+FOLDS: list[Fold] = [_timeline_fold(_member_owner), _timeline_fold(_team_owner)]
+
+
+# -- per-period metrics ---------------------------------------------------------------
+
+Period = Literal["week", "month"]
+
+
+def period_of(time: str, period: Period) -> str:
+    """``2026-W48`` (ISO week) or ``2026-11`` for a moment, in UTC."""
+    moment = parse_time(time).astimezone(UTC)
+    if period == "week":
+        year, week, _ = moment.isocalendar()
+        return f"{year}-W{week:02d}"
+    if period == "month":
+        return f"{moment.year}-{moment.month:02d}"
+    raise ValueError(f"period must be 'week' or 'month', got {period!r}")
+
+
+@dataclass
+class _Tally:
+    incidents_opened: int = 0
+    ack_seconds: list[float] = field(default_factory=list)
+    resolve_seconds: list[float] = field(default_factory=list)
+    goals_closed: int = 0
+    goals_achieved: int = 0
+    feedback_count: int = 0
+    scores: list[float] = field(default_factory=list)
+
+    def as_row(self, period: str) -> dict[str, Any]:
+        return {
+            "period": period,
+            "incidents_opened": self.incidents_opened,
+            "mtta_seconds": _mean(self.ack_seconds, 1),
+            "mttr_seconds": _mean(self.resolve_seconds, 1),
+            "goals_closed": self.goals_closed,
+            "goals_achieved": self.goals_achieved,
+            "goal_attainment_pct": (
+                round(self.goals_achieved / self.goals_closed * 100, 1)
+                if self.goals_closed else None
+            ),
+            "feedback_count": self.feedback_count,
+            "feedback_avg_score": _mean(self.scores, 2),
+        }
+
+
+def _mean(values: list[float], digits: int) -> float | None:
+    return round(fmean(values), digits) if values else None
+
+
+def team_metrics(
+    incidents: Iterable[Document], goals: Iterable[Document], feedback: Iterable[Document],
+    period: Period,
+) -> list[dict[str, Any]]:
+    """One row per period in which something happened, oldest first.
+
+    Each thing counts in the period it happened: an incident's opening, its
+    acknowledgement (MTTA) and its resolution (MTTR) may fall in three periods; a
+    goal counts when it closed (attainment = achieved / closed, abandoned included);
+    feedback when it was received (the average is over the scored items of every
+    kind passed in). Means are None for a period without data.
+    """
+    if period not in ("week", "month"):
+        raise ValueError(f"period must be 'week' or 'month', got {period!r}")
+    tallies: dict[str, _Tally] = defaultdict(_Tally)
+    for incident in incidents:
+        if incident.get("opened_at"):
+            tallies[period_of(incident["opened_at"], period)].incidents_opened += 1
+        if incident.get("acknowledged_at") and incident.get("mtta_seconds") is not None:
+            tallies[period_of(incident["acknowledged_at"], period)].ack_seconds.append(
+                incident["mtta_seconds"]
+            )
+        if incident.get("resolved_at") and incident.get("mttr_seconds") is not None:
+            tallies[period_of(incident["resolved_at"], period)].resolve_seconds.append(
+                incident["mttr_seconds"]
+            )
+    for goal in goals:
+        if goal.get("closed_at") and goal.get("status") != "open":
+            tally = tallies[period_of(goal["closed_at"], period)]
+            tally.goals_closed += 1
+            tally.goals_achieved += goal.get("status") == "achieved"
+    for item in feedback:
+        if item.get("received_at"):
+            tally = tallies[period_of(item["received_at"], period)]
+            tally.feedback_count += 1
+            if item.get("score") is not None:
+                tally.scores.append(item["score"])
+    return [tallies[key].as_row(key) for key in sorted(tallies)]

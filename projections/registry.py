@@ -1,0 +1,17 @@
+"""Every fold, in the order the engine applies them to each event.
+
+Entity views come first: later folds look them up (a check-in's timeline entry
+needs its goal's owner and progress, already updated by the same event).
+"""
+
+from __future__ import annotations
+
+from projections import audit_trail, compliance_history, entity_views, performance_timeline
+from projections.fold import Fold
+
+ALL_FOLDS: list[Fold] = [
+    *entity_views.FOLDS,
+    compliance_history.FOLD,
+    audit_trail.FOLD,
+    *performance_timeline.FOLDS,
+]
