@@ -361,6 +361,7 @@ class Planner:
         self.gone: set[str] = set()
         self.goal_ids: list[str] = []
         self.goal_offsets: list[int] = []
+        self.goal_plans: list[dict[str, Any]] = []
 
     # helpers
 
@@ -452,7 +453,6 @@ class Planner:
     # goals
 
     def set_goals(self) -> None:
-        self.goal_plans: list[dict[str, Any]] = []
         for team, owner, title, metric, baseline, target, unit, outcome, revision in GOALS:
             goal_id = self.uid("goal", title)
             offset = self.rng.randint(30, 90)
