@@ -21,6 +21,12 @@ class Settings(BaseSettings):
     kafka_bootstrap: str | None = None
     mongo_uri: str | None = None
     mongo_db: str = "opsledger"
+    kafka_topic_prefix: str = "opsledger"
+    kafka_partitions: int = 3
+    kafka_replication_factor: int = 1
+    relay_batch: int = 2000
+    projector_batch: int = 2000
+    projector_group: str = "opsledger-projector"
     max_body_bytes: int = 1024 * 1024
     min_position_timeout: float = 5.0
     follower_batch: int = 500

@@ -1,0 +1,1 @@
+"""Kafka adapters: the outbox relay, the projector consumer, topics and the wire codec."""
