@@ -72,8 +72,10 @@ def test_events_feed_is_cloudevents_in_position_order(api: Api) -> None:
     assert first["type"] == "opsledger.teams.TeamFormed.v1"
     assert first["subject"] == team
     for key in ("id", "source", "time", "streamversion", "actor", "correlationid",
-                "causationid", "data"):
+                "causationid", "data", "prevhash", "hash"):
         assert key in first
+    assert first["prevhash"] == "0" * 64
+    assert feed["items"][1]["prevhash"] == first["hash"]
     page = api.as_("service").get("/v1/events", after=1, limit=1)
     assert [e["position"] for e in page["items"]] == [2]
     assert page["next_after"] == 2

@@ -1,0 +1,96 @@
+"""Any change to a stored event is detected, and verify names the position."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from domain.ledger import CommandContext
+from domain.meta import CommandMeta
+from domain.teams import commands as c
+from infra.settings import Settings
+from infra.verify import verify_store
+from services.runtime import Runtime
+
+TOKENS = '{"tamper-test-token-000": {"principal": "user:admin", "roles": ["admin"]}}'
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[tuple[Runtime, Path]]:
+    settings = Settings(data_dir=tmp_path, tokens=TOKENS)
+    runtime = Runtime.open(settings, follow=False)
+    ctx = CommandContext(CommandMeta("user:admin"))
+    team = runtime.teams.form(c.FormTeam("SRE"), ctx)
+    for n in range(9):
+        runtime.teams.add_member(
+            c.AddMember(team.id, f"Member {n}", f"m{n}@example.com", "SRE"), ctx)
+    yield runtime, settings.event_store_path
+    runtime.close()
+
+
+def tamper(path: Path, *statements: str) -> None:
+    with sqlite3.connect(path) as db:
+        for sql in statements:
+            db.execute(sql)
+
+
+def test_an_untouched_store_verifies(store: tuple[Runtime, Path]) -> None:
+    runtime, _ = store
+    result = verify_store(runtime.ledger)
+    assert result.ok, result.describe()
+    assert (result.count, result.head_position) == (10, 10)
+    assert result.head_hash == runtime.ledger.recorder.head_hash()[1]
+
+
+def test_a_changed_byte_is_named_as_altered(store: tuple[Runtime, Path]) -> None:
+    runtime, path = store
+    tamper(path, "UPDATE stored_events SET state = CAST(replace(CAST(state AS TEXT), "
+                 "'Member 4', 'Member X') AS BLOB) WHERE rowid = 6")
+    result = verify_store(runtime.ledger)
+    assert (result.ok, result.broken_at, result.kind) == (False, 6, "altered")
+
+
+def test_a_deleted_row_is_named_as_missing(store: tuple[Runtime, Path]) -> None:
+    runtime, path = store
+    tamper(path, "DELETE FROM stored_events WHERE rowid = 4")
+    result = verify_store(runtime.ledger)
+    assert (result.ok, result.broken_at, result.kind) == (False, 4, "missing")
+
+
+def test_a_deleted_row_and_its_link_are_still_missing(store: tuple[Runtime, Path]) -> None:
+    runtime, path = store
+    tamper(path, "DELETE FROM stored_events WHERE rowid = 4",
+           "DELETE FROM event_hashes WHERE position = 4")
+    result = verify_store(runtime.ledger)
+    assert (result.ok, result.broken_at, result.kind) == (False, 5, "missing")
+
+
+def test_swapped_rows_are_named_as_reordered(store: tuple[Runtime, Path]) -> None:
+    runtime, path = store
+    tamper(path,
+           "UPDATE stored_events SET rowid = 100 WHERE rowid = 3",
+           "UPDATE stored_events SET rowid = 3 WHERE rowid = 7",
+           "UPDATE stored_events SET rowid = 7 WHERE rowid = 100")
+    result = verify_store(runtime.ledger)
+    assert (result.ok, result.broken_at, result.kind) == (False, 3, "reordered")
+
+
+def test_an_inserted_event_is_named(store: tuple[Runtime, Path]) -> None:
+    runtime, path = store
+    tamper(path, "INSERT INTO stored_events (rowid, originator_id, originator_version, topic, "
+                 "state) SELECT 11, originator_id, 99, topic, state FROM stored_events "
+                 "WHERE rowid = 10")
+    result = verify_store(runtime.ledger)
+    assert (result.ok, result.broken_at, result.kind) == (False, 11, "inserted")
+
+
+def test_verify_can_start_from_a_position(store: tuple[Runtime, Path]) -> None:
+    runtime, path = store
+    tamper(path, "UPDATE stored_events SET state = CAST(replace(CAST(state AS TEXT), "
+                 "'Member 1', 'Member Y') AS BLOB) WHERE rowid = 3")
+    assert verify_store(runtime.ledger).broken_at == 3
+    later = verify_store(runtime.ledger, start=5)
+    assert later.ok and later.count == 6
