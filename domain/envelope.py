@@ -35,6 +35,9 @@ class EventEnvelope:
     causation_id: str
     schema_version: int
     data: dict[str, Any] = field(default_factory=dict)
+    # The hash chain link, once the event is stored (see infra.hash_chain).
+    prev_hash: str | None = None
+    hash: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -43,11 +46,12 @@ class EventEnvelope:
             "position": self.position, "time": self.time, "actor": self.actor,
             "correlation_id": self.correlation_id, "causation_id": self.causation_id,
             "schema_version": self.schema_version, "data": self.data,
+            "prev_hash": self.prev_hash, "hash": self.hash,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> EventEnvelope:
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__})
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
 def iso_time(value: datetime) -> str:

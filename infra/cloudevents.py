@@ -25,6 +25,8 @@ def to_cloudevent(e: EventEnvelope, hashes: tuple[str, str] | None = None) -> di
         "causationid": e.causation_id,
         "data": e.data,
     }
+    if hashes is None and e.hash is not None:
+        hashes = (e.prev_hash or "", e.hash)
     if hashes is not None:
         ce["prevhash"], ce["hash"] = hashes
     return ce
@@ -39,4 +41,5 @@ def from_cloudevent(ce: dict[str, Any]) -> EventEnvelope:
         position=int(ce["position"]), time=ce["time"], actor=ce["actor"],
         correlation_id=ce.get("correlationid", ""), causation_id=ce.get("causationid", ""),
         schema_version=int(version.removeprefix("v")), data=ce.get("data") or {},
+        prev_hash=ce.get("prevhash"), hash=ce.get("hash"),
     )

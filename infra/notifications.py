@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from domain.aggregate import LedgerAggregate
 from domain.envelope import EventEnvelope, envelope_of
@@ -25,7 +26,21 @@ def read_envelopes(
         event = ledger.mapper.to_domain_event(n)
         if isinstance(event, LedgerAggregate.Event):
             envelopes.append(envelope_of(event, n.id))
-    return envelopes, last
+    return with_hashes(ledger, envelopes), last
+
+
+def with_hashes(ledger: Ledger, envelopes: list[EventEnvelope]) -> list[EventEnvelope]:
+    """Attach each event's hash-chain link, where the recorder keeps a chain."""
+    hashes = getattr(ledger.recorder, "hashes", None)
+    if not envelopes or hashes is None:
+        return envelopes
+    first = envelopes[0].position
+    rows = {r[0]: r for r in hashes(first, envelopes[-1].position - first + 1)}
+    return [
+        replace(e, prev_hash=rows[e.position][2], hash=rows[e.position][3])
+        if e.position in rows else e
+        for e in envelopes
+    ]
 
 
 def iter_envelopes(ledger: Ledger, after: int = 0, batch: int = 1000,

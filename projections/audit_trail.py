@@ -34,6 +34,8 @@ def _evolve(doc: Document | None, event: EventEnvelope, lookup: Lookup) -> Docum
         "data": copy.deepcopy(event.data),
         "correlation_id": event.correlation_id,
         "causation_id": event.causation_id,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
     }
 
 

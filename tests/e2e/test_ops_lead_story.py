@@ -77,6 +77,7 @@ def test_an_ops_lead_runs_a_team_through_a_sev1(api: Api) -> None:
     audit = api.as_("auditor").get("/v1/audit", entity_id=incident)["items"]
     assert [a["entity_version"] for a in audit] == list(range(1, len(audit) + 1))
     assert {a["actor"] for a in audit} == {"user:max"}
+    assert all(len(a["hash"]) == 64 and len(a["prev_hash"]) == 64 for a in audit)
     lead_changes = api.as_("auditor").get("/v1/audit", type="opsledger.teams.TeamLeadChanged.v1")
     assert lead_changes["items"][0]["reason"] == "most senior"
     export = api.as_("auditor").client.get(

@@ -6,21 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from domain.envelope import EventEnvelope
 from infra.cloudevents import to_cloudevent
 from infra.notifications import read_envelopes
 from services.api.deps import FeedReader, RuntimeDep
-from services.runtime import Runtime
 
 router = APIRouter(tags=["events"])
-
-
-def chain_rows(rt: Runtime, envelopes: list[EventEnvelope]) -> dict[int, tuple[str, str]]:
-    if not envelopes or not hasattr(rt.ledger.recorder, "hashes"):
-        return {}
-    first = envelopes[0].position
-    rows = rt.ledger.recorder.hashes(first, envelopes[-1].position - first + 1)
-    return {r[0]: (r[2], r[3]) for r in rows}
 
 
 @router.get("/v1/events")
@@ -36,8 +26,7 @@ def events_feed(
     # the page is full or the log ends, at most a few rounds.
     for _ in range(10):
         envelopes, last = read_envelopes(rt.ledger, cursor, limit - len(items))
-        hashes = chain_rows(rt, envelopes)
-        items += [to_cloudevent(e, hashes.get(e.position)) for e in envelopes]
+        items += [to_cloudevent(e) for e in envelopes]
         if last == cursor or len(items) >= limit:
             cursor = last
             break

@@ -21,7 +21,7 @@ def test_every_event_gets_one_record_keyed_by_its_id() -> None:
         "actor": "user:carol", "type": "opsledger.teams.RoleAssigned.v1",
         "name": "RoleAssigned", "context": "teams", "entity_id": TEAM, "entity_version": 4,
         "reason": "promotion", "data": dict(role_assigned.data), "correlation_id": "corr-4",
-        "causation_id": "cause-4",
+        "causation_id": "cause-4", "prev_hash": None, "hash": None,
     }
 
 

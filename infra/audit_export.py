@@ -1,0 +1,52 @@
+"""The audit trail as a JSONL or CSV stream, in bounded memory.
+
+Records are read page by page (keyset pagination) and written in chunks, so the
+memory used does not grow with the size of the trail.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+
+from infra.read_store.port import Filters, ReadStore
+from projections.fold import public
+
+CSV_COLUMNS = (
+    "position", "time", "actor", "type", "entity_id", "entity_version", "reason",
+    "id", "correlation_id", "causation_id", "prev_hash", "hash", "data",
+)
+
+
+def export_chunks(store: ReadStore, filters: Filters, fmt: str,
+                  chunk: int = 1000) -> Iterator[bytes]:
+    clean = {k: v for k, v in filters.items() if v is not None}
+    records = store.iter_find("audit_trail", clean, order_by="position", chunk=chunk)
+    if fmt == "jsonl":
+        lines: list[bytes] = []
+        for record in records:
+            lines.append(orjson.dumps(public(record)))
+            if len(lines) >= 500:
+                yield b"\n".join(lines) + b"\n"
+                lines.clear()
+        if lines:
+            yield b"\n".join(lines) + b"\n"
+        return
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for n, record in enumerate(records, 1):
+        row: dict[str, Any] = public(record) or {}
+        writer.writerow([
+            orjson.dumps(row.get("data")).decode() if c == "data" else row.get(c, "")
+            for c in CSV_COLUMNS
+        ])
+        if n % 500 == 0:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
