@@ -4,31 +4,17 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from infra.settings import Settings
+from services.cli import auditor
+from services.cli.common import DataDir, load_settings
 
 app = typer.Typer(
     help="OpsLedger: the event-sourced system of record for operations teams.",
     no_args_is_help=True, add_completion=False,
 )
-
-DataDir = Annotated[
-    Path | None,
-    typer.Option("--data-dir", help="event store folder [env: OPSLEDGER_DATA_DIR]",
-                 show_default=False),
-]
-
-
-def load_settings(data_dir: Path | None = None, **overrides: object) -> Settings:
-    values = {k: v for k, v in overrides.items() if v is not None}
-    if data_dir is not None:
-        values["data_dir"] = data_dir
-    return Settings(**values)  # type: ignore[arg-type]
-
 
 @app.command()
 def serve(
@@ -78,6 +64,11 @@ def demo(
         raise typer.Exit(2)
     run_demo(url, token, seed=seed)
 
+
+app.command()(auditor.verify)
+app.command()(auditor.replay)
+app.add_typer(auditor.checkpoint_app, name="checkpoint")
+app.add_typer(auditor.audit_app, name="audit")
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,231 @@
+"""Auditors' commands: verify the chain, sign checkpoints, export evidence, replay."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from services.cli.common import DataDir, load_settings
+
+err = Console(stderr=True)
+
+
+def progress_bar() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err, transient=False)
+
+
+def verify(
+    data_dir: DataDir = None,
+    source: Annotated[str, typer.Option(help="store or kafka")] = "store",
+    from_position: Annotated[int, typer.Option("--from", help="first position to check")] = 1,
+    checkpoint: Annotated[Path | None, typer.Option(
+        help="a signed checkpoint file: also prove nothing before it was rewritten")] = None,
+    public_key: Annotated[Path | None, typer.Option(
+        help="the trusted public key (PEM) for --checkpoint [default: this deployment's]")] = None,
+) -> None:
+    """Walk the hash chain; print OK with the count and head hash, or the first broken link."""
+    from infra.event_store import open_ledger
+    from infra.verify import verify_cloudevents, verify_store
+
+    settings = load_settings(data_dir)
+    if source not in {"store", "kafka"}:
+        err.print("--source must be 'store' or 'kafka'")
+        raise typer.Exit(2)
+    started = time.monotonic()
+    with progress_bar() as bar:
+        if source == "store":
+            ledger = open_ledger(settings)
+            task = bar.add_task("verifying the event store", total=ledger.head_position())
+            result = verify_store(ledger, start=from_position,
+                                  progress=lambda p: bar.update(task, completed=p))
+            bar.update(task, completed=ledger.head_position())
+        else:
+            from infra.kafka.reading import read_all_cloudevents
+
+            if not settings.kafka_bootstrap:
+                err.print("--source kafka needs OPSLEDGER_KAFKA_BOOTSTRAP")
+                raise typer.Exit(2)
+            task = bar.add_task("reading the Kafka topics", total=None)
+            records = read_all_cloudevents(settings, progress=lambda n: bar.update(
+                task, completed=n))
+            result = verify_cloudevents(records, start=from_position)
+    typer.echo(result.describe())
+    if result.ok and checkpoint is not None:
+        _check_checkpoint(settings, checkpoint, public_key, result)
+    typer.echo(f"({time.monotonic() - started:.1f}s)", err=True)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def _check_checkpoint(settings: object, path: Path, public_key: Path | None,
+                      result: object) -> None:
+    from infra.event_store import open_ledger
+    from infra.signing import CheckpointError, load_public_key, public_key_pem, read_checkpoint
+
+    data_dir = settings.data_dir  # type: ignore[attr-defined]
+    pem = public_key.read_text() if public_key else public_key_pem(data_dir)
+    try:
+        cp = read_checkpoint(json.loads(path.read_text()), load_public_key(pem))
+    except (OSError, json.JSONDecodeError, CheckpointError) as e:
+        typer.echo(f"CHECKPOINT INVALID: {e}")
+        raise typer.Exit(1) from None
+    ledger = open_ledger(settings)
+    at = ledger.recorder.hash_at(cp.position)  # type: ignore[attr-defined]
+    if at is None or at[1] != cp.hash:
+        typer.echo(f"CHECKPOINT BROKEN: the chain no longer has hash {cp.hash} at position "
+                   f"{cp.position}: history before it was rewritten or truncated")
+        raise typer.Exit(1)
+    typer.echo(f"checkpoint OK: position {cp.position} signed at {cp.signed_at} still holds")
+
+
+checkpoint_app = typer.Typer(help="Signed checkpoints of the chain head.", no_args_is_help=True)
+
+
+@checkpoint_app.command("sign")
+def checkpoint_sign(
+    data_dir: DataDir = None,
+    out: Annotated[Path | None, typer.Option(help="write here [default: stdout]")] = None,
+) -> None:
+    """Sign the chain head (position, hash) with this deployment's Ed25519 key."""
+    from infra.event_store import open_ledger
+    from infra.signing import sign_checkpoint
+
+    settings = load_settings(data_dir)
+    ledger = open_ledger(settings)
+    position, head = ledger.recorder.head_hash()  # type: ignore[attr-defined]
+    document = json.dumps(sign_checkpoint(settings.data_dir, position, head), indent=2)
+    if out is None:
+        typer.echo(document)
+    else:
+        out.write_text(document + "\n")
+        err.print(f"signed checkpoint at position {position} written to {out}")
+
+
+@checkpoint_app.command("public-key")
+def checkpoint_public_key(data_dir: DataDir = None) -> None:
+    """Print this deployment's public key (PEM), for auditors to keep."""
+    from infra.signing import public_key_pem
+
+    typer.echo(public_key_pem(load_settings(data_dir).data_dir), nl=False)
+
+
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+
+
+@audit_app.command("export")
+def audit_export(
+    data_dir: DataDir = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv")] = "jsonl",
+    out: Annotated[Path | None, typer.Option(help="write here [default: stdout]")] = None,
+    entity_id: Annotated[str | None, typer.Option(help="only this entity")] = None,
+    actor: Annotated[str | None, typer.Option(help="only this principal")] = None,
+    event_type: Annotated[str | None, typer.Option("--type", help="only this wire type")] = None,
+    since: Annotated[datetime | None, typer.Option(help="from this time (UTC)")] = None,
+    until: Annotated[datetime | None, typer.Option(help="up to this time (UTC)")] = None,
+) -> None:
+    """Stream the audit trail as JSONL or CSV, with the hash fields, in bounded memory."""
+    from domain.envelope import iso_time
+    from infra.audit_export import export_chunks
+    from infra.read_store.port import Range
+    from services.runtime import default_store
+
+    if fmt not in {"jsonl", "csv"}:
+        err.print("--format must be jsonl or csv")
+        raise typer.Exit(2)
+    settings = load_settings(data_dir)
+    filters: dict[str, object] = {"entity_id": entity_id, "actor": actor, "type": event_type}
+    if since or until:
+        filters["time"] = Range(gte=iso_time(since) if since else None,
+                                lte=iso_time(until) if until else None)
+    store = default_store(settings)
+    sink = out.open("wb") if out else sys.stdout.buffer
+    written = 0
+    try:
+        for chunk in export_chunks(store, filters, fmt):
+            sink.write(chunk)
+            written += len(chunk)
+    finally:
+        if out:
+            sink.close()
+        store.close()
+    if out:
+        err.print(f"{written} bytes written to {out}")
+
+
+def replay(
+    as_of: Annotated[datetime, typer.Option("--as-of", help="the instant (UTC) to rebuild")],
+    into: Annotated[str, typer.Option(
+        "--into", help="a folder (embedded store) or a mongodb:// URI; never the live one")],
+    data_dir: DataDir = None,
+    source: Annotated[str, typer.Option(help="store or kafka")] = "store",
+    mongo_db: Annotated[str | None, typer.Option(
+        help="database for a mongodb:// target [default: opsledger_asof_<time>]")] = None,
+) -> None:
+    """Rebuild every read model as it was at an instant, into a separate store."""
+    from domain.envelope import iso_time
+    from infra.replay import replay as run_replay
+
+    settings = load_settings(data_dir)
+    when = iso_time(as_of)
+    target = _replay_target(settings, into, mongo_db, when)
+    with progress_bar() as bar:
+        events, total = _event_source(settings, source, bar)
+        task = bar.add_task(f"replaying as of {when}", total=total)
+        stats = run_replay(events, target, as_of=when,
+                           progress=lambda p: bar.update(task, completed=p))
+        bar.update(task, completed=total)
+    target.close()
+    typer.echo(f"replayed {stats.describe()} into {into}")
+
+
+def _replay_target(settings: object, into: str, mongo_db: str | None, when: str) -> object:
+    from infra.read_store.sqlite_store import SQLiteReadStore
+
+    live_mongo = (settings.mongo_uri, settings.mongo_db)  # type: ignore[attr-defined]
+    if into.startswith(("mongodb://", "mongodb+srv://")):
+        from infra.read_store.mongo_store import MongoReadStore
+
+        db = mongo_db or "opsledger_asof_" + "".join(ch for ch in when if ch.isdigit())[:14]
+        if (into, db) == live_mongo:
+            err.print("refusing to replay into the live read models")
+            raise typer.Exit(2)
+        return MongoReadStore(into, db)
+    folder = Path(into)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "readmodels.sqlite"
+    live = settings.read_store_path  # type: ignore[attr-defined]
+    if path.resolve() == Path(live).resolve():
+        err.print("refusing to replay into the live read models")
+        raise typer.Exit(2)
+    if path.exists():
+        err.print(f"{path} exists; replay needs an empty folder")
+        raise typer.Exit(2)
+    return SQLiteReadStore(path)
+
+
+def _event_source(settings: object, source: str, bar: Progress) -> tuple[object, int]:
+    if source == "store":
+        from infra.event_store import open_ledger
+        from infra.notifications import iter_envelopes
+
+        ledger = open_ledger(settings)  # type: ignore[arg-type]
+        return iter_envelopes(ledger, 0), ledger.head_position()
+    if source == "kafka":
+        from infra.cloudevents import from_cloudevent
+        from infra.kafka.reading import read_all_cloudevents
+
+        task = bar.add_task("reading the Kafka topics", total=None)
+        records = read_all_cloudevents(settings,  # type: ignore[arg-type]
+                                       progress=lambda n: bar.update(task, completed=n))
+        events = sorted((from_cloudevent(ce) for ce in records), key=lambda e: e.position)
+        return events, events[-1].position if events else 0
+    err.print("--source must be 'store' or 'kafka'")
+    raise typer.Exit(2)
