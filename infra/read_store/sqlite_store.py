@@ -137,9 +137,12 @@ class SQLiteReadStore:
             if order_by == "_id":
                 clauses.append("id > ?")
                 params.append(after_id)
+            elif after_value is None:  # NULLs (and missing fields) sort first
+                clauses.append(f"({order} IS NOT NULL OR id > ?)")
+                params.append(after_id)
             else:
-                clauses.append(f"({order} > ? OR ({order} = ? AND id > ?))")
-                params += [after_value, after_value, after_id]
+                clauses.append(f"({order}, id) > (?, ?)")  # a row value: uses the index
+                params += [after_value, after_id]
         sql = f'SELECT id, body FROM "{_table(collection)}"'
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
@@ -171,6 +174,14 @@ class SQLiteReadStore:
                 return
             cursor = page.next_cursor
 
+    def has_position(self, position: int) -> bool:
+        """Has the event at this global position reached the read models (its audit record)?"""
+        row = self._reader().execute(
+            f'SELECT 1 FROM "{_table("audit_trail")}" '
+            "WHERE json_extract(body, '$.position') = ? LIMIT 1", (position,)
+        ).fetchone()
+        return row is not None
+
     def checkpoint(self, name: str) -> int:
         row = self._reader().execute(
             "SELECT position FROM checkpoints WHERE name = ?", (name,)
@@ -188,9 +199,14 @@ class SQLiteReadStore:
             try:
                 for (collection, doc_id), doc in changes.items():
                     table = self._ensure_table(collection)
+                    # As in MongoDB: never replace a document by one that is behind it
+                    # on any stream it was built from (see mongo_store).
                     conn.execute(
                         f'INSERT INTO "{table}" (id, body) VALUES (?, ?) '
-                        "ON CONFLICT(id) DO UPDATE SET body = excluded.body",
+                        "ON CONFLICT(id) DO UPDATE SET body = excluded.body "
+                        "WHERE NOT EXISTS (SELECT 1 FROM json_each(excluded.body, '$._streams')"
+                        f' AS n JOIN json_each("{table}".body, \'$._streams\') AS o'
+                        " ON o.key = n.key WHERE o.value > n.value)",
                         (doc_id, orjson.dumps(doc).decode()),
                     )
                 name, position = checkpoint
