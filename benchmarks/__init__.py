@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m benchmarks.<name>``; they print figures and assert nothing."""
