@@ -229,3 +229,44 @@ def _event_source(settings: object, source: str, bar: Progress) -> tuple[object,
         return events, events[-1].position if events else 0
     err.print("--source must be 'store' or 'kafka'")
     raise typer.Exit(2)
+
+
+def restore(
+    into: Annotated[Path, typer.Option("--into", help="a new, empty event store folder")],
+    from_kafka: Annotated[bool, typer.Option(
+        "--from-kafka", help="read the events from the Kafka topics (the only source)")] = True,
+) -> None:
+    """Rebuild a lost event store from the Kafka topics, then verify its hash chain."""
+    from infra.event_store import open_ledger
+    from infra.kafka.reading import read_all_cloudevents
+    from infra.restore import RestoreError
+    from infra.restore import restore as run_restore
+    from infra.verify import verify_store
+
+    settings = load_settings()
+    if not from_kafka or not settings.kafka_bootstrap:
+        err.print("restore reads from Kafka: set OPSLEDGER_KAFKA_BOOTSTRAP")
+        raise typer.Exit(2)
+    target = load_settings(into)
+    if target.event_store_path.exists():
+        err.print(f"{target.event_store_path} exists; restore needs a new folder")
+        raise typer.Exit(2)
+    started = time.monotonic()
+    with progress_bar() as bar:
+        task = bar.add_task("reading the Kafka topics", total=None)
+        records = read_all_cloudevents(settings, progress=lambda n: bar.update(task,
+                                                                                completed=n))
+        ledger = open_ledger(target)
+        write = bar.add_task("restoring", total=len(records))
+        try:
+            count = run_restore(records, ledger, str(target.event_store_path),
+                                progress=lambda _p: bar.advance(write, 1000))
+        except RestoreError as e:
+            err.print(f"restore failed: {e}")
+            raise typer.Exit(1) from None
+        bar.update(write, completed=len(records))
+        result = verify_store(ledger)
+    seconds = time.monotonic() - started
+    typer.echo(f"restored {count} events into {target.event_store_path} in {seconds:.1f}s")
+    typer.echo(result.describe())
+    raise typer.Exit(0 if result.ok else 1)

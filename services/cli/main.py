@@ -67,6 +67,7 @@ def demo(
 
 app.command()(auditor.verify)
 app.command()(auditor.replay)
+app.command()(auditor.restore)
 app.add_typer(auditor.checkpoint_app, name="checkpoint")
 app.add_typer(auditor.audit_app, name="audit")
 
