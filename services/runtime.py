@@ -56,6 +56,8 @@ class Runtime:
         ledger = open_ledger(settings)
         store = (store_factory or default_store)(settings)
         runtime = cls(settings, ledger, store, load_tokens(settings))
+        if settings.distributed:
+            runtime.checkpoint_name = settings.projector_group
         if follow and not settings.distributed:
             follower = EmbeddedFollower(ledger, store, ALL_FOLDS, batch=settings.follower_batch)
             caught_up = follower.catch_up()
@@ -71,16 +73,32 @@ class Runtime:
         return self.store.checkpoint(self.checkpoint_name)
 
     def wait_for(self, position: int, timeout: float) -> bool:
+        """Read-your-writes: wait until the read models include ``position``."""
         if self.follower is not None:
             return self.follower.wait_for(position, timeout)
+        # Distributed: projectors apply partitions independently, so "applied" means
+        # the event's own audit record is stored (written last in its batch).
         deadline = time.monotonic() + timeout
         delay = 0.02
-        while self.applied_position() < position:
+        target: int | None = None
+        while True:
+            if target is None and position <= self.ledger.head_position():
+                target = self._public_position_at_or_before(position)
+            if target is not None and (target == 0 or self.store.has_position(target)):
+                return True
             if time.monotonic() >= deadline:
                 return False
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
-        return True
+
+    def _public_position_at_or_before(self, position: int) -> int:
+        """Positions of internal records (idempotency keys) stand for the public event
+        saved just before them."""
+        from infra.notifications import read_envelopes
+
+        start = max(0, position - 16)
+        envelopes, _ = read_envelopes(self.ledger, start, position - start)
+        return max((e.position for e in envelopes if e.position <= position), default=0)
 
     def close(self) -> None:
         if self.follower is not None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from services.cli import auditor
+from services.cli import auditor, distributed
 from services.cli.common import DataDir, load_settings
 
 app = typer.Typer(
@@ -65,6 +65,9 @@ def demo(
     run_demo(url, token, seed=seed)
 
 
+app.command()(distributed.api)
+app.add_typer(distributed.topics_app, name="topics")
+app.add_typer(distributed.schema_app, name="schema")
 app.command()(auditor.verify)
 app.command()(auditor.replay)
 app.command()(auditor.restore)

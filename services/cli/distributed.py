@@ -1,0 +1,94 @@
+"""Commands of the distributed mode: the API alone, the relay, the projector, topics,
+schemas and the dead-letter queue."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from services.cli.common import DataDir, load_settings
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        typer.echo(f"received signal {signum}; stopping after the current batch", err=True)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    return stop
+
+
+def api(
+    host: Annotated[str | None, typer.Option(help="bind address [default: 127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="port [default: 8000]")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Run the HTTP API alone. With Kafka and MongoDB set, queries read MongoDB and the
+    relay and projector processes do the follower's work; otherwise it is `serve`."""
+    import uvicorn
+
+    from services.api.app import create_app
+
+    settings = load_settings(data_dir, host=host, port=port)
+    mode = "distributed (Kafka + MongoDB)" if settings.distributed else "embedded"
+    typer.echo(f"OpsLedger API on http://{settings.host}:{settings.port} — {mode}")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level="warning", access_log=False)
+
+
+topics_app = typer.Typer(help="Kafka topics.", no_args_is_help=True)
+
+
+@topics_app.command("create")
+def topics_create(
+    partitions: Annotated[int | None, typer.Option(help="per event topic [default: 3]")] = None,
+    replication_factor: Annotated[int | None, typer.Option(help="[default: 1]")] = None,
+    min_insync_replicas: Annotated[int | None, typer.Option(
+        help="for clusters, e.g. 2 with replication factor 3")] = None,
+) -> None:
+    """Create OpsLedger's topics (kept forever); existing ones are left as they are."""
+    from infra.kafka.admin import create_topics
+    from infra.kafka.topics import Topics
+
+    settings = load_settings()
+    if not settings.kafka_bootstrap:
+        typer.echo("set OPSLEDGER_KAFKA_BOOTSTRAP", err=True)
+        raise typer.Exit(2)
+    topics = Topics(settings.kafka_topic_prefix)
+    created = create_topics(
+        settings.kafka_bootstrap, topics,
+        partitions=partitions or settings.kafka_partitions,
+        replication_factor=replication_factor or settings.kafka_replication_factor,
+        min_insync_replicas=min_insync_replicas,
+    )
+    for name in topics.specs():
+        typer.echo(f"{'created' if name in created else 'exists '}  {name}")
+
+
+schema_app = typer.Typer(help="The published event contract.", no_args_is_help=True)
+
+
+@schema_app.command("export")
+def schema_export(
+    out: Annotated[Path, typer.Option(help="folder to write into")] = Path("schemas"),
+) -> None:
+    """Write a JSON Schema per event type and an AsyncAPI 3 document for the topics."""
+    from infra.kafka.topics import Topics
+    from infra.schemas import all_event_schemas, asyncapi_document
+
+    settings = load_settings()
+    schemas = all_event_schemas()
+    (out / "schemas").mkdir(parents=True, exist_ok=True)
+    for type_name, schema in schemas.items():
+        (out / "schemas" / f"{type_name}.json").write_text(json.dumps(schema, indent=2) + "\n")
+    document = asyncapi_document(Topics(settings.kafka_topic_prefix), schemas)
+    (out / "asyncapi.json").write_text(json.dumps(document, indent=2) + "\n")
+    typer.echo(f"wrote {len(schemas)} event schemas and asyncapi.json into {out}")

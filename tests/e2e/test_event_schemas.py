@@ -1,0 +1,55 @@
+"""The published contract: every stored event validates against its event type's JSON
+Schema, and the AsyncAPI document names every topic and message."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from fastapi.testclient import TestClient
+
+from infra.kafka.topics import Topics
+from infra.schemas import all_event_schemas, asyncapi_document
+from services.cli.demo import run_demo
+from tests.e2e.conftest import bearer
+
+pytestmark = pytest.mark.slow
+
+
+def test_every_event_of_a_busy_month_validates_against_its_schema(client: TestClient) -> None:
+    token = bearer("admin")["Authorization"].removeprefix("Bearer ")
+    run_demo("http://testserver", token, client=client, console=None)
+    schemas = all_event_schemas()
+    seen: set[str] = set()
+    after = 0
+    for _ in range(100):
+        page = client.get("/v1/events", params={"after": after, "limit": 500},
+                          headers=bearer("admin")).json()
+        for event in page["items"]:
+            jsonschema.validate(event, schemas[event["type"]],
+                                format_checker=jsonschema.FormatChecker())
+            seen.add(event["type"])
+        if not page["items"]:
+            break
+        after = page["next_after"]
+    assert len(seen) >= 20, sorted(set(schemas) - seen)
+
+
+def test_a_wrong_event_does_not_validate() -> None:
+    schema = all_event_schemas()["opsledger.incidents.IncidentOpened.v1"]
+    bad = {"specversion": "1.0", "type": "opsledger.incidents.IncidentOpened.v1",
+           "data": {"team_id": 1}}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
+
+
+def test_asyncapi_names_every_topic_and_message(tmp_path: Path) -> None:
+    schemas = all_event_schemas()
+    document = asyncapi_document(Topics("opsledger"), schemas)
+    assert document["asyncapi"] == "3.0.0"
+    addresses = {c["address"] for c in document["channels"].values()}
+    assert addresses == set(Topics("opsledger").event_topics)
+    assert len(document["components"]["messages"]) == len(schemas)
+    json.dumps(document)  # serialisable as published
