@@ -70,6 +70,14 @@ def check_team(grant: Grant, team_id: object) -> None:
         raise ProblemError(403, f"{grant.principal} may not act on team {team_id}")
 
 
+def check_list_scope(grant: Grant, team_id: object | None) -> None:
+    """A team-scoped token lists only its teams' items: it must name the team."""
+    if team_id is not None:
+        check_team(grant, team_id)
+    elif "*" not in grant.teams:
+        raise ProblemError(403, f"{grant.principal} is limited to some teams: pass team_id")
+
+
 def _if_match(value: str | None) -> int | None:
     if value is None:
         return None

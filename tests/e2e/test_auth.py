@@ -61,3 +61,16 @@ def test_team_scoped_token_only_acts_on_its_team(api: Api) -> None:
 def test_the_actor_is_the_principal_never_the_body(api: Api) -> None:
     r = api.as_("lead").post("/v1/teams", {"name": "x", "actor": "user:mallory"}, expect=422)
     assert r.json()["status"] == 422
+
+
+def test_team_scoped_token_must_name_its_team_on_lists(api: Api) -> None:
+    scoped = api.as_("scoped")
+    scoped.post("/v1/teams", {"name": "Mine", "team_id": SCOPED_TEAM}, expect=201)
+    other = api.team("Other")
+    api.incident(other)
+    for path in ("/v1/incidents", "/v1/goals", "/v1/feedback"):
+        scoped.get(path, expect=403)
+        assert scoped.get(path, team_id=SCOPED_TEAM)["items"] == []
+        scoped.get(path, expect=403, team_id=other)
+    assert [t["id"] for t in scoped.get("/v1/teams", min_position=api.head())["items"]] == [
+        SCOPED_TEAM]

@@ -18,6 +18,7 @@ from services.api.deps import (
     Operator,
     Reader,
     RuntimeDep,
+    check_list_scope,
     check_team,
     check_team_of,
 )
@@ -82,8 +83,7 @@ def list_feedback(
     kind: Annotated[Kind | None, Query()] = None, limit: Limit = 50, cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Feedback items, oldest first."""
-    if team_id is not None:
-        check_team(grant, team_id)
+    check_list_scope(grant, team_id)
     filters = {"team_id": str(team_id) if team_id else None, "kind": kind}
     return page(rt, "feedback", filters, limit=limit, cursor=cursor, order_by="received_at")
 

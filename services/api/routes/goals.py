@@ -19,6 +19,7 @@ from services.api.deps import (
     Operator,
     Reader,
     RuntimeDep,
+    check_list_scope,
     check_team,
     check_team_of,
 )
@@ -107,8 +108,7 @@ def list_goals(
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Goals with progress, filtered by team and status."""
-    if team_id is not None:
-        check_team(grant, team_id)
+    check_list_scope(grant, team_id)
     filters = {"team_id": str(team_id) if team_id else None, "status": status}
     return page(rt, "goals", filters, limit=limit, cursor=cursor, order_by="set_at")
 

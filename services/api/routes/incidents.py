@@ -18,6 +18,7 @@ from services.api.deps import (
     Operator,
     Reader,
     RuntimeDep,
+    check_list_scope,
     check_team,
     check_team_of,
 )
@@ -177,8 +178,7 @@ def list_incidents(
     limit: Limit = 50, cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Incidents with their timeline and MTTA/MTTR, oldest first."""
-    if team_id is not None:
-        check_team(grant, team_id)
+    check_list_scope(grant, team_id)
     filters = {"team_id": str(team_id) if team_id else None, "status": status,
                "severity": severity}
     return page(rt, "incidents", filters, limit=limit, cursor=cursor, order_by="opened_at")
