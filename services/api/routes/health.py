@@ -38,6 +38,12 @@ def readiness(rt: Runtime) -> tuple[bool, dict[str, Any]]:
         applied = 0
         checks["read_store"] = f"unreachable: {type(e).__name__}"
         ok = False
+    if rt.settings.distributed:
+        from infra.kafka.admin import reachable
+
+        kafka_ok = reachable(rt.settings.kafka_bootstrap or "", timeout=1.0)
+        checks["kafka"] = "ok" if kafka_ok else "unreachable"
+        ok = ok and kafka_ok
     checks["head_position"] = head
     checks["applied_position"] = applied
     checks["projection_lag"] = max(0, head - applied)
