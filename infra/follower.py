@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from domain.ledger import Ledger
 from infra.notifications import read_envelopes
 from infra.read_store.port import ReadStore
+from infra.read_store.sqlite_store import CheckpointMovedError
 from projections.engine import fold_events
 from projections.fold import Fold
 
@@ -52,7 +53,12 @@ class EmbeddedFollower:
         if last == after:
             return 0
         changes = fold_events(envelopes, self.folds, self.store.get)
-        self.store.commit(changes, (self.NAME, last))
+        try:
+            self.store.commit(changes, (self.NAME, last), expected=after)
+        except CheckpointMovedError:
+            # A rebuild switched in a new generation that already holds these events.
+            self.position = self.store.checkpoint(self.NAME)
+            return 1
         with self._applied:
             self.position = last
             self._applied.notify_all()

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import orjson
 
@@ -23,10 +24,14 @@ from projections.fold import Document
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
-def _table(collection: str) -> str:
+LIVE_PREFIX = "c_"
+BUILD_PREFIX = "r_"
+
+
+def _check_name(collection: str) -> str:
     if not _NAME.match(collection):
         raise ValueError(f"bad collection name {collection!r}")
-    return f"c_{collection}"
+    return collection
 
 
 def _field(name: str) -> str:
@@ -41,9 +46,16 @@ def _sql_value(value: Any) -> Any:
     return int(value) if isinstance(value, bool) else value
 
 
+class CheckpointMovedError(RuntimeError):
+    """Someone else (a rebuild) moved the checkpoint: re-read it and fold again."""
+
+
 class SQLiteReadStore:
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, prefix: str = LIVE_PREFIX) -> None:
+        """``prefix`` names a generation of tables: the live one, or one being rebuilt
+        beside it (see :func:`infra.rebuild.rebuild_embedded`)."""
         self.path = str(path)
+        self.prefix = prefix
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._tables: set[str] = set()
@@ -68,24 +80,35 @@ class SQLiteReadStore:
             conn = self._local.conn = self._connect()
         return conn
 
+    def _table(self, collection: str) -> str:
+        return f"{self.prefix}{_check_name(collection)}"
+
     def _ensure_table(self, collection: str) -> str:
-        table = _table(collection)
+        table = self._table(collection)
         if table in self._tables:
             return table
-        self._writer.execute(
-            f'CREATE TABLE IF NOT EXISTS "{table}" (id TEXT PRIMARY KEY, body TEXT NOT NULL)'
-        )
-        for name in INDEXED_FIELDS.get(collection, ()):
+        exists = self._writer.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        ).fetchone()
+        if not exists:
             self._writer.execute(
-                f'CREATE INDEX IF NOT EXISTS "{table}_{name}" ON "{table}" ({_field(name)}, id)'
+                f'CREATE TABLE IF NOT EXISTS "{table}" (id TEXT PRIMARY KEY, body TEXT NOT NULL)'
             )
+            # Index names carry a generation tag: tables are renamed when a rebuild
+            # is switched in, and their indexes go with them under their old names.
+            tag = uuid4().hex[:8]
+            for name in INDEXED_FIELDS.get(collection, ()):
+                self._writer.execute(
+                    f'CREATE INDEX IF NOT EXISTS "ix_{collection}_{name}_{tag}" '
+                    f'ON "{table}" ({_field(name)}, id)'
+                )
         self._tables.add(table)
         return table
 
     # -- reads -----------------------------------------------------------------
 
     def get(self, collection: str, doc_id: str) -> Document | None:
-        table = _table(collection)
+        table = self._table(collection)
         try:
             row = self._reader().execute(
                 f'SELECT body FROM "{table}" WHERE id = ?', (doc_id,)
@@ -96,7 +119,7 @@ class SQLiteReadStore:
 
     def get_many(self, collection: str, doc_ids: list[str]) -> dict[str, Document]:
         found: dict[str, Document] = {}
-        table = _table(collection)
+        table = self._table(collection)
         for i in range(0, len(doc_ids), 500):
             part = doc_ids[i : i + 500]
             marks = ",".join("?" * len(part))
@@ -143,7 +166,7 @@ class SQLiteReadStore:
             else:
                 clauses.append(f"({order}, id) > (?, ?)")  # a row value: uses the index
                 params += [after_value, after_id]
-        sql = f'SELECT id, body FROM "{_table(collection)}"'
+        sql = f'SELECT id, body FROM "{self._table(collection)}"'
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         sql += f" ORDER BY {order}, id LIMIT ?"
@@ -177,7 +200,7 @@ class SQLiteReadStore:
     def has_position(self, position: int) -> bool:
         """Has the event at this global position reached the read models (its audit record)?"""
         row = self._reader().execute(
-            f'SELECT 1 FROM "{_table("audit_trail")}" '
+            f'SELECT 1 FROM "{self._table("audit_trail")}" '
             "WHERE json_extract(body, '$.position') = ? LIMIT 1", (position,)
         ).fetchone()
         return row is not None
@@ -191,12 +214,22 @@ class SQLiteReadStore:
     # -- writes ----------------------------------------------------------------
 
     def commit(
-        self, changes: Mapping[tuple[str, str], Document], checkpoint: tuple[str, int]
+        self, changes: Mapping[tuple[str, str], Document], checkpoint: tuple[str, int],
+        *, expected: int | None = None,
     ) -> None:
+        """Write documents and checkpoint in one transaction. With ``expected``, only if
+        the checkpoint still stands there (else :class:`CheckpointMovedError`): a
+        writer whose batch was folded from a generation since switched out must redo it.
+        """
         with self._write_lock:
             conn = self._writer
             conn.execute("BEGIN IMMEDIATE")
             try:
+                if expected is not None:
+                    row = conn.execute("SELECT position FROM checkpoints WHERE name = ?",
+                                       (checkpoint[0],)).fetchone()
+                    if (int(row[0]) if row else 0) != expected:
+                        raise CheckpointMovedError(checkpoint[0])
                 for (collection, doc_id), doc in changes.items():
                     table = self._ensure_table(collection)
                     # As in MongoDB: never replace a document by one that is behind it
@@ -220,6 +253,66 @@ class SQLiteReadStore:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+
+    # -- generations (blue/green rebuilds) -------------------------------------
+
+    def _tables_with_prefix(self, prefix: str) -> list[str]:
+        rows = self._writer.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '\\'",
+            (prefix.replace("_", "\\_") + "%",),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def drop_generation(self) -> None:
+        """Drop this store's generation of tables (a leftover, unfinished rebuild)."""
+        with self._write_lock:
+            for table in self._tables_with_prefix(self.prefix):
+                self._writer.execute(f'DROP TABLE "{table}"')
+            self._tables.clear()
+
+    def switch_to(
+        self, build: SQLiteReadStore,
+        catch_up: Callable[[SQLiteReadStore], tuple[Mapping[tuple[str, str], Document], int]],
+        checkpoints: tuple[str, ...],
+    ) -> int:
+        """Atomically make ``build``'s tables the live ones.
+
+        In one write transaction (which holds off every other writer, e.g. a serving
+        follower): ``catch_up`` folds what was stored since the build's position, its
+        changes are written into the build's tables, the tables are renamed into
+        place, and the named checkpoints move to the new position. Readers see the
+        old generation or the new one, never a mix.
+        """
+        with self._write_lock, build._write_lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                changes, position = catch_up(build)
+                for (collection, doc_id), doc in changes.items():
+                    table = f"{build.prefix}{_check_name(collection)}"
+                    conn.execute(
+                        f'INSERT INTO "{table}" (id, body) VALUES (?, ?) '
+                        "ON CONFLICT(id) DO UPDATE SET body = excluded.body",
+                        (doc_id, orjson.dumps(doc).decode()),
+                    )
+                for table in self._tables_with_prefix(build.prefix):
+                    collection = table.removeprefix(build.prefix)
+                    live = f"{self.prefix}{collection}"
+                    conn.execute(f'DROP TABLE IF EXISTS "{live}"')
+                    conn.execute(f'ALTER TABLE "{table}" RENAME TO "{live}"')
+                for name in checkpoints:
+                    conn.execute(
+                        "INSERT INTO checkpoints (name, position) VALUES (?, ?) "
+                        "ON CONFLICT(name) DO UPDATE SET position = excluded.position "
+                        "WHERE excluded.position > checkpoints.position", (name, position),
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        self._tables.clear()
+        build._tables.clear()
+        return position
 
     def ping(self) -> None:
         self._reader().execute("SELECT 1").fetchone()

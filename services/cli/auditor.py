@@ -270,3 +270,26 @@ def restore(
     typer.echo(f"restored {count} events into {target.event_store_path} in {seconds:.1f}s")
     typer.echo(result.describe())
     raise typer.Exit(0 if result.ok else 1)
+
+
+def rebuild(data_dir: DataDir = None) -> None:
+    """Rebuild the live read models blue/green: build beside the old ones while they
+    serve, then switch atomically (embedded store; see README for MongoDB)."""
+    from infra.event_store import open_ledger
+    from infra.read_store.sqlite_store import SQLiteReadStore
+    from infra.rebuild import rebuild_embedded
+
+    settings = load_settings(data_dir)
+    if settings.distributed:
+        err.print("rebuild switches the embedded store; for MongoDB, `opsledger replay "
+                  "--into <uri> --mongo-db <new>` and point OPSLEDGER_MONGO_DB at it")
+        raise typer.Exit(2)
+    ledger = open_ledger(settings)
+    live = SQLiteReadStore(settings.read_store_path)
+    with progress_bar() as bar:
+        task = bar.add_task("building the new generation", total=ledger.head_position())
+        stats, switched = rebuild_embedded(ledger, live,
+                                           progress=lambda p: bar.update(task, completed=p))
+        bar.update(task, completed=ledger.head_position())
+    live.close()
+    typer.echo(f"rebuilt {stats.describe()}; switched in at position {switched}")

@@ -71,6 +71,7 @@ app.add_typer(distributed.schema_app, name="schema")
 app.command()(auditor.verify)
 app.command()(auditor.replay)
 app.command()(auditor.restore)
+app.command()(auditor.rebuild)
 app.add_typer(auditor.checkpoint_app, name="checkpoint")
 app.add_typer(auditor.audit_app, name="audit")
 
