@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
+
+from kafka.errors import KafkaError
 
 from domain.ledger import Ledger
 from infra.event_store import open_ledger
@@ -28,7 +31,8 @@ def transactional_id(settings: Settings) -> str:
     return f"{settings.kafka_topic_prefix}-relay"
 
 
-def build_relay(settings: Settings, ledger: Ledger) -> Relay:
+def build_relay(settings: Settings, ledger: Ledger, **options: Any) -> Relay:
+    """The relay these settings describe (``options`` go to :class:`Relay`)."""
     if not settings.kafka_bootstrap:
         raise RelayConfigError("the relay needs OPSLEDGER_KAFKA_BOOTSTRAP (host:port of a broker)")
     return Relay(
@@ -37,28 +41,38 @@ def build_relay(settings: Settings, ledger: Ledger) -> Relay:
         Topics(settings.kafka_topic_prefix),
         transactional_id=transactional_id(settings),
         batch_size=settings.relay_batch,
+        **options,
     )
 
 
-def run_relay(settings: Settings, stop: threading.Event, *, kafka_wait: float = 60.0) -> None:
+def run_relay(settings: Settings, stop: threading.Event, *, max_backoff: float = 10.0) -> None:
     """Create missing topics, then relay until ``stop`` is set.
 
-    Waits up to ``kafka_wait`` seconds for the broker at start (then gives up with
-    ``KafkaTimeoutError``); once running, outages are ridden out with back-off.
+    Never gives up on Kafka: while no broker answers (at start or later) it logs,
+    backs off (up to ``max_backoff`` seconds) and tries again, until ``stop``.
     """
     if not settings.kafka_bootstrap:
         raise RelayConfigError("the relay needs OPSLEDGER_KAFKA_BOOTSTRAP (host:port of a broker)")
+    bootstrap = settings.kafka_bootstrap
+    topics = Topics(settings.kafka_topic_prefix)
     ledger = open_ledger(settings)
     try:
-        topics = Topics(settings.kafka_topic_prefix)
-        wait_for_kafka(settings.kafka_bootstrap, timeout=kafka_wait)
-        create_topics(
-            settings.kafka_bootstrap, topics, settings.kafka_partitions,
-            settings.kafka_replication_factor,
-        )
-        relay = build_relay(settings, ledger)
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                wait_for_kafka(bootstrap, timeout=2.0)
+                create_topics(bootstrap, topics, settings.kafka_partitions,
+                              settings.kafka_replication_factor)
+                break
+            except KafkaError as e:
+                log.warning("relay: Kafka at %s: %s; retrying in %.1fs", bootstrap, e, backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, max_backoff)
+        if stop.is_set():
+            return
+        relay = build_relay(settings, ledger, max_backoff=max_backoff)
         log.info("relaying %s to Kafka at %s (topics %s.*)", settings.event_store_path,
-                 settings.kafka_bootstrap, settings.kafka_topic_prefix)
+                 bootstrap, topics.prefix)
         relay.run(stop)
     finally:
         ledger.close()
