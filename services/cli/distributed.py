@@ -92,3 +92,108 @@ def schema_export(
     document = asyncapi_document(Topics(settings.kafka_topic_prefix), schemas)
     (out / "asyncapi.json").write_text(json.dumps(document, indent=2) + "\n")
     typer.echo(f"wrote {len(schemas)} event schemas and asyncapi.json into {out}")
+
+
+def relay(data_dir: DataDir = None) -> None:
+    """Publish the event store's events to Kafka, exactly once, in position order."""
+    import logging
+
+    from services.relay import RelayConfigError, run_relay
+
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+    settings = load_settings(data_dir)
+    if not settings.kafka_bootstrap:
+        typer.echo("the relay needs OPSLEDGER_KAFKA_BOOTSTRAP", err=True)
+        raise typer.Exit(2)
+    try:
+        run_relay(settings, _stop_on_signals())
+    except RelayConfigError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+
+
+def projector() -> None:
+    """Fold the Kafka topics into the MongoDB read models (a consumer-group member)."""
+    import logging
+
+    from services.projector import MissingSettingError, require_distributed, run_projector
+
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+    settings = load_settings()
+    try:
+        require_distributed(settings)
+    except MissingSettingError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    run_projector(settings, _stop_on_signals())
+
+
+deadletter_app = typer.Typer(help="Messages a projector could not apply.",
+                             no_args_is_help=True)
+
+
+def _deadletter_context() -> tuple[object, object, object]:
+    from infra.kafka.topics import Topics
+    from infra.read_store.mongo_store import MongoReadStore
+
+    settings = load_settings()
+    if not (settings.kafka_bootstrap and settings.mongo_uri):
+        typer.echo("set OPSLEDGER_KAFKA_BOOTSTRAP and OPSLEDGER_MONGO_URI", err=True)
+        raise typer.Exit(2)
+    return (settings.kafka_bootstrap, Topics(settings.kafka_topic_prefix),
+            MongoReadStore(settings.mongo_uri, settings.mongo_db))
+
+
+def _operator() -> str:
+    import getpass
+
+    return f"user:{getpass.getuser()}"
+
+
+@deadletter_app.command("list")
+def deadletter_list(
+    key: Annotated[str | None, typer.Option(help="only this aggregate id")] = None,
+    status: Annotated[str | None, typer.Option(help="pending, replayed or skipped")] = None,
+) -> None:
+    """List dead letters with their reason, origin and the operator's decision."""
+    from infra.kafka.deadletter import list_deadletters
+
+    bootstrap, topics, store = _deadletter_context()
+    letters = list_deadletters(bootstrap, topics, store, key=key,  # type: ignore[arg-type]
+                               status=status)
+    for letter in letters:
+        typer.echo(json.dumps(letter.as_row(), default=str))
+    typer.echo(f"{len(letters)} dead letter(s)", err=True)
+
+
+@deadletter_app.command("replay")
+def deadletter_replay(
+    key: Annotated[str, typer.Option(help="the parked aggregate id")],
+    reason: Annotated[str, typer.Option(help="why (recorded with the decision)")] = "",
+) -> None:
+    """Re-apply a parked aggregate's dead letters in order, then unpark it."""
+    from infra.kafka.deadletter import replay as run_replay
+
+    bootstrap, topics, store = _deadletter_context()
+    result = run_replay(bootstrap, topics, store, actor=_operator(),  # type: ignore[arg-type]
+                        reason=reason, key=key)
+    typer.echo(json.dumps(result.__dict__, default=str))
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@deadletter_app.command("skip")
+def deadletter_skip(
+    key: Annotated[str, typer.Option(help="the parked aggregate id")],
+    reason: Annotated[str, typer.Option(help="why (recorded with the decision)")],
+) -> None:
+    """Mark a parked aggregate's pending dead letters skipped and unpark it."""
+    from infra.kafka.deadletter import skip as run_skip
+
+    bootstrap, topics, store = _deadletter_context()
+    result = run_skip(bootstrap, topics, store, actor=_operator(),  # type: ignore[arg-type]
+                      reason=reason, key=key)
+    typer.echo(json.dumps(result.__dict__, default=str))
