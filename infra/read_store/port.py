@@ -9,6 +9,10 @@ Contract:
   and advances the named checkpoint. Embedded: one transaction. MongoDB: documents
   first (each write idempotent on its own), checkpoint last, so a crash in between
   only makes the engine redo work it will then skip.
+- A document never replaces a stored one that is ahead of it on any stream it was
+  built from (``_streams``), so a late or repeated write cannot regress it.
+- ``has_position(p)``: the event at global position ``p`` has its audit record, and
+  (MongoDB writes ``audit_trail`` last) every other effect of its batch is stored.
 - ``find`` filters by equality (or :class:`Range`) on top-level fields, orders by
   one field ascending with the id as tie-break, and pages by an opaque cursor.
 """
@@ -75,10 +79,13 @@ class ReadStore(Protocol):
     ) -> Iterator[Document]: ...
 
     def commit(
-        self, changes: Mapping[tuple[str, str], Document], checkpoint: tuple[str, int]
+        self, changes: Mapping[tuple[str, str], Document], checkpoint: tuple[str, int],
+        *, expected: int | None = None,
     ) -> None: ...
 
     def checkpoint(self, name: str) -> int: ...
+
+    def has_position(self, position: int) -> bool: ...
 
     def ping(self) -> None: ...
 

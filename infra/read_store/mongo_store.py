@@ -1,0 +1,287 @@
+"""The distributed read store: documents in MongoDB (or FerretDB), one collection each.
+
+Each document is stored as the engine made it, with ``_id`` = the document's id, so
+reads return exactly what :class:`~infra.read_store.sqlite_store.SQLiteReadStore`
+returns (bookkeeping keys included; the API strips them with
+:func:`projections.fold.public`).
+
+Only what FerretDB v1 supports is used: single-collection finds with ``$or``/``$in``/
+``$gt``-style operators, sorts, plain indexes and update commands. No transactions,
+change streams, aggregation stages or retryable-write tricks.
+
+Writes without transactions
+---------------------------
+``commit(changes, checkpoint)`` makes every document write idempotent and monotone on
+its own, then orders the writes so that a crash anywhere leaves a state that
+redelivery repairs:
+
+1. Per collection, the documents are first inserted (one unordered ``insert``); a
+   duplicate key error 11000 means the id is already stored, and only those
+   documents are then replaced, under a guard: the replacement applies only if no
+   stream the new document was built from is *ahead* in the stored one (for every
+   ``(stream, version)`` in the new ``_streams``, the stored ``_streams.<stream>``
+   is missing or ``<= version``). A guard that misses means "this or a newer state
+   is already stored": nothing is written. So the same changes committed twice, or
+   an older document committed after a newer one, change nothing; any error other
+   than 11000 is raised. The guard compares per-stream versions rather than
+   ``_position``: a document fed by several aggregates (a member moved between teams)
+   can receive an event with a lower global position after one with a higher
+   position when Kafka partitions interleave, and a ``_position`` guard would drop
+   that event for ever.
+2. Collections are written in dependency order: first those no fold looks up
+   (history records, timeline entries), then the entity views the other folds look
+   up, and ``audit_trail`` last of all. After a crash, a redelivered batch is folded
+   again: every document already written carries the event in its ``_streams`` and
+   is skipped by the engine (``already_applied``), and the documents not yet written
+   are recomputed from lookups that are still in the state the first attempt saw.
+3. The checkpoint (``checkpoints`` collection, ``{_id: name, position}``) is written
+   last and only moves forward (an upsert guarded by ``position < new``; its 11000 on
+   a position already reached is ignored).
+
+So ``has_position(p)`` (an audit record with position ``p`` exists) implies that
+every other collection already holds the effects of the batch that contained ``p``:
+the API uses it for read-your-writes. Events without an audit record (the ledger's
+private idempotency records) never satisfy it; wait for a public event's position.
+
+Why not one unordered bulk of guarded upserts: FerretDB v1 stops an ``update``
+batch at its first error even when unordered, answers without ``n``/``nModified``
+(pymongo's ``bulk_write`` then fails with a KeyError), and scans the whole
+collection for every statement whose filter is more than ``{_id: ...}``. Inserting
+first keeps the append-only collections (audit, history, timeline: the big ones) on
+the fast path; guarded replacements only touch entity views. Commands are sent raw
+so both servers' answers are read the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import bson
+import pymongo
+from pymongo.errors import WriteConcernError, WriteError
+
+from infra.read_store.port import Filters, Page, Range, decode_cursor, encode_cursor
+from infra.read_store.sqlite_store import CheckpointMovedError
+from projections import audit_trail, entity_views
+from projections.catalog import INDEXED_FIELDS
+from projections.fold import Document
+
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+_DUPLICATE_KEY = 11000
+_CHECKPOINTS = "checkpoints"
+# Written after the collections whose folds look them up, audit last of all.
+_LOOKED_UP = frozenset(fold.collection for fold in entity_views.FOLDS)
+_AUDIT = audit_trail.COLLECTION
+_MAX_INSERTS = 1000  # documents per insert command
+# Replacements per update command. FerretDB v1 (SQLite) keeps the cursor of every
+# matched statement open until its command ends, and a database has 100 connections:
+# a command with ~100 matches deadlocks that database. Keep well below, so a few
+# writers and the readers can share the pool.
+_MAX_REPLACES = 20
+_MAX_BYTES = 8 * 1024 * 1024  # well below the 16 MiB limit of one command document
+_READ_CHUNK = 500
+
+
+def _collection_name(collection: str) -> str:
+    if not _NAME.match(collection):
+        raise ValueError(f"bad collection name {collection!r}")
+    return collection
+
+
+def _field(name: str) -> str:
+    if name != "_id" and not _NAME.match(name.lstrip("_")):
+        raise ValueError(f"bad field name {name!r}")
+    return name
+
+
+def _write_rank(collection: str) -> int:
+    if collection == _AUDIT:
+        return 2
+    return 1 if collection in _LOOKED_UP else 0
+
+
+def _guard(doc: Document) -> dict[str, Any]:
+    """Matches the stored document only if the new one is not behind it on any stream."""
+    query: dict[str, Any] = {"_id": doc["_id"]}
+    for stream, version in (doc.get("_streams") or {}).items():
+        if not stream or "." in stream or stream.startswith("$"):
+            raise ValueError(f"stream id {stream!r} cannot be a MongoDB field name")
+        query[f"_streams.{stream}"] = {"$not": {"$gt": version}}
+    return query
+
+
+def _duplicates(response: Mapping[str, Any]) -> list[int]:
+    """Indexes of the writes refused as duplicate keys; raises on any other failure."""
+    duplicates: list[int] = []
+    for error in response.get("writeErrors", ()):
+        if error.get("code") != _DUPLICATE_KEY:
+            raise WriteError(error.get("errmsg", "write failed"), error.get("code"), error)
+        duplicates.append(int(error["index"]))
+    concern = response.get("writeConcernError")
+    if concern:
+        raise WriteConcernError(concern.get("errmsg", "write concern failed"),
+                                concern.get("code"), concern)
+    return duplicates
+
+
+def _batches(items: list[dict[str, Any]], max_items: int) -> Iterator[list[dict[str, Any]]]:
+    """Runs of items that fit in one command document."""
+    batch: list[dict[str, Any]] = []
+    size = 0
+    for item in items:
+        item_size = len(bson.encode(item))
+        if batch and (len(batch) >= max_items or size + item_size > _MAX_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(item)
+        size += item_size
+    if batch:
+        yield batch
+
+
+class MongoReadStore:
+    def __init__(
+        self, uri: str, db_name: str, *, client: pymongo.MongoClient | None = None,
+        server_selection_timeout_ms: int = 5000,
+    ) -> None:
+        self._owns_client = client is None
+        self._client: pymongo.MongoClient = client or pymongo.MongoClient(
+            uri, serverSelectionTimeoutMS=server_selection_timeout_ms
+        )
+        self._db = self._client[db_name]
+        for collection, fields in INDEXED_FIELDS.items():
+            target = self._db[_collection_name(collection)]
+            for name in fields:
+                target.create_index([(_field(name), pymongo.ASCENDING),
+                                     ("_id", pymongo.ASCENDING)])
+
+    # -- reads -----------------------------------------------------------------
+
+    def get(self, collection: str, doc_id: str) -> Document | None:
+        return self._db[_collection_name(collection)].find_one({"_id": doc_id})
+
+    def get_many(self, collection: str, doc_ids: list[str]) -> dict[str, Document]:
+        target = self._db[_collection_name(collection)]
+        found: dict[str, Document] = {}
+        for i in range(0, len(doc_ids), _READ_CHUNK):
+            part = doc_ids[i : i + _READ_CHUNK]
+            found.update((doc["_id"], doc) for doc in target.find({"_id": {"$in": part}}))
+        return found
+
+    def has_position(self, position: int) -> bool:
+        found = self._db[_AUDIT].find_one({"position": position}, {"_id": 1})
+        return found is not None
+
+    @staticmethod
+    def _clauses(filters: Filters) -> list[dict[str, Any]] | None:
+        """Query clauses, or None when no document can match (as in SQL, ``= NULL``)."""
+        clauses: list[dict[str, Any]] = []
+        for name, value in filters.items():
+            field = _field(name)
+            if isinstance(value, Range):
+                bounds = {}
+                if value.gte is not None:
+                    bounds["$gte"] = value.gte
+                if value.lte is not None:
+                    bounds["$lte"] = value.lte
+                if bounds:
+                    clauses.append({field: bounds})
+            elif value is None:
+                return None
+            else:
+                clauses.append({field: value})
+        return clauses
+
+    def find(
+        self, collection: str, filters: Filters, *, order_by: str = "_id",
+        limit: int = 50, cursor: str | None = None,
+    ) -> Page:
+        target = self._db[_collection_name(collection)]
+        order = _field(order_by)
+        clauses = self._clauses(filters)
+        after = decode_cursor(cursor) if cursor else None
+        if clauses is None:
+            return Page([], None)
+        if after is not None:
+            after_value, after_id = after
+            if order == "_id":
+                clauses.append({"_id": {"$gt": after_id}})
+            elif after_value is None:  # nulls (and missing fields) sort first
+                clauses.append({"$or": [{order: {"$ne": None}}, {"_id": {"$gt": after_id}}]})
+            else:
+                clauses.append({"$or": [{order: {"$gt": after_value}},
+                                        {order: after_value, "_id": {"$gt": after_id}}]})
+        query: dict[str, Any] = (
+            {} if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        )
+        sort = [("_id", pymongo.ASCENDING)]
+        if order != "_id":
+            sort.insert(0, (order, pymongo.ASCENDING))
+        rows = list(target.find(query).sort(sort).limit(limit + 1))
+        items = rows[:limit]
+        next_cursor = None
+        if len(rows) > limit and items:
+            last = items[-1]
+            next_cursor = encode_cursor(
+                last.get(order) if order != "_id" else None, last["_id"]
+            )
+        return Page(items, next_cursor)
+
+    def iter_find(
+        self, collection: str, filters: Filters, *, order_by: str = "_id", chunk: int = 1000,
+    ) -> Iterator[Document]:
+        cursor: str | None = None
+        while True:
+            page = self.find(collection, filters, order_by=order_by, limit=chunk, cursor=cursor)
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def checkpoint(self, name: str) -> int:
+        found = self._db[_CHECKPOINTS].find_one({"_id": name})
+        return int(found["position"]) if found else 0
+
+    # -- writes ----------------------------------------------------------------
+
+    def commit(
+        self, changes: Mapping[tuple[str, str], Document], checkpoint: tuple[str, int],
+        *, expected: int | None = None,
+    ) -> None:
+        # Without transactions this check is advisory (nothing holds other writers
+        # off between it and the writes); the stream guards keep the writes safe.
+        if expected is not None and self.checkpoint(checkpoint[0]) != expected:
+            raise CheckpointMovedError(checkpoint[0])
+        by_collection: dict[str, list[Document]] = defaultdict(list)
+        for (collection, doc_id), doc in changes.items():
+            by_collection[_collection_name(collection)].append({**doc, "_id": doc_id})
+        for collection in sorted(by_collection, key=_write_rank):
+            self._write(collection, by_collection[collection])
+        name, position = checkpoint
+        response = self._db.command("update", _CHECKPOINTS, updates=[{
+            "q": {"_id": name, "position": {"$lt": position}},
+            "u": {"$set": {"position": position}},
+            "upsert": True,
+        }])
+        _duplicates(response)  # a duplicate: the checkpoint is already there or further
+
+    def _write(self, collection: str, docs: list[Document]) -> None:
+        """Insert the new documents, then replace the stored ones the guard lets through."""
+        stored: list[Document] = []
+        for batch in _batches(docs, _MAX_INSERTS):
+            response = self._db.command("insert", collection, documents=batch, ordered=False)
+            stored += [batch[i] for i in _duplicates(response)]
+        replacements = [{"q": _guard(doc), "u": doc} for doc in stored]
+        for batch in _batches(replacements, _MAX_REPLACES):
+            # upsert is off: a guard that misses means "this or a newer state is stored"
+            _duplicates(self._db.command("update", collection, updates=batch, ordered=False))
+
+    def ping(self) -> None:
+        self._client.admin.command("ping")
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._client.close()
