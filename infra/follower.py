@@ -17,8 +17,7 @@ from collections.abc import Sequence
 
 from domain.ledger import Ledger
 from infra.notifications import read_envelopes
-from infra.read_store.port import ReadStore
-from infra.read_store.sqlite_store import CheckpointMovedError
+from infra.read_store.port import CheckpointMovedError, ReadStore
 from projections.engine import fold_events
 from projections.fold import Fold
 

@@ -63,8 +63,15 @@ import bson
 import pymongo
 from pymongo.errors import WriteConcernError, WriteError
 
-from infra.read_store.port import Filters, Page, Range, decode_cursor, encode_cursor
-from infra.read_store.sqlite_store import CheckpointMovedError
+from infra.read_store.port import (
+    CheckpointMovedError,
+    Filters,
+    Page,
+    PagedIteration,
+    Range,
+    decode_cursor,
+    encode_cursor,
+)
 from projections import audit_trail, entity_views
 from projections.catalog import INDEXED_FIELDS
 from projections.fold import Document
@@ -142,7 +149,7 @@ def _batches(items: list[dict[str, Any]], max_items: int) -> Iterator[list[dict[
         yield batch
 
 
-class MongoReadStore:
+class MongoReadStore(PagedIteration):
     def __init__(
         self, uri: str, db_name: str, *, client: pymongo.MongoClient | None = None,
         server_selection_timeout_ms: int = 5000,
@@ -229,17 +236,6 @@ class MongoReadStore:
                 last.get(order) if order != "_id" else None, last["_id"]
             )
         return Page(items, next_cursor)
-
-    def iter_find(
-        self, collection: str, filters: Filters, *, order_by: str = "_id", chunk: int = 1000,
-    ) -> Iterator[Document]:
-        cursor: str | None = None
-        while True:
-            page = self.find(collection, filters, order_by=order_by, limit=chunk, cursor=cursor)
-            yield from page.items
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
 
     def checkpoint(self, name: str) -> int:
         found = self._db[_CHECKPOINTS].find_one({"_id": name})

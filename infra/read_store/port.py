@@ -43,6 +43,10 @@ class Page:
     next_cursor: str | None
 
 
+class CheckpointMovedError(RuntimeError):
+    """Someone else (a rebuild) moved the checkpoint: re-read it and fold again."""
+
+
 class BadCursorError(ValueError):
     """The cursor was not made by this store (HTTP 400)."""
 
@@ -61,6 +65,27 @@ def decode_cursor(cursor: str) -> tuple[Any, str]:
     if not isinstance(doc_id, str):
         raise BadCursorError("the cursor is not valid")
     return value, doc_id
+
+
+class PagedIteration:
+    """``iter_find`` for any store with ``find``: page by page, so memory stays flat."""
+
+    def find(
+        self, collection: str, filters: Filters, *, order_by: str = "_id",
+        limit: int = 50, cursor: str | None = None,
+    ) -> Page:
+        raise NotImplementedError
+
+    def iter_find(
+        self, collection: str, filters: Filters, *, order_by: str = "_id", chunk: int = 1000,
+    ) -> Iterator[Document]:
+        cursor: str | None = None
+        while True:
+            page = self.find(collection, filters, order_by=order_by, limit=chunk, cursor=cursor)
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
 
 
 class ReadStore(Protocol):

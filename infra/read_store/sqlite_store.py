@@ -10,14 +10,22 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import orjson
 
-from infra.read_store.port import Filters, Page, Range, decode_cursor, encode_cursor
+from infra.read_store.port import (
+    CheckpointMovedError,
+    Filters,
+    Page,
+    PagedIteration,
+    Range,
+    decode_cursor,
+    encode_cursor,
+)
 from projections.catalog import INDEXED_FIELDS
 from projections.fold import Document
 
@@ -46,11 +54,7 @@ def _sql_value(value: Any) -> Any:
     return int(value) if isinstance(value, bool) else value
 
 
-class CheckpointMovedError(RuntimeError):
-    """Someone else (a rebuild) moved the checkpoint: re-read it and fold again."""
-
-
-class SQLiteReadStore:
+class SQLiteReadStore(PagedIteration):
     def __init__(self, path: Path | str, *, prefix: str = LIVE_PREFIX) -> None:
         """``prefix`` names a generation of tables: the live one, or one being rebuilt
         beside it (see :func:`infra.rebuild.rebuild_embedded`)."""
@@ -185,17 +189,6 @@ class SQLiteReadStore:
                 last.get(order_by) if order_by != "_id" else None, rows[limit - 1][0]
             )
         return Page(items, next_cursor)
-
-    def iter_find(
-        self, collection: str, filters: Filters, *, order_by: str = "_id", chunk: int = 1000,
-    ) -> Iterator[Document]:
-        cursor: str | None = None
-        while True:
-            page = self.find(collection, filters, order_by=order_by, limit=chunk, cursor=cursor)
-            yield from page.items
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
 
     def has_position(self, position: int) -> bool:
         """Has the event at this global position reached the read models (its audit record)?"""
