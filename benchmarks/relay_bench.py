@@ -61,9 +61,10 @@ def append_events(ledger: Ledger, n: int, per_save: int = 500) -> int:
     return appended
 
 
-def bench_relay(ledger: Ledger, bootstrap: str, topics: Topics, batch: int) -> tuple[int, float]:
+def bench_relay(ledger: Ledger, bootstrap: str, topics: Topics, batch: int,
+                fast: bool = False) -> tuple[int, float]:
     relay = Relay(ledger, bootstrap, topics, transactional_id=f"{topics.prefix}-relay",
-                  batch_size=batch)
+                  batch_size=batch, fast=fast)
     try:
         relay.connect()
         head = ledger.head_position()
@@ -100,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="events for the send+flush-per-event baseline")
     parser.add_argument("--batch", type=int, default=Settings().relay_batch,
                         help="relay batch (events per transaction) [OPSLEDGER_RELAY_BATCH]")
+    parser.add_argument("--fast", action="store_true",
+                        help="the experimental fast path (OPSLEDGER_RELAY_FAST_PATH)")
     parser.add_argument("--keep-topics", action="store_true", help="do not delete the topics")
     args = parser.parse_args(argv)
     bootstrap = os.environ.get("OPSLEDGER_KAFKA_BOOTSTRAP")
@@ -121,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 rows = [
                     (f"relay (transactional, batch {args.batch})",
-                     *bench_relay(ledger, bootstrap, topics, args.batch)),
+                     *bench_relay(ledger, bootstrap, topics, args.batch, args.fast)),
                     ("naive (send+flush per event)",
                      *bench_naive(ledger, bootstrap, topics, args.naive_events)),
                 ]

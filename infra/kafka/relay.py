@@ -138,7 +138,7 @@ class Relay:
         operation_timeout: float = 30.0,
         progress_every: float = 10.0,
         producer_config: dict[str, Any] | None = None,
-        fast: bool = True,
+        fast: bool = False,
         prefetch: bool = True,
     ) -> None:
         if batch_size < 1:

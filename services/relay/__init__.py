@@ -41,7 +41,7 @@ def build_relay(settings: Settings, ledger: Ledger, **options: Any) -> Relay:
         Topics(settings.kafka_topic_prefix),
         transactional_id=transactional_id(settings),
         batch_size=settings.relay_batch,
-        **options,
+        **{"fast": settings.relay_fast_path, **options},
     )
 
 

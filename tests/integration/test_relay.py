@@ -315,7 +315,7 @@ def test_a_fast_path_that_disagrees_falls_back_to_the_reference_path(
     real = relay_module._cloudevent_tail
     monkeypatch.setattr(relay_module, "_cloudevent_tail",
                         lambda key, value, ce: real(key, value.replace(b"SRE", b"ERS"), ce))
-    with env.relay() as relay:
+    with env.relay(fast=True) as relay:
         drain(relay)
         assert not relay.fast
     assert "leaving the fast path" in caplog.text
