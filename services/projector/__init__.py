@@ -52,7 +52,7 @@ def open_store(settings: Settings, stop: threading.Event, *,
         try:
             return MongoReadStore(uri, settings.mongo_db)
         except Exception as e:  # the server is down or unreachable: wait, never crash
-            log.warning("MongoDB at %s not available (%s: %s); retrying in %.1fs",
+            log.warning("MongoDB (database %s) not available (%s: %s); retrying in %.1fs",
                         settings.mongo_db, type(e).__name__, e, backoff)
             stop.wait(backoff)
             backoff = min(backoff * 2, max_backoff)

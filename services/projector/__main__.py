@@ -46,15 +46,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args and args[0] in ("-h", "--help"):
         print(__doc__)
         return 0
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("kafka").setLevel(logging.WARNING)
     settings = Settings()
     try:
         require_distributed(settings)
     except MissingSettingError as e:
         print(f"opsledger projector: {e}", file=sys.stderr)
         return 2
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("kafka").setLevel(logging.WARNING)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:

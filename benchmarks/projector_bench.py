@@ -1,0 +1,525 @@
+"""How fast the Kafka projector folds events into MongoDB (FerretDB), against a naive loop.
+
+    OPSLEDGER_KAFKA_BOOTSTRAP=127.0.0.1:9092 OPSLEDGER_MONGO_URI=mongodb://127.0.0.1:27017 \\
+        python -m benchmarks.projector_bench --events 100000
+
+1. builds a realistic history with the real domain (teams, goals, incidents, feedback
+   through the command services over an in-memory eventsourcing ledger; positions are
+   the ledger's notification ids), and produces it to fresh topics;
+2. runs :class:`infra.kafka.projector.Projector` into a fresh database until its
+   consumer group's lag is 0, and reports events/s;
+3. runs the naive baseline on a sample (one ``find`` and one update per event and per
+   read-model document it touches, no batching), and extrapolates;
+4. drops the databases (topics stay: the broker refuses nothing, but they are small).
+
+Prints a table; asserts nothing. :func:`realistic_history` is also what the projector
+tests build their events from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import domain.catalog  # noqa: F401  (registers every event class)
+from domain.envelope import EventEnvelope
+from domain.feedback import commands as fc
+from domain.feedback.service import FeedbackService
+from domain.goals import commands as gc
+from domain.goals.service import GoalService
+from domain.incidents import commands as ic
+from domain.incidents.service import IncidentService
+from domain.ledger import CommandContext, Ledger
+from domain.meta import CommandMeta
+from domain.teams import commands as tc
+from domain.teams.service import TeamService
+from infra.notifications import iter_envelopes
+
+# -- a realistic history, from the real domain ------------------------------------------
+
+_FIRST = ("Ada", "Bob", "Chen", "Dara", "Emeka", "Fatima", "Gus", "Hana", "Ivo", "Jun",
+          "Kemal", "Lena", "Mona", "Nils", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tariq")
+_LAST = ("Lovelace", "Okafor", "Nakamura", "Silva", "Novak", "Haddad", "Berg", "Moreau")
+_ROLES = ("engineer", "senior engineer", "sre", "incident commander", "tech lead")
+_SERVICES = ("checkout", "payments", "search", "auth", "ledger-api", "notifications")
+_METRICS = (("p99 latency", "ms", 420.0, 250.0), ("availability", "%", 99.5, 99.95),
+            ("MTTA", "min", 22.0, 10.0), ("toil hours", "h/week", 30.0, 12.0))
+_CHANNELS = ("email", "chat", "phone", "survey")
+
+
+@dataclass(frozen=True)
+class History:
+    """A ledger's public events in position order: the rosters first, then activity.
+
+    Every ``MemberJoined`` is in ``roster``: the timeline names a responder by looking
+    the member up (another aggregate), which only a roster already in place makes
+    independent of how Kafka interleaves the context topics.
+    """
+
+    roster: list[EventEnvelope]
+    activity: list[EventEnvelope]
+
+    @property
+    def all(self) -> list[EventEnvelope]:
+        return [*self.roster, *self.activity]
+
+
+@dataclass
+class _Team:
+    id: UUID
+    members: list[UUID] = field(default_factory=list)
+    names: dict[UUID, str] = field(default_factory=dict)
+    lead: UUID | None = None
+
+
+class _World:
+    def __init__(self, rng: random.Random, start: datetime) -> None:
+        self.rng = rng
+        self.now = start
+        self.ledger = Ledger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+        self.teams_svc = TeamService(self.ledger)
+        self.goals = GoalService(self.ledger)
+        self.incidents = IncidentService(self.ledger)
+        self.feedback = FeedbackService(self.ledger)
+        self.commands = 0
+
+    def ctx(self, team: _Team | None = None) -> CommandContext:
+        self.now += timedelta(seconds=self.rng.randint(20, 900))
+        actor = "user:lead"
+        if team is not None and team.members:
+            actor = "user:" + team.names[self.rng.choice(team.members)].split()[0].lower()
+        self.commands += 1
+        return CommandContext(CommandMeta(actor=actor, now=self.now))
+
+
+def _incident_flow(w: _World, team: _Team) -> Iterator[None]:
+    rng = w.rng
+    severity = rng.choices(("SEV1", "SEV2", "SEV3", "SEV4"), (1, 3, 5, 3))[0]
+    service = rng.choice(_SERVICES)
+    opened = w.incidents.open(ic.OpenIncident(
+        team.id, severity, service, f"{service} {rng.choice(('5xx spike', 'slow', 'down'))}"
+    ), w.ctx(team))
+    iid = opened.id
+    yield
+    w.incidents.acknowledge(ic.Acknowledge(iid), w.ctx(team))
+    yield
+    for responder in rng.sample(team.members, k=min(len(team.members), rng.randint(1, 3))):
+        w.incidents.assign_responder(ic.AssignResponder(iid, responder), w.ctx(team))
+        yield
+    if severity != "SEV1" and rng.random() < 0.25:
+        severity = f"SEV{int(severity[3]) - 1}"
+        w.incidents.escalate(ic.Escalate(iid, severity, "customer impact grew"), w.ctx(team))
+        yield
+    for n in range(rng.randint(0, 3)):
+        w.incidents.add_note(ic.AddNote(iid, f"update {n + 1}: rolled back one canary"),
+                             w.ctx(team))
+        yield
+    if rng.random() < 0.6:
+        w.incidents.mitigate(ic.Mitigate(iid, "traffic shifted to the healthy region"),
+                             w.ctx(team))
+        yield
+    w.incidents.resolve(ic.Resolve(iid, "fixed and verified", "config drift"), w.ctx(team))
+    yield
+    if severity in ("SEV1", "SEV2") or rng.random() < 0.3:
+        due = (w.now + timedelta(days=14)).date().isoformat()
+        w.incidents.publish_postmortem(ic.PublishPostmortem(
+            iid, ["config drift", "missing alert"],
+            [{"title": "add a drift check", "owner_id": str(rng.choice(team.members)),
+              "due": due}],
+        ), w.ctx(team))
+        yield
+    w.incidents.close(ic.CloseIncident(iid), w.ctx(team))
+    yield
+
+
+def _goal_flow(w: _World, team: _Team) -> Iterator[None]:
+    rng = w.rng
+    metric, unit, baseline, target = rng.choice(_METRICS)
+    deadline = (w.now + timedelta(days=rng.randint(30, 120))).date().isoformat()
+    gid = w.goals.set_goal(gc.SetGoal(
+        team.id, rng.choice(team.members), f"Improve {metric}", metric, baseline, target,
+        unit, deadline,
+    ), w.ctx(team)).id
+    yield
+    value = baseline
+    for _ in range(rng.randint(1, 6)):
+        value = round(value + (target - baseline) * rng.uniform(0.05, 0.35), 2)
+        w.goals.check_in(gc.CheckIn(gid, value, "weekly check-in"), w.ctx(team))
+        yield
+    if rng.random() < 0.2:
+        revised = round(target + (target - baseline) * 0.1, 2)
+        if revised not in (target, baseline):
+            target = revised
+            w.goals.revise_target(gc.ReviseTarget(gid, revised, "raised the bar"),
+                                  w.ctx(team))
+            yield
+    outcome = rng.choices(("achieved", "missed", "abandoned"), (5, 2, 1))[0]
+    w.goals.close(gc.CloseGoal(gid, outcome, f"{outcome} at {value:g}"), w.ctx(team))
+    yield
+
+
+def _feedback_flow(w: _World, team: _Team) -> Iterator[None]:
+    rng = w.rng
+    kind = rng.choices(("customer", "peer", "manager"), (5, 3, 1))[0]
+    subject = rng.choice(team.members)
+    if kind == "customer":
+        cmd = fc.GiveFeedback(kind, team.id, "checkout was slow today",
+                              subject if rng.random() < 0.3 else None,
+                              rng.choice(_CHANNELS), rng.randint(0, 10))
+    else:
+        cmd = fc.GiveFeedback(kind, team.id, "great incident handling", subject, None,
+                              rng.randint(5, 10))
+    fid = w.feedback.give(cmd, w.ctx(team)).id
+    yield
+    owner = rng.choice(team.members)
+    w.feedback.triage(fc.TriageFeedback(fid, rng.choice(("low", "medium", "high")), owner),
+                      w.ctx(team))
+    yield
+    if rng.random() < 0.2:
+        w.feedback.triage(fc.TriageFeedback(fid, "urgent", owner), w.ctx(team))
+        yield
+    w.feedback.resolve(fc.ResolveFeedback(fid, "answered and fixed"), w.ctx(team))
+    yield
+
+
+def _team_change(w: _World, team: _Team) -> Iterator[None]:
+    rng = w.rng
+    choice = rng.random()
+    member = rng.choice(team.members)
+    if choice < 0.6:
+        w.teams_svc.assign_role(tc.AssignRole(
+            team.id, member, rng.choice(_ROLES), "quarterly review",
+            effective_date=w.now.date().isoformat(),
+        ), w.ctx(team))
+    elif choice < 0.85 or len(team.members) <= 4:
+        candidates = [m for m in team.members if m != team.lead]
+        new_lead = rng.choice(candidates)
+        w.teams_svc.change_lead(tc.ChangeLead(team.id, new_lead, "rotation"), w.ctx(team))
+        team.lead = new_lead
+    else:
+        leaving = rng.choice([m for m in team.members if m != team.lead])
+        w.teams_svc.remove_member(tc.RemoveMember(team.id, leaving, "moved on"), w.ctx(team))
+        team.members.remove(leaving)
+    yield
+
+
+_FLOWS: tuple[tuple[Callable[[_World, _Team], Iterator[None]], float], ...] = (
+    (_incident_flow, 4), (_goal_flow, 3), (_feedback_flow, 3), (_team_change, 1),
+)
+
+
+def realistic_history(
+    events: int, *, seed: int = 7, teams: int | None = None, members: int = 6,
+    concurrent: int = 8, start: datetime = datetime(2026, 3, 2, 8, 0, tzinfo=UTC),
+) -> History:
+    """About ``events`` public events (exactly, unless the rosters alone are more).
+
+    Several teams form and fill their rosters; then incidents, goals, feedback and
+    team changes run side by side (``concurrent`` flows at a time), so the events of
+    different aggregates interleave in the log as they would in production. Repeatable
+    for a given seed (aggregate ids are random, the shape and the times are not).
+    """
+    rng = random.Random(seed)
+    w = _World(rng, start)
+    n_teams = teams if teams is not None else max(2, events // 2500)
+    crew: list[_Team] = []
+    for t in range(n_teams):
+        team = _Team(w.teams_svc.form(tc.FormTeam(f"Team {t + 1}", "keep it up"), w.ctx()).id)
+        for _ in range(members):
+            name = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
+            mid = uuid4()
+            w.teams_svc.add_member(tc.AddMember(
+                team.id, name, f"{name.split()[0].lower()}.{mid.hex[:6]}@example.com",
+                rng.choice(_ROLES), mid, ["on-call"],
+            ), w.ctx(team))
+            team.members.append(mid)
+            team.names[mid] = name
+        team.lead = team.members[0]
+        w.teams_svc.change_lead(tc.ChangeLead(team.id, team.lead, "founding lead"), w.ctx(team))
+        crew.append(team)
+    roster_end = w.ledger.head_position()
+    running: list[Iterator[None]] = []
+    flows, weights = zip(*_FLOWS, strict=True)
+    while w.commands < events:
+        if len(running) < concurrent:
+            flow = rng.choices(flows, weights)[0]
+            running.append(flow(w, rng.choice(crew)))
+        current = rng.choice(running)
+        if next(current, StopIteration) is StopIteration:
+            running.remove(current)
+    everything = list(iter_envelopes(w.ledger))
+    w.ledger.close()
+    return History(
+        roster=[e for e in everything if e.position <= roster_end],
+        activity=[e for e in everything if e.position > roster_end],
+    )
+
+
+# -- the benchmark -----------------------------------------------------------------------
+# Kafka, pymongo and the projector are imported inside the functions below, so the
+# tests that only want realistic_history() stay free of them.
+
+
+class MemoryStore:
+    """The read-store port over a dict: the projector's ceiling without a database."""
+
+    def __init__(self) -> None:
+        self.docs: dict[tuple[str, str], dict[str, Any]] = {}
+        self.checkpoints: dict[str, int] = {}
+
+    def get(self, collection: str, doc_id: str) -> dict[str, Any] | None:
+        return self.docs.get((collection, doc_id))
+
+    def get_many(self, collection: str, doc_ids: list[str]) -> dict[str, dict[str, Any]]:
+        return {i: d for i in doc_ids if (d := self.docs.get((collection, i))) is not None}
+
+    def commit(self, changes: Mapping[tuple[str, str], dict[str, Any]],
+               checkpoint: tuple[str, int]) -> None:
+        self.docs.update(changes)
+        name, position = checkpoint
+        self.checkpoints[name] = max(position, self.checkpoints.get(name, 0))
+
+    def checkpoint(self, name: str) -> int:
+        return self.checkpoints.get(name, 0)
+
+    def ping(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+class TimedStore:
+    """Wraps a store and adds up the seconds spent in each of its methods."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self.store, name)
+        if not callable(target):
+            return target
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return target(*args, **kwargs)
+            finally:
+                self.seconds[name] += time.perf_counter() - started
+                self.calls[name] += 1
+
+        return timed
+
+
+@dataclass
+class Row:
+    name: str
+    events: int
+    seconds: float
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds > 0 else 0.0
+
+
+def _produce(bootstrap: str, topics: Any, events: list[EventEnvelope]) -> float:
+    from kafka import KafkaProducer
+
+    from infra.kafka.codec import encode
+
+    started = time.perf_counter()
+    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=20,
+                             batch_size=512 * 1024, max_request_size=8 * 1024 * 1024)
+    try:
+        for event in events:
+            key, value, headers = encode(event)
+            producer.send(topics.events(event.context), key=key, value=value, headers=headers)
+        producer.flush(timeout=300)
+    finally:
+        producer.close(timeout=30)
+    return time.perf_counter() - started
+
+
+def _project(bootstrap: str, topics: Any, store: Any, group: str, batch: int,
+             budget: float, total: int) -> Row:
+    """Run one projector until its group's lag is 0 (or the budget is spent)."""
+    from infra.kafka.projector import Projector, group_lag
+    from projections.registry import ALL_FOLDS
+
+    projector = Projector(bootstrap, topics, store, ALL_FOLDS, group_id=group,
+                          batch_size=batch)
+    stop = threading.Event()
+    thread = threading.Thread(target=projector.run, args=(stop,), daemon=True)
+    started = time.perf_counter()
+    thread.start()
+    lag = total
+    try:
+        while time.perf_counter() - started < budget and thread.is_alive():
+            time.sleep(0.5)
+            lag = group_lag(bootstrap, topics, group)
+            if lag == 0:
+                break
+    finally:
+        elapsed = time.perf_counter() - started
+        stop.set()
+        thread.join(timeout=120)
+        projector.close()
+    note = "lag 0" if lag == 0 else f"budget spent, lag {lag}"
+    return Row("", projector.stats.records, elapsed, note)
+
+
+def _naive(uri: str, db_name: str, events: list[EventEnvelope], budget: float) -> Row:
+    """One find and one update per event and per read-model document, no batching."""
+    import pymongo
+
+    from projections.engine import fold_events
+    from projections.registry import ALL_FOLDS
+
+    client: pymongo.MongoClient = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000)
+    db = client[db_name]
+    done = 0
+    started = time.perf_counter()
+    try:
+        for event in events:
+            changes = fold_events(
+                [event], ALL_FOLDS,
+                lambda collection, doc_id: db[collection].find_one({"_id": doc_id}),
+            )
+            for (collection, doc_id), doc in changes.items():
+                db[collection].replace_one({"_id": doc_id}, doc, upsert=True)
+            done += 1
+            if time.perf_counter() - started > budget:
+                break
+        return Row("", done, time.perf_counter() - started)
+    finally:
+        client.drop_database(db_name)
+        client.close()
+
+
+def _cpu_only(events: list[EventEnvelope], batch: int) -> tuple[Row, Row]:
+    from infra.kafka.codec import encode
+    from infra.kafka.projector import BatchReader, decode_record, fold_batch
+    from projections.registry import ALL_FOLDS
+
+    values = [encode(e)[1] for e in events]
+    started = time.perf_counter()
+    for value in values:
+        decode_record(value)
+    decode_row = Row("decode + upcast only (no I/O)", len(values),
+                     time.perf_counter() - started)
+    store = MemoryStore()
+    started = time.perf_counter()
+    for i in range(0, len(events), batch):
+        changes, error = fold_batch(events[i : i + batch], ALL_FOLDS, BatchReader(store))  # type: ignore[arg-type]
+        if error is not None:
+            raise error
+        store.commit(changes, ("cpu", 0))
+    fold_row = Row(f"fold only, batches of {batch} (no I/O)", len(events),
+                   time.perf_counter() - started)
+    return decode_row, fold_row
+
+
+def _table(rows: list[Row]) -> str:
+    width = max(len(r.name) for r in rows)
+    lines = [f"{'run':<{width}}  {'events':>8}  {'seconds':>9}  {'events/s':>10}  note",
+             "-" * (width + 45)]
+    lines += [f"{r.name:<{width}}  {r.events:>8}  {r.seconds:>9.1f}  {r.rate:>10,.0f}  {r.note}"
+              for r in rows]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.projector_bench",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=2000,
+                        help="projector batch size into FerretDB (OPSLEDGER_PROJECTOR_BATCH)")
+    parser.add_argument("--partitions", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--budget", type=float, default=600.0,
+                        help="seconds the FerretDB run may take before it is cut short")
+    parser.add_argument("--baseline-sample", type=int, default=5000)
+    parser.add_argument("--baseline-budget", type=float, default=180.0)
+    args = parser.parse_args(argv)
+
+    bootstrap = os.environ.get("OPSLEDGER_KAFKA_BOOTSTRAP")
+    uri = os.environ.get("OPSLEDGER_MONGO_URI")
+    if not bootstrap or not uri:
+        print("needs OPSLEDGER_KAFKA_BOOTSTRAP and OPSLEDGER_MONGO_URI", file=sys.stderr)
+        return 2
+
+    import logging
+
+    import pymongo
+    from kafka import KafkaAdminClient
+
+    from infra.kafka.topics import Topics
+    from infra.read_store.mongo_store import MongoReadStore
+
+    logging.basicConfig(level=logging.WARNING)
+    run = uuid4().hex[:8]
+    topics = Topics(f"bench{run}")
+    db_name, naive_db = f"bench_{run}", f"bench_{run}_naive"
+    rows: list[Row] = []
+
+    started = time.perf_counter()
+    events = realistic_history(args.events, seed=args.seed).all
+    rows.append(Row("generate (domain, in-memory ledger)", len(events),
+                    time.perf_counter() - started))
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="opsledger-bench")
+    admin.create_topics(topics.specs(partitions=args.partitions), wait_for_metadata=True)
+    try:
+        rows.append(Row("produce to Kafka", len(events),
+                        _produce(bootstrap, topics, events)))
+        rows.extend(_cpu_only(events[: min(len(events), 20_000)], 2000))
+
+        row = _project(bootstrap, topics, MemoryStore(), f"bench{run}-memory", 2000,
+                       args.budget, len(events))
+        row.name = "projector -> in-memory store (batch 2000)"
+        rows.append(row)
+
+        mongo = MongoReadStore(uri, db_name)
+        timed = TimedStore(mongo)
+        try:
+            row = _project(bootstrap, topics, timed, f"bench{run}-mongo", args.batch,
+                           args.budget, len(events))
+        finally:
+            mongo.close()
+        row.name = f"projector -> FerretDB (batch {args.batch})"
+        rows.append(row)
+        for method in ("get_many", "get", "commit"):
+            if timed.calls.get(method):
+                rows.append(Row(f"  of which store.{method} ({timed.calls[method]} calls)",
+                                row.events, timed.seconds[method],
+                                f"{timed.seconds[method] / row.seconds:.0%} of the run"))
+
+        sample = events[: args.baseline_sample]
+        naive = _naive(uri, naive_db, sample, args.baseline_budget)
+        naive.name = f"naive find+update per doc -> FerretDB (sample {len(sample)})"
+        naive.note = (f"extrapolated to {len(events)}: {len(events) / naive.rate:,.0f} s"
+                      if naive.rate else "")
+        rows.append(naive)
+    finally:
+        with pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000) as client:
+            client.drop_database(db_name)
+        admin.delete_topics(list(topics.specs()))
+        admin.close()
+    print(_table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
