@@ -164,7 +164,9 @@ def _responder_assigned(e: EventEnvelope, lookup: Lookup) -> Story | None:
         return None
     responder = e.data.get("responder_id")
     return Story(
-        f"{_member_name(lookup, responder)} responding to {incident.get('severity')} "
+        # Not the responder's name: that lives in another aggregate's stream, which
+        # Kafka does not order against this one (the entry would depend on delivery).
+        f"responding to {incident.get('severity')} "
         f"incident on {incident.get('service')}: {incident.get('summary')}",
         incident.get("team_id"), "incident_responder", responder, "incident_responder",
         {"incident_id": e.subject, "severity": incident.get("severity"),

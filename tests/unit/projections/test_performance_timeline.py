@@ -102,11 +102,11 @@ def test_incidents_land_on_the_team_and_the_responders_timeline() -> None:
     )
 
     assert timeline(store, f"member:{ADA}")[-1] == (
-        "incident_responder", "Ada responding to SEV1 incident on payments-api: 5xx spike"
+        "incident_responder", "responding to SEV1 incident on payments-api: 5xx spike"
     )
     assert timeline(store, f"team:{TEAM}")[-3:] == [
         ("incident_opened", "SEV1 incident opened on payments-api: 5xx spike"),
-        ("incident_responder", "Ada responding to SEV1 incident on payments-api: 5xx spike"),
+        ("incident_responder", "responding to SEV1 incident on payments-api: 5xx spike"),
         ("incident_resolved", "SEV1 incident on payments-api resolved: rolled back"),
     ]
 
