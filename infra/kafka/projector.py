@@ -28,7 +28,10 @@ Failures
 - *Store failures* (MongoDB down, a timeout) are never poison: the batch is kept, the
   partitions are paused (``poll`` keeps the group membership alive), and the same
   batch is retried with bounded exponential backoff until the store answers. No
-  offset is committed meanwhile.
+  offset is committed meanwhile. Every store exception counts as such: a write the
+  store refuses deterministically stalls the projector loudly (a warning per retry)
+  rather than being skipped; the one such case known ahead (a subject that cannot
+  be a MongoDB field name in ``_streams``) is caught as poison when decoding.
 - *Poison* (a record that cannot be decoded, an unknown event type or a newer schema
   version, a failed upcast, a fold raising): the record is tried again alone
   ``max_retries`` times; then it is published to the dead-letter topic
@@ -373,9 +376,15 @@ class Projector:
             "auto_offset_reset": "earliest", "isolation_level": "read_committed",
             "max_poll_records": batch_size, "allow_auto_create_topics": False,
             "max_partition_fetch_bytes": 4 * 1024 * 1024,
+            # A topic created (or grown) later is noticed within this, not 5 minutes.
+            "metadata_max_age_ms": 30_000,
         }
         config.update(consumer_config or {})
         self._consumer = KafkaConsumer(**config)
+        for topic in topics.event_topics:
+            # Known partitions before the first join: kafka-python 3 may otherwise
+            # compute the first assignment without them ("No partition metadata").
+            self._consumer.partitions_for_topic(topic)
         self._consumer.subscribe(list(topics.event_topics), listener=_Listener(self))
 
     # -- running ---------------------------------------------------------------
