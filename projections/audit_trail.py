@@ -39,4 +39,4 @@ def _evolve(doc: Document | None, event: EventEnvelope, lookup: Lookup) -> Docum
     }
 
 
-FOLD = Fold(COLLECTION, _route, _evolve)
+FOLD = Fold(COLLECTION, _route, _evolve, append_only=True)

@@ -58,7 +58,7 @@ def _evolve(previous: Document | None, event: EventEnvelope, lookup: Lookup) -> 
     }
 
 
-FOLD = Fold(COLLECTION, _route, _evolve, source=_source)
+FOLD = Fold(COLLECTION, _route, _evolve, source=_source, append_only=True)
 
 
 def state_as_of(records: Iterable[Document], as_of: str) -> Document | None:

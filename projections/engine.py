@@ -21,8 +21,16 @@ def already_applied(doc: Document | None, event: EventEnvelope) -> bool:
 
 
 def fold_events(
-    events: Iterable[EventEnvelope], folds: Sequence[Fold], read: Lookup
+    events: Iterable[EventEnvelope], folds: Sequence[Fold], read: Lookup, *,
+    blind_writes: bool = False,
 ) -> dict[DocKey, Document]:
+    """The final state of every document ``events`` change.
+
+    With ``blind_writes``, write-once documents (``Fold.append_only``) are not read:
+    each is computed as if new and returned even when already stored, for a store
+    that keeps the first copy of such a document (the MongoDB store inserts them and
+    ignores duplicate keys). Without it, a redelivered event changes nothing at all.
+    """
     changed: dict[DocKey, Document] = {}
 
     def lookup(collection: str, doc_id: str) -> Document | None:
@@ -32,7 +40,9 @@ def fold_events(
     for event in events:
         for fold in folds:
             for doc_id in fold.route(event, lookup):
-                target = lookup(fold.collection, doc_id)
+                key = (fold.collection, doc_id)
+                blind = blind_writes and fold.append_only
+                target = changed.get(key) if blind else lookup(*key)
                 if already_applied(target, event):
                     continue
                 source_id = fold.source(event, doc_id)
@@ -42,7 +52,11 @@ def fold_events(
                     source = None
                 else:
                     source = lookup(fold.collection, source_id)
-                new = fold.evolve(copy.deepcopy(source), event, lookup)
+                # Folds may mutate what they are given: copy anything the caller
+                # owns (read documents), not the documents this run made itself and
+                # is about to replace.
+                owned = source_id == doc_id and key in changed
+                new = fold.evolve(source if owned else copy.deepcopy(source), event, lookup)
                 if new is None:
                     continue
                 streams = dict((target or {}).get("_streams", {}))
@@ -50,5 +64,5 @@ def fold_events(
                 new["_streams"] = streams
                 new["_position"] = event.position
                 new["_id"] = doc_id
-                changed[(fold.collection, doc_id)] = new
+                changed[key] = new
     return changed

@@ -82,8 +82,10 @@ def _subject_route(context: str) -> Callable[[EventEnvelope, Lookup], list[str]]
     return route
 
 
-def _fold(view: View, route: Callable[[EventEnvelope, Lookup], list[str]] | None = None) -> Fold:
-    return Fold(view.collection, route or _subject_route(view.context), view.evolve)
+def _fold(view: View, route: Callable[[EventEnvelope, Lookup], list[str]] | None = None,
+          *, shared: bool = False) -> Fold:
+    return Fold(view.collection, route or _subject_route(view.context), view.evolve,
+                shared=shared)
 
 
 def _existing(doc: Document | None) -> Document:
@@ -476,7 +478,7 @@ FEEDBACK = View(
 
 FOLDS: list[Fold] = [
     _fold(TEAMS),
-    _fold(MEMBERS, _members_route),
+    _fold(MEMBERS, _members_route, shared=True),
     _fold(GOALS),
     _fold(INCIDENTS),
     _fold(FEEDBACK),

@@ -39,6 +39,13 @@ class Fold:
     source: Callable[[EventEnvelope, str], str | None] = field(
         default=lambda event, doc_id: doc_id
     )
+    # Every document is written once and never changes (an audit record, a history
+    # record, a timeline entry): the engine evolves it without reading it first, and
+    # a store may treat a second write of the same id as already done.
+    append_only: bool = False
+    # Documents fed by several aggregates (a member moved between teams), hence by
+    # several Kafka partitions and possibly several projector processes at once.
+    shared: bool = False
 
 
 def by_subject(event: EventEnvelope, lookup: Lookup) -> list[str]:

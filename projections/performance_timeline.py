@@ -275,7 +275,7 @@ def _timeline_fold(owner_of: Callable[[Story | None], tuple[str, str] | None]) -
             return doc
         return _entry(story, event, *owner)
 
-    return Fold(COLLECTION, route, evolve)
+    return Fold(COLLECTION, route, evolve, append_only=True)
 
 
 FOLDS: list[Fold] = [_timeline_fold(_member_owner), _timeline_fold(_team_owner)]

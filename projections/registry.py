@@ -15,3 +15,9 @@ ALL_FOLDS: list[Fold] = [
     audit_trail.FOLD,
     *performance_timeline.FOLDS,
 ]
+
+APPEND_ONLY: frozenset[str] = frozenset(f.collection for f in ALL_FOLDS if f.append_only)
+"""Collections whose documents never change once written."""
+
+SHARED: frozenset[str] = frozenset(f.collection for f in ALL_FOLDS if f.shared)
+"""Collections whose documents several aggregates (so several partitions) feed."""

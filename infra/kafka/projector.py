@@ -71,11 +71,13 @@ from kafka.errors import KafkaError
 
 from domain.envelope import EventEnvelope, iso_time
 from infra.kafka.codec import decode
+from infra.kafka.doc_cache import DocCache
 from infra.kafka.topics import Topics
 from infra.kafka.upcasting import upcast
 from infra.read_store.port import ReadStore
 from projections.engine import DocKey, fold_events
 from projections.fold import Document, Fold
+from projections.registry import APPEND_ONLY, SHARED
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,10 @@ class StoreUnavailableError(TransientFailureError):
 
 class DeadLetterUnavailableError(TransientFailureError):
     """The dead-letter topic could not be written."""
+
+
+class MembershipInDoubtError(TransientFailureError):
+    """The group is rebalancing (or dropped us): write nothing until it settles."""
 
 
 def now_iso() -> str:
@@ -148,18 +154,31 @@ class BatchReader:
     served from memory (``None`` is remembered too). Store errors become
     :class:`StoreUnavailableError`, so they are never mistaken for poison."""
 
-    def __init__(self, store: ReadStore) -> None:
+    def __init__(self, store: ReadStore, cache: DocCache | None = None) -> None:
         self.store = store
+        self.cache = cache
         self.docs: dict[DocKey, Document | None] = {}
         self.round_trips = 0
+
+    def _from_cache(self, key: DocKey) -> bool:
+        if self.cache is None:
+            return False
+        known, doc = self.cache.lookup(key)
+        if known:
+            self.docs[key] = doc
+        return known
 
     def fetch(self, keys: Iterable[DocKey]) -> bool:
         """Load ``keys`` not known yet; whether any of them exists in the store."""
         wanted: dict[str, list[str]] = defaultdict(list)
-        for key in keys:
-            if key not in self.docs:
-                wanted[key[0]].append(key[1])
         found_any = False
+        for key in keys:
+            if key in self.docs:
+                continue
+            if self._from_cache(key):
+                found_any = found_any or self.docs[key] is not None
+            else:
+                wanted[key[0]].append(key[1])
         for collection, ids in wanted.items():
             found = _store_call(self.store.get_many, collection, ids)
             self.round_trips += 1
@@ -184,15 +203,15 @@ class BatchReader:
     def read(self, collection: str, doc_id: str) -> Document | None:
         """A reader that falls back to one store read for what it does not know."""
         key = (collection, doc_id)
-        if key not in self.docs:
+        if key not in self.docs and not self._from_cache(key):
             self.docs[key] = _store_call(self.store.get, collection, doc_id)
             self.round_trips += 1
         return self.docs[key]
 
 
-def _store_call(fn: Callable[..., Any], *args: Any) -> Any:
+def _store_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     try:
-        return fn(*args)
+        return fn(*args, **kwargs)
     except Exception as e:
         raise StoreUnavailableError(f"{type(e).__name__}: {e}") from e
 
@@ -239,11 +258,19 @@ def fold_batch(
                 except Exception:  # noqa: S112 - the real fold reports it
                     continue
                 for doc_id in ids:
-                    routed.add((fold.collection, doc_id))
-                    targets.add((fold.collection, doc_id))
+                    key = (fold.collection, doc_id)
                     source = fold.source(event, doc_id)
-                    if source is not None:
+                    if not fold.append_only:
+                        targets.add(key)
+                        if source is not None:
+                            targets.add((fold.collection, source))
+                    elif source is not None and source != doc_id and (
+                        (fold.collection, source) not in routed
+                    ):
+                        # Written once and never read back, except as the source of
+                        # the next one (history): only that source is read.
                         targets.add((fold.collection, source))
+                    routed.add(key)
             if len(looked_up) > before:  # its routes read what we did not know yet
                 again.append(event)
         wanted = looked_up - reader.docs.keys()
@@ -251,14 +278,14 @@ def fold_batch(
             break
         reader.fetch(wanted)
         todo = again
-    # The big append-only collections are only ever targets: one read each.
+    # What the folds evolve from: the entity views, and history records not in the batch.
     reader.fetch(targets - reader.docs.keys())
     for _ in range(_MAX_FETCH_ROUNDS):
         missing: set[DocKey] = set()
         changes: dict[DocKey, Document] = {}
         error: Exception | None = None
         try:
-            changes = fold_events(events, folds, reader.peek(missing))
+            changes = fold_events(events, folds, reader.peek(missing), blind_writes=True)
         except StoreUnavailableError:
             raise
         except Exception as e:
@@ -266,7 +293,7 @@ def fold_batch(
         if not missing or not reader.fetch(missing):
             return changes, error
     try:
-        return fold_events(events, folds, reader.read), None
+        return fold_events(events, folds, reader.read, blind_writes=True), None
     except StoreUnavailableError:
         raise
     except Exception as e:
@@ -295,6 +322,10 @@ class _Outcome:
     changes: dict[DocKey, Document]
     dead: list[_Item]
     position: int
+    # Documents read before the batch (its folds' view of the store), and those of
+    # them this member alone writes: the store may replace those by id.
+    read: dict[DocKey, Document | None] = field(default_factory=dict)
+    owned: frozenset[DocKey] = frozenset()
     dead_letters_sent: bool = False
 
 
@@ -351,6 +382,7 @@ class Projector:
         after_store_commit: Callable[[int], None] | None = None,
         consumer_config: Mapping[str, Any] | None = None,
         producer: KafkaProducer | None = None, client_id: str | None = None,
+        cache_docs: int = 50_000,
     ) -> None:
         self.bootstrap = bootstrap
         self.topics = topics
@@ -364,6 +396,7 @@ class Projector:
         self.backoff_max = backoff_max
         self.after_store_commit = after_store_commit
         self.stats = ProjectorStats()
+        self._cache = DocCache(cache_docs, never=SHARED | {PARKED})
         self._client_id = client_id or f"opsledger-projector-{group_id}"
         self._producer = producer
         self._owns_producer = producer is None
@@ -427,14 +460,20 @@ class Projector:
                 return 0
             self._pending = self._batch_of(polled)
         else:
-            # Partitions are paused: this poll returns nothing but keeps us in the
-            # group (and runs any rebalance, which may drop the pending batch).
-            self._consumer.poll(timeout_ms=0)
+            # Partitions are paused: this poll keeps us in the group (and runs any
+            # rebalance, which may drop the pending batch).
+            self._poll_paused(0)
             if self._pending is None:
                 return 0
         batch = self._pending
         try:
             settled = self._apply(batch)
+        except MembershipInDoubtError:
+            # Not a failure: let the rebalance run (partitions paused, so this poll
+            # fetches nothing); it drops the batch if the partitions moved.
+            self._pause()
+            self._poll_paused(self.poll_timeout_ms)
+            return 0
         except TransientFailureError as e:
             self.stats.store_failures += isinstance(e, StoreUnavailableError)
             self.stats.last_error = str(e)
@@ -444,6 +483,23 @@ class Projector:
         self._resume()
         self.stats.last_error = None
         return settled
+
+    def _poll_paused(self, timeout_ms: int) -> None:
+        """Poll with our partitions paused, for the group's sake, losing no record.
+
+        A rebalance inside the poll drops the pending batch and resumes the
+        partitions (``_on_assigned``), and the same poll may then return records:
+        they become the pending batch.
+        """
+        polled = self._consumer.poll(timeout_ms=timeout_ms, max_records=self.batch_size)
+        if not polled:
+            return
+        if self._pending is None:
+            self._pending = self._batch_of(polled)
+            return
+        # Still holding a batch (not expected): fetch these again later.
+        for tp, records in polled.items():
+            self._consumer.seek(tp, records[0].offset)
 
     def close(self) -> None:
         try:
@@ -487,10 +543,24 @@ class Projector:
         if batch.outcome is None:
             batch.outcome = self._compute(batch)
         outcome = batch.outcome
+        if not self._still_member():
+            self._cache.clear()
+            if not outcome.dead_letters_sent:
+                batch.outcome = None  # recomputed from fresh reads once the group settles
+            raise MembershipInDoubtError("the consumer group is rebalancing")
         if outcome.dead and not outcome.dead_letters_sent:
             self._publish_dead_letters(outcome.dead)
             outcome.dead_letters_sent = True
-        _store_call(self.store.commit, outcome.changes, (self.group_id, outcome.position))
+        try:
+            _store_call(self.store.commit, outcome.changes, (self.group_id, outcome.position),
+                        owned=outcome.owned)
+        except StoreUnavailableError:
+            self._cache.clear()  # some documents may be written, others not
+            raise
+        for key, doc in outcome.read.items():
+            self._cache.remember(key, doc)
+        for key, doc in outcome.changes.items():
+            self._cache.remember(key, doc)
         self.stats.store_writes += 1
         if self.after_store_commit is not None:
             self.after_store_commit(self.stats.store_writes)
@@ -538,7 +608,7 @@ class Projector:
                 else:
                     candidates[tp].append(item)
         ordered = self._merged(candidates)
-        snapshot = BatchReader(self.store)
+        snapshot = BatchReader(self.store, self._cache)
         changes, error = fold_batch(
             [i.envelope for i in ordered], self.folds, snapshot  # type: ignore[misc]
         )
@@ -561,7 +631,19 @@ class Projector:
             log.error("projector %s: parked aggregate %s: %s", self.group_id, key, doc["reason"])
         dead.sort(key=lambda i: (i.tp.topic, i.tp.partition, i.offset))
         position = max((i.envelope.position for i in ordered if i.envelope), default=0)
-        return _Outcome(changes, dead, position)
+        owned = frozenset(
+            key for key in changes
+            if key in snapshot.docs and self._cache.cacheable(key)
+            and key[0] not in APPEND_ONLY
+        )
+        return _Outcome(changes, dead, position, read=snapshot.docs, owned=owned)
+
+    def _still_member(self) -> bool:
+        """Whether the group is stable with us in it, so our partitions are ours."""
+        coordinator = getattr(self._consumer, "_coordinator", None)
+        if coordinator is None:  # pragma: no cover - kafka-python internals moved
+            return True
+        return coordinator.generation_if_stable() is not None and not coordinator.need_rejoin()
 
     def _decode(self, item: _Item) -> None:
         """Decode and upcast, tried ``1 + max_retries`` times like any poison."""
@@ -593,7 +675,8 @@ class Projector:
         for attempt in range(1, self.max_retries + 2):
             item.attempts = attempt
             try:
-                return fold_events([item.envelope], self.folds, reader), None  # type: ignore[list-item]
+                return fold_events([item.envelope], self.folds, reader,  # type: ignore[list-item]
+                                   blind_writes=True), None
             except StoreUnavailableError:
                 raise
             except Exception as e:
@@ -672,11 +755,13 @@ class Projector:
                         "batch (a redelivery meanwhile is harmless)", self.group_id, e)
 
     def _on_revoked(self, revoked: set[TopicPartition]) -> None:
+        self._cache.clear()
         self.stats.rebalances += 1
         log.info("projector %s: partitions revoked: %s", self.group_id, sorted(revoked))
 
     def _on_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("projector %s: partitions assigned: %s", self.group_id, sorted(assigned))
+        self._cache.clear()
         self._uncommitted = {tp: o for tp, o in self._uncommitted.items() if tp in assigned}
         batch, self._pending = self._pending, None
         self._paused = False

@@ -238,7 +238,8 @@ command -v "$JAVA" >/dev/null 2>&1 || die "java not found (Java 17+ is required 
 sha_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
 KAFKA_STAMP=$(sha_of "$INFRA_DIR/kafka/pom.xml")
-FERRETDB_STAMP=$(sha_of "$INFRA_DIR/ferretdb/go.mod" "$INFRA_DIR/ferretdb/go.sum" "$INFRA_DIR/ferretdb/main.go")
+FERRETDB_STAMP=$( (sha_of "$INFRA_DIR/ferretdb/go.mod" "$INFRA_DIR/ferretdb/go.sum" \
+    "$INFRA_DIR/ferretdb/main.go" "$INFRA_DIR/ferretdb/build.sh"; echo "${OPSLEDGER_FERRETDB_UNPATCHED:-}") | sha256sum | cut -d' ' -f1)
 
 fetch_kafka_jars() {
     local tmp=$CACHE/kafka-jars.tmp.$$
@@ -254,7 +255,7 @@ fetch_kafka_jars() {
 build_ferretdb() {
     local tmp=$CACHE/bin/ferretdb.tmp.$$
     mkdir -p "$CACHE/bin"
-    (cd "$INFRA_DIR/ferretdb" && go build -buildvcs=false -trimpath -o "$tmp" .)
+    bash "$INFRA_DIR/ferretdb/build.sh" "$tmp"
     echo "$FERRETDB_STAMP" >"$CACHE/bin/.ferretdb.sha256"
     mv -f "$tmp" "$FERRETDB_BIN"
 }

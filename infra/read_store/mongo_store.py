@@ -43,6 +43,25 @@ every other collection already holds the effects of the batch that contained ``p
 the API uses it for read-your-writes. Events without an audit record (the ledger's
 private idempotency records) never satisfy it; wait for a public event's position.
 
+Three kinds of documents (declared by the folds, :mod:`projections.registry`):
+
+- write-once (``APPEND_ONLY``: audit, history, timeline): inserted; a duplicate key
+  means the document is stored already, and the stored copy is kept. No read, no
+  replacement.
+- ``owned`` (the caller's ``commit(..., owned=keys)``): documents the caller read
+  this batch (or keeps cached) and alone writes, because it holds the only Kafka
+  partition that feeds them. They are replaced by ``_id`` alone.
+- everything else: insert first, then the guarded replacement above.
+
+FerretDB v1 (SQLite) only uses an index for a filter that is exactly
+``{_id: <string>}`` (with ``infra/local/ferretdb/build.sh``'s fix; stock v1.24 uses
+none at all); any other filter, ``$in`` on ``_id`` included, scans the whole
+collection and costs O(collection) per statement. So on FerretDB reads by id are
+one ``find`` per id, and the guard is kept for documents nobody owns. On MongoDB
+the guard is an indexed lookup and is always used, and ``$in`` reads in bulk.
+Secondary indexes are only created on MongoDB: FerretDB v1 maintains them on every
+insert but never uses them for a query.
+
 Why not one unordered bulk of guarded upserts: FerretDB v1 stops an ``update``
 batch at its first error even when unordered, answers without ``n``/``nModified``
 (pymongo's ``bulk_write`` then fails with a KeyError), and scans the whole
@@ -57,6 +76,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import bson
@@ -75,6 +95,7 @@ from infra.read_store.port import (
 from projections import audit_trail, entity_views
 from projections.catalog import INDEXED_FIELDS
 from projections.fold import Document
+from projections.registry import APPEND_ONLY
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _DUPLICATE_KEY = 11000
@@ -159,6 +180,9 @@ class MongoReadStore(PagedIteration):
             uri, serverSelectionTimeoutMS=server_selection_timeout_ms
         )
         self._db = self._client[db_name]
+        self.is_ferretdb = "ferretdbVersion" in self._client.admin.command("buildInfo")
+        if self.is_ferretdb:
+            return
         for collection, fields in INDEXED_FIELDS.items():
             target = self._db[_collection_name(collection)]
             for name in fields:
@@ -173,6 +197,12 @@ class MongoReadStore(PagedIteration):
     def get_many(self, collection: str, doc_ids: list[str]) -> dict[str, Document]:
         target = self._db[_collection_name(collection)]
         found: dict[str, Document] = {}
+        if self.is_ferretdb:  # one indexed read per id beats one scan per chunk
+            for doc_id in doc_ids:
+                doc = target.find_one({"_id": doc_id})
+                if doc is not None:
+                    found[doc_id] = doc
+            return found
         for i in range(0, len(doc_ids), _READ_CHUNK):
             part = doc_ids[i : i + _READ_CHUNK]
             found.update((doc["_id"], doc) for doc in target.find({"_id": {"$in": part}}))
@@ -245,17 +275,24 @@ class MongoReadStore(PagedIteration):
 
     def commit(
         self, changes: Mapping[tuple[str, str], Document], checkpoint: tuple[str, int],
-        *, expected: int | None = None,
+        *, expected: int | None = None, owned: AbstractSet[tuple[str, str]] = frozenset(),
     ) -> None:
         # Without transactions this check is advisory (nothing holds other writers
         # off between it and the writes); the stream guards keep the writes safe.
         if expected is not None and self.checkpoint(checkpoint[0]) != expected:
             raise CheckpointMovedError(checkpoint[0])
         by_collection: dict[str, list[Document]] = defaultdict(list)
+        by_id: dict[str, list[Document]] = defaultdict(list)
+        trust = self.is_ferretdb
         for (collection, doc_id), doc in changes.items():
-            by_collection[_collection_name(collection)].append({**doc, "_id": doc_id})
-        for collection in sorted(by_collection, key=_write_rank):
-            self._write(collection, by_collection[collection])
+            name = _collection_name(collection)
+            if trust and (collection, doc_id) in owned and collection not in APPEND_ONLY:
+                by_id[name].append({**doc, "_id": doc_id})
+            else:
+                by_collection[name].append({**doc, "_id": doc_id})
+        for collection in sorted(by_collection.keys() | by_id.keys(), key=_write_rank):
+            self._write(collection, by_collection.get(collection, []))
+            self._replace_by_id(collection, by_id.get(collection, []))
         name, position = checkpoint
         response = self._db.command("update", _CHECKPOINTS, updates=[{
             "q": {"_id": name, "position": {"$lt": position}},
@@ -270,10 +307,18 @@ class MongoReadStore(PagedIteration):
         for batch in _batches(docs, _MAX_INSERTS):
             response = self._db.command("insert", collection, documents=batch, ordered=False)
             stored += [batch[i] for i in _duplicates(response)]
+        if collection in APPEND_ONLY:
+            return  # a write-once document already stored is the same document
         replacements = [{"q": _guard(doc), "u": doc} for doc in stored]
         for batch in _batches(replacements, _MAX_REPLACES):
             # upsert is off: a guard that misses means "this or a newer state is stored"
             _duplicates(self._db.command("update", collection, updates=batch, ordered=False))
+
+    def _replace_by_id(self, collection: str, docs: list[Document]) -> None:
+        """Upsert owned documents by id (the only filter FerretDB v1 can index)."""
+        updates = [{"q": {"_id": doc["_id"]}, "u": doc, "upsert": True} for doc in docs]
+        for batch in _batches(updates, _MAX_REPLACES):
+            _duplicates(self._db.command("update", collection, updates=batch, ordered=True))
 
     def ping(self) -> None:
         self._client.admin.command("ping")

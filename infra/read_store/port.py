@@ -11,6 +11,10 @@ Contract:
   only makes the engine redo work it will then skip.
 - A document never replaces a stored one that is ahead of it on any stream it was
   built from (``_streams``), so a late or repeated write cannot regress it.
+- ``owned``: documents the caller alone writes (it holds the only partition that
+  feeds them) and whose stored state it read before computing them. A store may
+  write them without the guard (FerretDB cannot evaluate it without a collection
+  scan); the embedded store, which has transactions, ignores the hint.
 - ``has_position(p)``: the event at global position ``p`` has its audit record, and
   (MongoDB writes ``audit_trail`` last) every other effect of its batch is stored.
 - ``find`` filters by equality (or :class:`Range`) on top-level fields, orders by
@@ -22,6 +26,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -105,7 +110,7 @@ class ReadStore(Protocol):
 
     def commit(
         self, changes: Mapping[tuple[str, str], Document], checkpoint: tuple[str, int],
-        *, expected: int | None = None,
+        *, expected: int | None = None, owned: AbstractSet[tuple[str, str]] = frozenset(),
     ) -> None: ...
 
     def checkpoint(self, name: str) -> int: ...

@@ -11,6 +11,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -208,7 +209,7 @@ class SQLiteReadStore(PagedIteration):
 
     def commit(
         self, changes: Mapping[tuple[str, str], Document], checkpoint: tuple[str, int],
-        *, expected: int | None = None,
+        *, expected: int | None = None, owned: AbstractSet[tuple[str, str]] = frozenset(),
     ) -> None:
         """Write documents and checkpoint in one transaction. With ``expected``, only if
         the checkpoint still stands there (else :class:`CheckpointMovedError`): a
