@@ -7,10 +7,8 @@ are not audited.
 
 from __future__ import annotations
 
-import copy
-
 from domain.envelope import EventEnvelope
-from projections.fold import Document, Fold, Lookup
+from projections.fold import Document, Fold, Lookup, copy_doc
 
 COLLECTION = "audit_trail"
 
@@ -31,7 +29,7 @@ def _evolve(doc: Document | None, event: EventEnvelope, lookup: Lookup) -> Docum
         "entity_id": event.subject,
         "entity_version": event.stream_version,
         "reason": event.data.get("reason"),
-        "data": copy.deepcopy(event.data),
+        "data": copy_doc(event.data),
         "correlation_id": event.correlation_id,
         "causation_id": event.causation_id,
         "prev_hash": event.prev_hash,

@@ -58,7 +58,8 @@ def _evolve(previous: Document | None, event: EventEnvelope, lookup: Lookup) -> 
     }
 
 
-FOLD = Fold(COLLECTION, _route, _evolve, source=_source, append_only=True)
+FOLD = Fold(COLLECTION, _route, _evolve, source=_source, append_only=True,
+            mutates_source=False)
 
 
 def state_as_of(records: Iterable[Document], as_of: str) -> Document | None:

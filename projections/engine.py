@@ -6,11 +6,10 @@ write (with its checkpoint) however its store makes that safe.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Sequence
 
 from domain.envelope import EventEnvelope
-from projections.fold import Document, Fold, Lookup
+from projections.fold import Document, Fold, Lookup, copy_doc
 
 DocKey = tuple[str, str]
 
@@ -56,7 +55,9 @@ def fold_events(
                 # owns (read documents), not the documents this run made itself and
                 # is about to replace.
                 owned = source_id == doc_id and key in changed
-                new = fold.evolve(source if owned else copy.deepcopy(source), event, lookup)
+                if fold.mutates_source and not owned:
+                    source = copy_doc(source)
+                new = fold.evolve(source, event, lookup)
                 if new is None:
                     continue
                 streams = dict((target or {}).get("_streams", {}))

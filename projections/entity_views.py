@@ -13,14 +13,13 @@ version because the domain learnt a new event before the projections did.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from domain.envelope import EventEnvelope
-from projections.fold import Document, Fold, Lookup, no_lookup
+from projections.fold import Document, Fold, Lookup, copy_doc, no_lookup
 
 Handler = Callable[[Document | None, EventEnvelope], Document]
 """Next state of a document; it may mutate and return the one it is given."""
@@ -493,7 +492,7 @@ def entity_state(doc: Document | None, event: EventEnvelope) -> Document | None:
 
     Pure: ``doc`` is not modified. Events of contexts without entities leave it as is.
     """
-    state = copy.deepcopy(doc)
+    state = copy_doc(doc)
     view = ENTITY_VIEWS.get(event.context)
     if view is None:
         return state

@@ -23,6 +23,18 @@ Document = dict[str, Any]
 Lookup = Callable[[str, str], Document | None]
 
 
+def copy_doc(value: Any) -> Any:
+    """A deep copy of a JSON-like value (dicts, lists, scalars), about 3x faster than
+    :func:`copy.deepcopy`, which is most of a fold's time otherwise. Tuples and
+    other immutable values are shared, as deepcopy would share them."""
+    kind = type(value)
+    if kind is dict:
+        return {key: copy_doc(item) for key, item in value.items()}
+    if kind is list:
+        return [copy_doc(item) for item in value]
+    return value
+
+
 def no_lookup(collection: str, doc_id: str) -> Document | None:
     return None
 
@@ -46,6 +58,9 @@ class Fold:
     # Documents fed by several aggregates (a member moved between teams), hence by
     # several Kafka partitions and possibly several projector processes at once.
     shared: bool = False
+    # Whether ``evolve`` may modify the document it is given (entity views update
+    # in place); if not, the engine passes the stored source without copying it.
+    mutates_source: bool = True
 
 
 def by_subject(event: EventEnvelope, lookup: Lookup) -> list[str]:

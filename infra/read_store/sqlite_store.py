@@ -29,6 +29,7 @@ from infra.read_store.port import (
 )
 from projections.catalog import INDEXED_FIELDS
 from projections.fold import Document
+from projections.registry import APPEND_ONLY
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -226,6 +227,13 @@ class SQLiteReadStore(PagedIteration):
                         raise CheckpointMovedError(checkpoint[0])
                 for (collection, doc_id), doc in changes.items():
                     table = self._ensure_table(collection)
+                    if collection in APPEND_ONLY:  # written once: keep the first copy
+                        conn.execute(
+                            f'INSERT INTO "{table}" (id, body) VALUES (?, ?) '
+                            "ON CONFLICT(id) DO NOTHING",
+                            (doc_id, orjson.dumps(doc).decode()),
+                        )
+                        continue
                     # As in MongoDB: never replace a document by one that is behind it
                     # on any stream it was built from (see mongo_store).
                     conn.execute(

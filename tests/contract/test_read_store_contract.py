@@ -283,6 +283,27 @@ def test_commit_twice_gives_the_same_state(store: ReadStore) -> None:
     assert store.checkpoint("p") == 2
 
 
+def test_a_write_once_document_keeps_its_first_copy(store: ReadStore) -> None:
+    first = doc("ev-1", 1, 7, stream="inc-1", position=7, summary="as first folded")
+    again = doc("ev-1", 1, 7, stream="inc-1", position=7, summary="refolded later")
+
+    store.commit({("timeline", "ev-1"): first}, ("p", 7))
+    store.commit({("timeline", "ev-1"): again}, ("p", 7))
+
+    assert store.get("timeline", "ev-1") == first
+
+
+def test_an_owned_document_is_replaced_and_a_new_one_inserted(store: ReadStore) -> None:
+    put(store, "goals", doc("g-1", 1, 1, status="open"))
+    newer = doc("g-1", 2, 2, status="achieved")
+    fresh = doc("g-2", 1, 3, status="open")
+
+    store.commit({("goals", "g-1"): newer, ("goals", "g-2"): fresh}, ("p", 3),
+                 owned={("goals", "g-1"), ("goals", "g-2")})
+
+    assert everything(store, {"goals"}) == {("goals", "g-1"): newer, ("goals", "g-2"): fresh}
+
+
 def test_an_older_document_never_overwrites_a_newer_one(store: ReadStore) -> None:
     newer = [doc(f"g-{i}", 5, 100 + i, status="achieved") for i in range(30)]
     older = [doc(f"g-{i}", 4, 50 + i, status="open") for i in range(30)]

@@ -29,7 +29,7 @@ from domain.envelope import EventEnvelope
 from infra.kafka.projector import BatchReader, fold_batch
 from projections.engine import DocKey, fold_events
 from projections.fold import Document
-from projections.registry import ALL_FOLDS
+from projections.registry import ALL_FOLDS, APPEND_ONLY
 
 HISTORY: History = realistic_history(140, seed=5, teams=2, members=3, concurrent=6)
 
@@ -62,7 +62,12 @@ class DictStore:
         return {i: d for i in doc_ids if (d := self.get(collection, i)) is not None}
 
     def apply(self, changes: Mapping[DocKey, Document]) -> None:
-        self.docs.update(copy.deepcopy(dict(changes)))
+        # As the MongoDB store does: a write-once document already stored stays as
+        # it is (the projector writes them blind, so redeliveries send them again).
+        for key, doc in changes.items():
+            if key[0] in APPEND_ONLY and key in self.docs:
+                continue
+            self.docs[key] = copy.deepcopy(doc)
 
 
 @st.composite
