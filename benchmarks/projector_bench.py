@@ -8,9 +8,12 @@
    the ledger's notification ids), and produces it to fresh topics;
 2. runs :class:`infra.kafka.projector.Projector` into a fresh database until its
    consumer group's lag is 0, and reports events/s;
-3. runs the naive baseline on a sample (one ``find`` and one update per event and per
+3. measures the server's ceiling: the documents a sample of events folds into,
+   bulk-inserted with nothing else going on (a projector must also read, fold and
+   replace, so this bounds it from above);
+4. runs the naive baseline on a sample (one ``find`` and one update per event and per
    read-model document it touches, no batching), and extrapolates;
-4. drops the databases (topics stay: the broker refuses nothing, but they are small).
+5. drops the databases (topics stay: the broker refuses nothing, but they are small).
 
 Prints a table; asserts nothing. :func:`realistic_history` is also what the projector
 tests build their events from.
@@ -406,6 +409,40 @@ def _naive(uri: str, db_name: str, events: list[EventEnvelope], budget: float) -
         client.close()
 
 
+def _insert_ceiling(uri: str, db_name: str, events: list[EventEnvelope], batch: int) -> Row:
+    """How fast the server takes the very documents these events fold into, by plain
+    unordered inserts of 1000 into empty collections: what no projector can beat."""
+    import pymongo
+
+    from infra.kafka.projector import BatchReader, fold_batch
+    from projections.registry import ALL_FOLDS
+
+    store = MemoryStore()
+    by_collection: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for i in range(0, len(events), batch):
+        changes, error = fold_batch(events[i : i + batch], ALL_FOLDS, BatchReader(store))  # type: ignore[arg-type]
+        if error is not None:
+            raise error
+        store.commit(changes, ("ceiling", 0))
+        for (collection, doc_id), doc in changes.items():
+            by_collection[collection].append({**doc, "_id": doc_id})
+    client: pymongo.MongoClient = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000)
+    try:
+        db = client[db_name]
+        started = time.perf_counter()
+        for collection, docs in by_collection.items():
+            for i in range(0, len(docs), 1000):
+                db.command("insert", collection, documents=docs[i : i + 1000], ordered=False)
+        seconds = time.perf_counter() - started
+    finally:
+        client.drop_database(db_name)
+        client.close()
+    documents = sum(len(docs) for docs in by_collection.values())
+    return Row("", len(events), seconds,
+               f"{documents:,} documents, {documents / seconds:,.0f} documents/s, "
+               f"{documents / len(events):.1f} per event")
+
+
 def _cpu_only(events: list[EventEnvelope], batch: int) -> tuple[Row, Row]:
     from infra.kafka.codec import encode
     from infra.kafka.projector import BatchReader, decode_record, fold_batch
@@ -449,6 +486,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=600.0,
                         help="seconds the FerretDB run may take before it is cut short")
     parser.add_argument("--baseline-sample", type=int, default=5000)
+    parser.add_argument("--ceiling-sample", type=int, default=20_000,
+                        help="events whose documents are bulk-inserted to measure the server")
     parser.add_argument("--baseline-budget", type=float, default=180.0)
     args = parser.parse_args(argv)
 
@@ -503,6 +542,11 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(Row(f"  of which store.{method} ({timed.calls[method]} calls)",
                                 row.events, timed.seconds[method],
                                 f"{timed.seconds[method] / row.seconds:.0%} of the run"))
+
+        ceiling = _insert_ceiling(uri, f"{db_name}_ceiling", events[: args.ceiling_sample],
+                                  args.batch)
+        ceiling.name = f"server ceiling: bare inserts of their documents (sample {ceiling.events})"
+        rows.append(ceiling)
 
         sample = events[: args.baseline_sample]
         naive = _naive(uri, naive_db, sample, args.baseline_budget)

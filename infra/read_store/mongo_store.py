@@ -75,8 +75,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
+from concurrent.futures import ThreadPoolExecutor, wait
+from functools import partial
 from typing import Any
 
 import bson
@@ -173,8 +175,10 @@ def _batches(items: list[dict[str, Any]], max_items: int) -> Iterator[list[dict[
 class MongoReadStore(PagedIteration):
     def __init__(
         self, uri: str, db_name: str, *, client: pymongo.MongoClient | None = None,
-        server_selection_timeout_ms: int = 5000,
+        server_selection_timeout_ms: int = 5000, writers: int = 2,
     ) -> None:
+        self._writers = writers
+        self._pool: ThreadPoolExecutor | None = None
         self._owns_client = client is None
         self._client: pymongo.MongoClient = client or pymongo.MongoClient(
             uri, serverSelectionTimeoutMS=server_selection_timeout_ms
@@ -290,9 +294,20 @@ class MongoReadStore(PagedIteration):
                 by_id[name].append({**doc, "_id": doc_id})
             else:
                 by_collection[name].append({**doc, "_id": doc_id})
-        for collection in sorted(by_collection.keys() | by_id.keys(), key=_write_rank):
-            self._write(collection, by_collection.get(collection, []))
-            self._replace_by_id(collection, by_id.get(collection, []))
+        ranks: dict[int, list[Callable[[], None]]] = defaultdict(list)
+        for collection in by_collection.keys() | by_id.keys():
+            docs = by_collection.get(collection, [])
+            if collection in APPEND_ONLY:  # independent inserts: run side by side
+                ranks[_write_rank(collection)] += [
+                    partial(self._insert_once, collection, batch)
+                    for batch in _batches(docs, _MAX_INSERTS)
+                ]
+            else:
+                ranks[_write_rank(collection)].append(
+                    partial(self._write, collection, docs, by_id.get(collection, []))
+                )
+        for rank in sorted(ranks):
+            self._run_all(ranks[rank])
         name, position = checkpoint
         response = self._db.command("update", _CHECKPOINTS, updates=[{
             "q": {"_id": name, "position": {"$lt": position}},
@@ -301,14 +316,35 @@ class MongoReadStore(PagedIteration):
         }])
         _duplicates(response)  # a duplicate: the checkpoint is already there or further
 
-    def _write(self, collection: str, docs: list[Document]) -> None:
-        """Insert the new documents, then replace the stored ones the guard lets through."""
+    def _run_all(self, jobs: list[Callable[[], None]]) -> None:
+        """Run ``jobs`` on the writer threads; all finish before the first error is raised.
+
+        FerretDB (SQLite) still writes one statement at a time, but its decoding and
+        our encoding overlap; MongoDB writes in parallel.
+        """
+        if len(jobs) <= 1 or self._writers <= 1:
+            for job in jobs:
+                job()
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._writers, thread_name_prefix="mongo-writer")
+        futures = [self._pool.submit(job) for job in jobs]
+        wait(futures)
+        for future in futures:
+            future.result()
+
+    def _insert_once(self, collection: str, batch: list[Document]) -> None:
+        """Insert write-once documents; one already stored is kept as it is."""
+        _duplicates(self._db.command("insert", collection, documents=batch, ordered=False))
+
+    def _write(self, collection: str, docs: list[Document], owned: list[Document]) -> None:
+        """Insert the new documents, replace the stored ones the guard lets through,
+        and replace the owned ones by id."""
         stored: list[Document] = []
         for batch in _batches(docs, _MAX_INSERTS):
             response = self._db.command("insert", collection, documents=batch, ordered=False)
             stored += [batch[i] for i in _duplicates(response)]
-        if collection in APPEND_ONLY:
-            return  # a write-once document already stored is the same document
+        self._replace_by_id(collection, owned)
         replacements = [{"q": _guard(doc), "u": doc} for doc in stored]
         for batch in _batches(replacements, _MAX_REPLACES):
             # upsert is off: a guard that misses means "this or a newer state is stored"
@@ -324,5 +360,8 @@ class MongoReadStore(PagedIteration):
         self._client.admin.command("ping")
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         if self._owns_client:
             self._client.close()
