@@ -62,12 +62,16 @@ def _infra_local() -> Iterator[Servers]:
         line.removeprefix("export ").split("=", 1)
         for line in up.stdout.splitlines() if line.startswith("export ")
     )
+    # Servers someone else started (another session, a developer's `make infra-up`)
+    # are theirs to stop: only stop what this session started.
+    started_here = "from a previous up are running and healthy" not in up.stderr
     try:
         yield Servers(env["OPSLEDGER_KAFKA_BOOTSTRAP"], env["OPSLEDGER_MONGO_URI"],
                       "infra/local")
     finally:
-        subprocess.run(["bash", str(ROOT / "infra/local/down.sh")],
-                       capture_output=True, timeout=120, check=False)
+        if started_here:
+            subprocess.run(["bash", str(ROOT / "infra/local/down.sh")],
+                           capture_output=True, timeout=120, check=False)
 
 
 @pytest.fixture(scope="session")

@@ -158,7 +158,15 @@ class BatchReader:
         self.store = store
         self.cache = cache
         self.docs: dict[DocKey, Document | None] = {}
+        # Taken as absent without a read: not known to be the stored state.
+        self.assumed: set[DocKey] = set()
         self.round_trips = 0
+
+    def assume_absent(self, keys: Iterable[DocKey]) -> None:
+        for key in keys:
+            if key not in self.docs:
+                self.docs[key] = None
+                self.assumed.add(key)
 
     def _from_cache(self, key: DocKey) -> bool:
         if self.cache is None:
@@ -234,6 +242,7 @@ def fold_batch(
     """
     routed: set[DocKey] = set()
     targets: set[DocKey] = set()
+    fresh: set[DocKey] = set()
     looked_up: set[DocKey] = set()
     peek = reader.peek(looked_up)
 
@@ -261,8 +270,16 @@ def fold_batch(
                     key = (fold.collection, doc_id)
                     source = fold.source(event, doc_id)
                     if not fold.append_only:
-                        targets.add(key)
-                        if source is not None:
+                        if key in fresh or (
+                            not fold.shared and doc_id == event.subject
+                            and event.stream_version == 1 and key not in routed
+                        ):
+                            # Made by this very event: stored only if it was applied
+                            # before (a redelivery), which the store's guard handles.
+                            fresh.add(key)
+                        else:
+                            targets.add(key)
+                        if source is not None and source != doc_id:
                             targets.add((fold.collection, source))
                     elif source is not None and source != doc_id and (
                         (fold.collection, source) not in routed
@@ -279,6 +296,7 @@ def fold_batch(
         reader.fetch(wanted)
         todo = again
     # What the folds evolve from: the entity views, and history records not in the batch.
+    reader.assume_absent(fresh - targets)
     reader.fetch(targets - reader.docs.keys())
     for _ in range(_MAX_FETCH_ROUNDS):
         missing: set[DocKey] = set()
@@ -325,6 +343,7 @@ class _Outcome:
     # Documents read before the batch (its folds' view of the store), and those of
     # them this member alone writes: the store may replace those by id.
     read: dict[DocKey, Document | None] = field(default_factory=dict)
+    assumed: frozenset[DocKey] = frozenset()
     owned: frozenset[DocKey] = frozenset()
     dead_letters_sent: bool = False
 
@@ -552,15 +571,19 @@ class Projector:
             self._publish_dead_letters(outcome.dead)
             outcome.dead_letters_sent = True
         try:
-            _store_call(self.store.commit, outcome.changes, (self.group_id, outcome.position),
-                        owned=outcome.owned)
+            uncertain = _store_call(self.store.commit, outcome.changes,
+                                    (self.group_id, outcome.position), owned=outcome.owned)
         except StoreUnavailableError:
             self._cache.clear()  # some documents may be written, others not
             raise
+        if uncertain is None:  # a store that does not say: trust only what it owned
+            uncertain = outcome.changes.keys() - outcome.owned
         for key, doc in outcome.read.items():
-            self._cache.remember(key, doc)
+            if key not in outcome.assumed:
+                self._cache.remember(key, doc)
         for key, doc in outcome.changes.items():
-            self._cache.remember(key, doc)
+            if key not in uncertain:  # else the store kept a newer copy: read it next time
+                self._cache.remember(key, doc)
         self.stats.store_writes += 1
         if self.after_store_commit is not None:
             self.after_store_commit(self.stats.store_writes)
@@ -633,10 +656,11 @@ class Projector:
         position = max((i.envelope.position for i in ordered if i.envelope), default=0)
         owned = frozenset(
             key for key in changes
-            if key in snapshot.docs and self._cache.cacheable(key)
-            and key[0] not in APPEND_ONLY
+            if key in snapshot.docs and key not in snapshot.assumed
+            and self._cache.cacheable(key) and key[0] not in APPEND_ONLY
         )
-        return _Outcome(changes, dead, position, read=snapshot.docs, owned=owned)
+        return _Outcome(changes, dead, position, read=snapshot.docs,
+                        assumed=frozenset(snapshot.assumed), owned=owned)
 
     def _still_member(self) -> bool:
         """Whether the group is stable with us in it, so our partitions are ours."""

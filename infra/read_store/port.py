@@ -15,6 +15,9 @@ Contract:
   feeds them) and whose stored state it read before computing them. A store may
   write them without the guard (FerretDB cannot evaluate it without a collection
   scan); the embedded store, which has transactions, ignores the hint.
+- ``commit`` returns the documents whose write it cannot vouch for: a stored copy
+  was already there and the guard may have kept it (the caller must not assume its
+  own copy is the stored one). The embedded store, transactional, returns none.
 - ``has_position(p)``: the event at global position ``p`` has its audit record, and
   (MongoDB writes ``audit_trail`` last) every other effect of its batch is stored.
 - ``find`` filters by equality (or :class:`Range`) on top-level fields, orders by
@@ -111,7 +114,7 @@ class ReadStore(Protocol):
     def commit(
         self, changes: Mapping[tuple[str, str], Document], checkpoint: tuple[str, int],
         *, expected: int | None = None, owned: AbstractSet[tuple[str, str]] = frozenset(),
-    ) -> None: ...
+    ) -> AbstractSet[tuple[str, str]]: ...
 
     def checkpoint(self, name: str) -> int: ...
 

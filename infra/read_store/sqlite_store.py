@@ -211,7 +211,7 @@ class SQLiteReadStore(PagedIteration):
     def commit(
         self, changes: Mapping[tuple[str, str], Document], checkpoint: tuple[str, int],
         *, expected: int | None = None, owned: AbstractSet[tuple[str, str]] = frozenset(),
-    ) -> None:
+    ) -> AbstractSet[tuple[str, str]]:
         """Write documents and checkpoint in one transaction. With ``expected``, only if
         the checkpoint still stands there (else :class:`CheckpointMovedError`): a
         writer whose batch was folded from a generation since switched out must redo it.
@@ -255,6 +255,7 @@ class SQLiteReadStore(PagedIteration):
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+        return frozenset()  # one transaction: every document is as given or newer
 
     # -- generations (blue/green rebuilds) -------------------------------------
 
