@@ -284,10 +284,11 @@ class MemoryStore:
         return {i: d for i in doc_ids if (d := self.docs.get((collection, i))) is not None}
 
     def commit(self, changes: Mapping[tuple[str, str], dict[str, Any]],
-               checkpoint: tuple[str, int], *, owned: Any = frozenset()) -> None:
+               checkpoint: tuple[str, int], *, owned: Any = frozenset()) -> frozenset[Any]:
         self.docs.update(changes)
         name, position = checkpoint
         self.checkpoints[name] = max(position, self.checkpoints.get(name, 0))
+        return frozenset()
 
     def checkpoint(self, name: str) -> int:
         return self.checkpoints.get(name, 0)
