@@ -164,7 +164,7 @@ class BatchReader:
 
     def assume_absent(self, keys: Iterable[DocKey]) -> None:
         for key in keys:
-            if key not in self.docs:
+            if key not in self.docs and not self._from_cache(key):
                 self.docs[key] = None
                 self.assumed.add(key)
 
