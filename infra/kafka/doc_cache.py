@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 
 from projections.engine import DocKey
 from projections.fold import Document
@@ -52,6 +53,19 @@ class DocCache:
 
     def cacheable(self, key: DocKey) -> bool:
         return self.max_docs > 0 and key[0] not in self.never
+
+    def learn(
+        self, read: dict[DocKey, Document | None], assumed: AbstractSet[DocKey],
+        written: dict[DocKey, Document], uncertain: AbstractSet[DocKey],
+    ) -> None:
+        """After a batch is stored: what it read (but not what it only assumed), then
+        what it wrote (but not what the store may have kept another copy of)."""
+        for key, doc in read.items():
+            if key not in assumed:
+                self.remember(key, doc)
+        for key, doc in written.items():
+            if key not in uncertain:
+                self.remember(key, doc)
 
     def clear(self) -> None:
         self._docs.clear()

@@ -217,6 +217,18 @@ class BatchReader:
         return self.docs[key]
 
 
+def owned_keys(
+    changes: Mapping[DocKey, Document], reader: BatchReader, cache: DocCache
+) -> frozenset[DocKey]:
+    """The changed documents this member alone writes and whose stored state the batch
+    started from (read, or cached): the store may replace them by id."""
+    return frozenset(
+        key for key in changes
+        if key in reader.docs and key not in reader.assumed
+        and cache.cacheable(key) and key[0] not in APPEND_ONLY
+    )
+
+
 def _store_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
@@ -578,12 +590,7 @@ class Projector:
             raise
         if uncertain is None:  # a store that does not say: trust only what it owned
             uncertain = outcome.changes.keys() - outcome.owned
-        for key, doc in outcome.read.items():
-            if key not in outcome.assumed:
-                self._cache.remember(key, doc)
-        for key, doc in outcome.changes.items():
-            if key not in uncertain:  # else the store kept a newer copy: read it next time
-                self._cache.remember(key, doc)
+        self._cache.learn(outcome.read, outcome.assumed, outcome.changes, uncertain)
         self.stats.store_writes += 1
         if self.after_store_commit is not None:
             self.after_store_commit(self.stats.store_writes)
@@ -654,13 +661,9 @@ class Projector:
             log.error("projector %s: parked aggregate %s: %s", self.group_id, key, doc["reason"])
         dead.sort(key=lambda i: (i.tp.topic, i.tp.partition, i.offset))
         position = max((i.envelope.position for i in ordered if i.envelope), default=0)
-        owned = frozenset(
-            key for key in changes
-            if key in snapshot.docs and key not in snapshot.assumed
-            and self._cache.cacheable(key) and key[0] not in APPEND_ONLY
-        )
         return _Outcome(changes, dead, position, read=snapshot.docs,
-                        assumed=frozenset(snapshot.assumed), owned=owned)
+                        assumed=frozenset(snapshot.assumed),
+                        owned=owned_keys(changes, snapshot, self._cache))
 
     def _still_member(self) -> bool:
         """Whether the group is stable with us in it, so our partitions are ours."""

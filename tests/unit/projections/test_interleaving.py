@@ -26,10 +26,11 @@ from hypothesis import strategies as st
 
 from benchmarks.projector_bench import History, realistic_history
 from domain.envelope import EventEnvelope
-from infra.kafka.projector import BatchReader, fold_batch
+from infra.kafka.doc_cache import DocCache
+from infra.kafka.projector import PARKED, BatchReader, fold_batch, owned_keys
 from projections.engine import DocKey, fold_events
 from projections.fold import Document
-from projections.registry import ALL_FOLDS, APPEND_ONLY
+from projections.registry import ALL_FOLDS, APPEND_ONLY, SHARED
 
 HISTORY: History = realistic_history(140, seed=5, teams=2, members=3, concurrent=6)
 
@@ -60,6 +61,27 @@ class DictStore:
 
     def get_many(self, collection: str, doc_ids: list[str]) -> dict[str, Document]:
         return {i: d for i in doc_ids if (d := self.get(collection, i)) is not None}
+
+    def commit_like_mongo(
+        self, changes: Mapping[DocKey, Document], owned: frozenset[DocKey]
+    ) -> frozenset[DocKey]:
+        """The MongoDB store's write rules: write-once documents keep their first copy,
+        owned ones are replaced by id, the rest are inserted or replaced under the
+        stream guard; returns the documents that met a stored copy (not vouched for)."""
+        uncertain = set()
+        for key, doc in changes.items():
+            stored = self.docs.get(key)
+            if key[0] in APPEND_ONLY and stored is not None:
+                continue
+            if key in owned or stored is None:
+                self.docs[key] = copy.deepcopy(doc)
+                continue
+            uncertain.add(key)
+            ahead = any(stored.get("_streams", {}).get(stream, 0) > version
+                        for stream, version in doc.get("_streams", {}).items())
+            if not ahead:
+                self.docs[key] = copy.deepcopy(doc)
+        return frozenset(uncertain)
 
     def apply(self, changes: Mapping[DocKey, Document]) -> None:
         # As the MongoDB store does: a write-once document already stored stays as
@@ -120,6 +142,31 @@ def test_any_interleaving_with_redeliveries_and_batches_folds_like_the_ordered_l
         prefetching.apply(changes)
     assert plain.docs == ORACLE, _differences(ORACLE, plain.docs)
     assert prefetching.docs == ORACLE, _differences(ORACLE, prefetching.docs)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batches=redelivered_logs(), cache_docs=st.sampled_from([0, 3, 50, 10_000]))
+def test_the_projectors_cache_and_write_rules_fold_like_the_ordered_log(
+    batches: list[list[EventEnvelope]], cache_docs: int,
+) -> None:
+    """As the Kafka projector runs: one cache across batches (evicting when small),
+    documents made by their creating event not read, owned ones replaced by id."""
+    store = DictStore()
+    cache = DocCache(cache_docs, never=SHARED | {PARKED})
+    seen: dict[DocKey, dict[str, int]] = defaultdict(dict)
+    for batch in batches:
+        reader = BatchReader(store, cache)  # type: ignore[arg-type]
+        changes, error = fold_batch(batch, ALL_FOLDS, reader)
+        assert error is None
+        uncertain = store.commit_like_mongo(changes, owned_keys(changes, reader, cache))
+        cache.learn(reader.docs, reader.assumed, changes, uncertain)
+        # Never a step back, even for a while: readers see every intermediate state.
+        for key in changes:
+            streams = store.docs[key].get("_streams", {})
+            behind = {s: v for s, v in seen[key].items() if streams.get(s, 0) < v}
+            assert not behind, (key, behind)
+            seen[key] = {**seen[key], **streams}
+    assert store.docs == ORACLE, _differences(ORACLE, store.docs)
 
 
 def test_the_history_covers_every_context_and_interleaves_aggregates() -> None:
