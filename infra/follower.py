@@ -51,9 +51,14 @@ class EmbeddedFollower:
         envelopes, last = read_envelopes(self.ledger, after, self.batch)
         if last == after:
             return 0
-        changes = fold_events(envelopes, self.folds, self.store.get)
+        fold_and_commit = getattr(self.store, "fold_and_commit", None)
         try:
-            self.store.commit(changes, (self.NAME, last), expected=after)
+            if fold_and_commit is not None:  # reads and writes in one transaction
+                fold_and_commit(lambda read: fold_events(envelopes, self.folds, read),
+                                (self.NAME, last), expected=after)
+            else:
+                changes = fold_events(envelopes, self.folds, self.store.get)
+                self.store.commit(changes, (self.NAME, last), expected=after)
         except CheckpointMovedError:
             # A rebuild switched in a new generation that already holds these events.
             self.position = self.store.checkpoint(self.NAME)

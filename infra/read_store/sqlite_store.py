@@ -7,6 +7,7 @@ documents it describes.
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 import threading
@@ -28,7 +29,7 @@ from infra.read_store.port import (
     encode_cursor,
 )
 from projections.catalog import INDEXED_FIELDS
-from projections.fold import Document
+from projections.fold import Document, Lookup
 from projections.registry import APPEND_ONLY
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -114,9 +115,14 @@ class SQLiteReadStore(PagedIteration):
     # -- reads -----------------------------------------------------------------
 
     def get(self, collection: str, doc_id: str) -> Document | None:
+        return self._get_with(self._reader(), collection, doc_id)
+
+    def _get_with(
+        self, conn: sqlite3.Connection, collection: str, doc_id: str
+    ) -> Document | None:
         table = self._table(collection)
         try:
-            row = self._reader().execute(
+            row = conn.execute(
                 f'SELECT body FROM "{table}" WHERE id = ?', (doc_id,)
             ).fetchone()
         except sqlite3.OperationalError:
@@ -216,6 +222,18 @@ class SQLiteReadStore(PagedIteration):
         the checkpoint still stands there (else :class:`CheckpointMovedError`): a
         writer whose batch was folded from a generation since switched out must redo it.
         """
+        self.fold_and_commit(lambda read: changes, checkpoint, expected=expected)
+        return frozenset()  # one transaction: every document is as given or newer
+
+    def fold_and_commit(
+        self, compute: Callable[[Lookup], Mapping[tuple[str, str], Document]],
+        checkpoint: tuple[str, int], *, expected: int | None = None,
+    ) -> None:
+        """``commit(compute(read), checkpoint)`` with the reads inside the write
+        transaction: nothing (a rebuild's switch above all) can change what the
+        changes were computed from before they are written. ``expected`` alone cannot
+        promise that: a switch at the very position a writer started from leaves the
+        checkpoint where it was."""
         with self._write_lock:
             conn = self._writer
             conn.execute("BEGIN IMMEDIATE")
@@ -225,6 +243,7 @@ class SQLiteReadStore(PagedIteration):
                                        (checkpoint[0],)).fetchone()
                     if (int(row[0]) if row else 0) != expected:
                         raise CheckpointMovedError(checkpoint[0])
+                changes = compute(functools.partial(self._get_with, conn))
                 for (collection, doc_id), doc in changes.items():
                     table = self._ensure_table(collection)
                     if collection in APPEND_ONLY:  # written once: keep the first copy
@@ -255,7 +274,6 @@ class SQLiteReadStore(PagedIteration):
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-        return frozenset()  # one transaction: every document is as given or newer
 
     # -- generations (blue/green rebuilds) -------------------------------------
 
