@@ -70,7 +70,16 @@ class Runtime:
     def applied_position(self) -> int:
         if self.follower is not None:
             return self.follower.position
-        return self.store.checkpoint(self.checkpoint_name)
+        return self.store.checkpoint(self._checkpoint_now())
+
+    def _checkpoint_now(self) -> str:
+        """The checkpoint of the generation serving now: each MongoDB generation is
+        projected by its own consumer group, whose id names its checkpoint."""
+        active_generation = getattr(self.store, "active_generation", None)
+        if not self.settings.distributed or active_generation is None:
+            return self.checkpoint_name
+        _, group_suffix = active_generation()  # also moves the store to it
+        return self.checkpoint_name + group_suffix
 
     def wait_for(self, position: int, timeout: float) -> bool:
         """Read-your-writes: wait until the read models include ``position``."""

@@ -69,15 +69,37 @@ collection for every statement whose filter is more than ``{_id: ...}``. Inserti
 first keeps the append-only collections (audit, history, timeline: the big ones) on
 the fast path; guarded replacements only touch entity views. Commands are sent raw
 so both servers' answers are read the same way.
+
+Generations (blue/green rebuilds)
+---------------------------------
+Every collection a store touches is named ``<prefix><collection>``: read models,
+``checkpoints``, and whatever else is written through it (``parked``,
+``deadletter_decisions``). The prefix of the generation that serves is held by one
+pointer document, ``generations/{_id: "active", prefix, group_suffix, switched_at}``;
+no pointer means prefix ``""`` (the unprefixed names of deployments older than
+generations). ``group_suffix`` names the consumer group that projects into that
+generation (``projector_group + group_suffix``), so its offsets start from nothing
+when the generation does.
+
+A store made with a fixed ``prefix`` (the projector, a rebuild) reads and writes that
+generation only. A store made without one (the API, operator tools) *follows* the
+pointer: it reads it on first use and again at most once per :data:`FOLLOW_SECONDS`,
+so within about a second of a switch every reader answers from the new generation,
+and never from one still being built. Switching is one single-document write of the
+pointer (:meth:`MongoReadStore.switch_generation`): atomic on any server, and it
+needs neither transactions nor ``renameCollection`` (FerretDB v1 guarantees neither).
+One commit resolves its generation once, so all its writes land in one generation.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor, wait
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -97,7 +119,7 @@ from infra.read_store.port import (
 from projections import audit_trail, entity_views
 from projections.catalog import INDEXED_FIELDS
 from projections.fold import Document
-from projections.registry import APPEND_ONLY
+from projections.registry import ALL_FOLDS, APPEND_ONLY
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _DUPLICATE_KEY = 11000
@@ -113,6 +135,37 @@ _MAX_INSERTS = 1000  # documents per insert command
 _MAX_REPLACES = 20
 _MAX_BYTES = 8 * 1024 * 1024  # well below the 16 MiB limit of one command document
 _READ_CHUNK = 500
+
+GENERATIONS = "generations"
+"""The collection of the pointer to the active generation (never prefixed)."""
+_ACTIVE = "active"
+FOLLOW_SECONDS = 1.0
+"""How stale a following store's idea of the active generation may get."""
+_PREFIX = re.compile(r"^[a-z][a-z0-9_]*_$")
+_GROUP_SUFFIX = re.compile(r"^[A-Za-z0-9._-]*$")  # what Kafka allows in a group id
+# Written through a store by the Kafka projector and the dead-letter tools; named
+# here rather than imported so the store does not depend on infra.kafka.
+_BOOKKEEPING = (_CHECKPOINTS, "parked", "deadletter_decisions")
+STORE_COLLECTIONS: frozenset[str] = frozenset(
+    {fold.collection for fold in ALL_FOLDS} | INDEXED_FIELDS.keys() | set(_BOOKKEEPING)
+)
+"""The unprefixed names this store creates: the legacy generation (prefix ``""``)."""
+
+
+class GenerationError(RuntimeError):
+    """A generation operation that would break the serving one, or lost a race."""
+
+
+def check_prefix(prefix: str) -> str:
+    """A generation prefix: ``^[a-z][a-z0-9_]*_$``, and not the start of an unprefixed
+    name (dropping it would take that collection along)."""
+    if not _PREFIX.match(prefix):
+        raise ValueError(f"bad generation prefix {prefix!r} (want ^[a-z][a-z0-9_]*_$)")
+    clash = sorted(name for name in STORE_COLLECTIONS | {GENERATIONS}
+                   if name.startswith(prefix))
+    if clash:
+        raise ValueError(f"generation prefix {prefix!r} would also match {clash[0]!r}")
+    return prefix
 
 
 def _collection_name(collection: str) -> str:
@@ -174,9 +227,14 @@ def _batches(items: list[dict[str, Any]], max_items: int) -> Iterator[list[dict[
 
 class MongoReadStore(PagedIteration):
     def __init__(
-        self, uri: str, db_name: str, *, client: pymongo.MongoClient | None = None,
+        self, uri: str, db_name: str, *, prefix: str | None = None,
+        client: pymongo.MongoClient | None = None,
         server_selection_timeout_ms: int = 5000, writers: int = 2,
     ) -> None:
+        """``prefix``: the generation to read and write (``""``: the unprefixed one);
+        ``None`` follows the active generation's pointer."""
+        self._fixed = check_prefix(prefix) if prefix else prefix
+        self._followed: tuple[float, str] | None = None  # (resolved at, prefix)
         self._writers = writers
         self._pool: ThreadPoolExecutor | None = None
         self._owns_client = client is None
@@ -187,19 +245,112 @@ class MongoReadStore(PagedIteration):
         self.is_ferretdb = "ferretdbVersion" in self._client.admin.command("buildInfo")
         if self.is_ferretdb:
             return
+        prefix_now = self._prefix()
         for collection, fields in INDEXED_FIELDS.items():
-            target = self._db[_collection_name(collection)]
+            target = self._db[prefix_now + _collection_name(collection)]
             for name in fields:
                 target.create_index([(_field(name), pymongo.ASCENDING),
                                      ("_id", pymongo.ASCENDING)])
 
+    @property
+    def client(self) -> pymongo.MongoClient:
+        """The client, to share with stores of other generations (``client=``)."""
+        return self._client
+
+    # -- generations -----------------------------------------------------------
+
+    def _prefix(self) -> str:
+        """The generation this operation uses: fixed, or the pointer's (cached)."""
+        if self._fixed is not None:
+            return self._fixed
+        followed = self._followed
+        if followed is None or time.monotonic() - followed[0] >= FOLLOW_SECONDS:
+            return self.active_generation()[0]
+        return followed[1]
+
+    def _target(self, collection: str, prefix: str | None = None) -> Any:
+        return self._db[(self._prefix() if prefix is None else prefix)
+                        + _collection_name(collection)]
+
+    def current_prefix(self) -> str:
+        """The prefix of the generation the next read or write uses."""
+        return self._prefix()
+
+    def active_generation(self) -> tuple[str, str]:
+        """``(prefix, group_suffix)`` of the serving generation, read from the pointer
+        now (a following store also moves to it)."""
+        active = self._read_pointer()
+        if self._fixed is None:
+            self._followed = (time.monotonic(), active[0])
+        return active
+
+    def _read_pointer(self) -> tuple[str, str]:
+        doc = self._db[GENERATIONS].find_one({"_id": _ACTIVE})
+        if doc is None:
+            return "", ""
+        return check_prefix(str(doc["prefix"])), str(doc.get("group_suffix", ""))
+
+    def switch_generation(self, prefix: str, group_suffix: str, *,
+                          expected_prefix: str | None = None) -> None:
+        """Make ``prefix`` the serving generation: one write of the pointer document.
+
+        ``expected_prefix``: switch only if that generation is still the active one
+        (else :class:`GenerationError`), so two rebuilds cannot silently overwrite
+        each other's switch.
+        """
+        check_prefix(prefix)
+        if not _GROUP_SUFFIX.match(group_suffix):
+            raise ValueError(f"bad consumer group suffix {group_suffix!r}")
+        pointer = {"_id": _ACTIVE, "prefix": prefix, "group_suffix": group_suffix,
+                   "switched_at": datetime.now(UTC).isoformat()}
+        if expected_prefix == "":  # no pointer yet: only an insert may create it
+            response = self._db.command("insert", GENERATIONS, documents=[pointer])
+            if _duplicates(response):
+                raise GenerationError("another switch happened meanwhile")
+        else:
+            query: dict[str, Any] = {"_id": _ACTIVE}
+            if expected_prefix is not None:
+                query["prefix"] = expected_prefix
+            response = self._db.command("update", GENERATIONS, updates=[{
+                "q": query, "u": pointer, "upsert": expected_prefix is None,
+            }])
+            _duplicates(response)
+            if expected_prefix is not None and not response.get("n"):
+                raise GenerationError(
+                    f"generation {expected_prefix!r} is no longer the active one")
+        self._followed = None
+
+    def generation_collections(self, prefix: str) -> list[str]:
+        """The collections of generation ``prefix`` (never the pointer's, never the
+        active generation's)."""
+        active, _ = self._read_pointer()
+        names = self._db.list_collection_names()
+        if prefix == "":  # the legacy names alone: a bare "" would match everything
+            return sorted(name for name in names if name in STORE_COLLECTIONS)
+        check_prefix(prefix)
+        return sorted(
+            name for name in names
+            if name.startswith(prefix) and name != GENERATIONS
+            and not (active and active != prefix and name.startswith(active))
+        )
+
+    def drop_generation(self, prefix: str) -> list[str]:
+        """Drop every collection of generation ``prefix``; the names dropped.
+        Refuses (:class:`GenerationError`) to drop the active generation."""
+        if prefix == self._read_pointer()[0]:
+            raise GenerationError(f"refusing to drop the active generation {prefix!r}")
+        doomed = self.generation_collections(prefix)
+        for name in doomed:
+            self._db.drop_collection(name)
+        return doomed
+
     # -- reads -----------------------------------------------------------------
 
     def get(self, collection: str, doc_id: str) -> Document | None:
-        return self._db[_collection_name(collection)].find_one({"_id": doc_id})
+        return self._target(collection).find_one({"_id": doc_id})
 
     def get_many(self, collection: str, doc_ids: list[str]) -> dict[str, Document]:
-        target = self._db[_collection_name(collection)]
+        target = self._target(collection)
         found: dict[str, Document] = {}
         if self.is_ferretdb:  # one indexed read per id beats one scan per chunk
             for doc_id in doc_ids:
@@ -213,7 +364,7 @@ class MongoReadStore(PagedIteration):
         return found
 
     def has_position(self, position: int) -> bool:
-        found = self._db[_AUDIT].find_one({"position": position}, {"_id": 1})
+        found = self._target(_AUDIT).find_one({"position": position}, {"_id": 1})
         return found is not None
 
     @staticmethod
@@ -240,7 +391,7 @@ class MongoReadStore(PagedIteration):
         self, collection: str, filters: Filters, *, order_by: str = "_id",
         limit: int = 50, cursor: str | None = None,
     ) -> Page:
-        target = self._db[_collection_name(collection)]
+        target = self._target(collection)
         order = _field(order_by)
         clauses = self._clauses(filters)
         after = decode_cursor(cursor) if cursor else None
@@ -272,7 +423,10 @@ class MongoReadStore(PagedIteration):
         return Page(items, next_cursor)
 
     def checkpoint(self, name: str) -> int:
-        found = self._db[_CHECKPOINTS].find_one({"_id": name})
+        return self._checkpoint_in(self._prefix(), name)
+
+    def _checkpoint_in(self, prefix: str, name: str) -> int:
+        found = self._target(_CHECKPOINTS, prefix).find_one({"_id": name})
         return int(found["position"]) if found else 0
 
     # -- writes ----------------------------------------------------------------
@@ -280,10 +434,11 @@ class MongoReadStore(PagedIteration):
     def commit(
         self, changes: Mapping[tuple[str, str], Document], checkpoint: tuple[str, int],
         *, expected: int | None = None, owned: AbstractSet[tuple[str, str]] = frozenset(),
-    ) -> None:
+    ) -> AbstractSet[tuple[str, str]]:
         # Without transactions this check is advisory (nothing holds other writers
         # off between it and the writes); the stream guards keep the writes safe.
-        if expected is not None and self.checkpoint(checkpoint[0]) != expected:
+        prefix = self._prefix()  # one generation for the whole commit
+        if expected is not None and self._checkpoint_in(prefix, checkpoint[0]) != expected:
             raise CheckpointMovedError(checkpoint[0])
         by_collection: dict[str, list[Document]] = defaultdict(list)
         by_id: dict[str, list[Document]] = defaultdict(list)
@@ -294,27 +449,30 @@ class MongoReadStore(PagedIteration):
                 by_id[name].append({**doc, "_id": doc_id})
             else:
                 by_collection[name].append({**doc, "_id": doc_id})
+        uncertain: set[tuple[str, str]] = set()  # filled by the writer threads
         ranks: dict[int, list[Callable[[], None]]] = defaultdict(list)
         for collection in by_collection.keys() | by_id.keys():
             docs = by_collection.get(collection, [])
             if collection in APPEND_ONLY:  # independent inserts: run side by side
                 ranks[_write_rank(collection)] += [
-                    partial(self._insert_once, collection, batch)
+                    partial(self._insert_once, prefix + collection, batch)
                     for batch in _batches(docs, _MAX_INSERTS)
                 ]
             else:
-                ranks[_write_rank(collection)].append(
-                    partial(self._write, collection, docs, by_id.get(collection, []))
-                )
+                ranks[_write_rank(collection)].append(partial(
+                    self._write, prefix + collection, docs, by_id.get(collection, []),
+                    lambda doc_id, c=collection: uncertain.add((c, doc_id)),
+                ))
         for rank in sorted(ranks):
             self._run_all(ranks[rank])
         name, position = checkpoint
-        response = self._db.command("update", _CHECKPOINTS, updates=[{
+        response = self._db.command("update", prefix + _CHECKPOINTS, updates=[{
             "q": {"_id": name, "position": {"$lt": position}},
             "u": {"$set": {"position": position}},
             "upsert": True,
         }])
         _duplicates(response)  # a duplicate: the checkpoint is already there or further
+        return frozenset(uncertain)
 
     def _run_all(self, jobs: list[Callable[[], None]]) -> None:
         """Run ``jobs`` on the writer threads; all finish before the first error is raised.
@@ -333,17 +491,23 @@ class MongoReadStore(PagedIteration):
         for future in futures:
             future.result()
 
+    # The write helpers below take the generation's full collection name.
+
     def _insert_once(self, collection: str, batch: list[Document]) -> None:
         """Insert write-once documents; one already stored is kept as it is."""
         _duplicates(self._db.command("insert", collection, documents=batch, ordered=False))
 
-    def _write(self, collection: str, docs: list[Document], owned: list[Document]) -> None:
-        """Insert the new documents, replace the stored ones the guard lets through,
-        and replace the owned ones by id."""
+    def _write(self, collection: str, docs: list[Document], owned: list[Document],
+               met_stored: Callable[[str], None]) -> None:
+        """Insert the new documents, replace the stored ones the guard lets through
+        (each named to ``met_stored``: the guard may keep the stored copy), and
+        replace the owned ones by id."""
         stored: list[Document] = []
         for batch in _batches(docs, _MAX_INSERTS):
             response = self._db.command("insert", collection, documents=batch, ordered=False)
             stored += [batch[i] for i in _duplicates(response)]
+        for doc in stored:
+            met_stored(doc["_id"])
         self._replace_by_id(collection, owned)
         replacements = [{"q": _guard(doc), "u": doc} for doc in stored]
         for batch in _batches(replacements, _MAX_REPLACES):

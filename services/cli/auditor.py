@@ -7,13 +7,16 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from services.cli.common import DataDir, load_settings
+
+if TYPE_CHECKING:
+    from infra.settings import Settings
 
 err = Console(stderr=True)
 
@@ -272,18 +275,24 @@ def restore(
     raise typer.Exit(0 if result.ok else 1)
 
 
-def rebuild(data_dir: DataDir = None) -> None:
+def rebuild(
+    data_dir: DataDir = None,
+    keep_old: Annotated[bool, typer.Option(
+        "--keep-old", help="distributed: keep the old generation's collections")] = False,
+    grace: Annotated[float, typer.Option(
+        help="distributed: seconds after the switch before the old generation is "
+             "dropped, for readers and projectors to move over")] = 10.0,
+) -> None:
     """Rebuild the live read models blue/green: build beside the old ones while they
-    serve, then switch atomically (embedded store; see README for MongoDB)."""
+    serve, then switch atomically (embedded store, or MongoDB generations)."""
     from infra.event_store import open_ledger
     from infra.read_store.sqlite_store import SQLiteReadStore
     from infra.rebuild import rebuild_embedded
 
     settings = load_settings(data_dir)
     if settings.distributed:
-        err.print("rebuild switches the embedded store; for MongoDB, `opsledger replay "
-                  "--into <uri> --mongo-db <new>` and point OPSLEDGER_MONGO_DB at it")
-        raise typer.Exit(2)
+        _rebuild_distributed(settings, keep_old=keep_old, grace=grace)
+        return
     ledger = open_ledger(settings)
     live = SQLiteReadStore(settings.read_store_path)
     with progress_bar() as bar:
@@ -293,3 +302,30 @@ def rebuild(data_dir: DataDir = None) -> None:
         bar.update(task, completed=ledger.head_position())
     live.close()
     typer.echo(f"rebuilt {stats.describe()}; switched in at position {switched}")
+
+
+def _rebuild_distributed(settings: Settings, *, keep_old: bool, grace: float) -> None:
+    """MongoDB: a new generation of collections from Kafka offset 0, then the switch."""
+    from infra.rebuild_mongo import RebuildError, rebuild_distributed
+
+    try:
+        with progress_bar() as bar:
+            task = bar.add_task("building the new generation from Kafka", total=None)
+
+            def progress(records: int, lag: int) -> None:
+                bar.update(task, completed=records, total=records + lag)
+
+            summary = rebuild_distributed(settings, progress=progress, notify=bar.console.print,
+                                          drop_old=not keep_old, grace_seconds=grace)
+    except RebuildError as e:
+        err.print(f"rebuild failed: {e}\nthe old generation still serves")
+        raise typer.Exit(1) from None
+    old = repr(summary.old_prefix) if summary.old_prefix else "'' (unprefixed)"
+    typer.echo(f"rebuilt {summary.events} events in {summary.seconds:.1f}s "
+               f"({summary.events_per_second:.0f} events/s); switched to generation "
+               f"{summary.prefix!r} (consumer group {summary.group})")
+    if summary.kept_reason is None:
+        typer.echo(f"dropped the old generation {old}: {len(summary.dropped)} collections, "
+                   f"and consumer group {summary.old_group}")
+    else:
+        typer.echo(f"kept the old generation {old}: {summary.kept_reason}")
