@@ -151,28 +151,39 @@ def new_projector(servers: Any, topics: Topics, db_name: str, group: str, *,
 
 
 @contextmanager
-def running(projector: Projector) -> Iterator[threading.Thread]:
-    """``projector.run`` in a thread until the block ends; then closed."""
+def in_thread(run: Callable[[threading.Event], None], name: str) -> Iterator[threading.Thread]:
+    """``run(stop)`` in a thread until the block ends; its exception, if any, is
+    raised here rather than swallowed by the thread."""
     stop = threading.Event()
     errors: list[BaseException] = []
 
     def target() -> None:
         try:
-            projector.run(stop)
-        except BaseException as e:  # reported by the test, not swallowed
+            run(stop)
+        except BaseException as e:  # reported by the test
             errors.append(e)
 
-    thread = threading.Thread(target=target, name="projector-under-test", daemon=True)
+    thread = threading.Thread(target=target, name=name, daemon=True)
     thread.start()
     try:
         yield thread
     finally:
         stop.set()
         thread.join(timeout=30)
-        projector.close()
-        projector.store.close()
+    assert not thread.is_alive(), f"{name} did not stop"
     if errors:
         raise errors[0]
+
+
+@contextmanager
+def running(projector: Projector) -> Iterator[threading.Thread]:
+    """``projector.run`` in a thread until the block ends; then closed."""
+    try:
+        with in_thread(projector.run, "projector-under-test") as thread:
+            yield thread
+    finally:
+        projector.close()
+        projector.store.close()
 
 
 def project_history(servers: Any, topics: Topics, db_name: str, group: str,

@@ -39,6 +39,7 @@ from tests.integration.test_projector import (
     HISTORY_EVENTS,
     _comparable,
     create_topics,
+    in_thread,
     oracle,
     produce,
     project_history,
@@ -102,25 +103,9 @@ def assert_only_generation(uri: str, db_name: str, prefix: str) -> None:
 def projector_service(settings: Settings) -> Iterator[threading.Thread]:
     """``run_projector`` in a thread (watching the pointer every 0.5 s) until the
     block ends."""
-    stop = threading.Event()
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            run_projector(settings, stop, watch_seconds=0.5)
-        except BaseException as e:  # reported by the test
-            errors.append(e)
-
-    thread = threading.Thread(target=target, name="projector-service", daemon=True)
-    thread.start()
-    try:
+    with in_thread(lambda stop: run_projector(settings, stop, watch_seconds=0.5),
+                   "projector-service") as thread:
         yield thread
-    finally:
-        stop.set()
-        thread.join(timeout=30)
-    assert not thread.is_alive(), "run_projector did not stop"
-    if errors:
-        raise errors[0]
 
 
 def rebuild(settings: Settings) -> RebuildSummary:
