@@ -87,27 +87,33 @@ class Runtime:
             return self.follower.wait_for(position, timeout)
         # Distributed: projectors apply partitions independently, so "applied" means
         # the event's own audit record is stored (written last in its batch).
+        from projections import audit_trail
+
         deadline = time.monotonic() + timeout
         delay = 0.02
-        target: int | None = None
+        target: str | None = None  # the audit record's id ("" when there is none)
         while True:
             if target is None and position <= self.ledger.head_position():
-                target = self._public_position_at_or_before(position)
-            if target is not None and (target == 0 or self.store.has_position(target)):
+                target = self._public_event_at_or_before(position)
+            # By id: the one read FerretDB v1 answers from an index.
+            if target is not None and (
+                    target == "" or self.store.get(audit_trail.COLLECTION, target) is not None):
                 return True
             if time.monotonic() >= deadline:
                 return False
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
 
-    def _public_position_at_or_before(self, position: int) -> int:
-        """Positions of internal records (idempotency keys) stand for the public event
-        saved just before them."""
+    def _public_event_at_or_before(self, position: int) -> str:
+        """The id of the public event at ``position``; positions of internal records
+        (idempotency keys) stand for the public event saved just before them. ``""``
+        when there is none."""
         from infra.notifications import read_envelopes
 
         start = max(0, position - 16)
         envelopes, _ = read_envelopes(self.ledger, start, position - start)
-        return max((e.position for e in envelopes if e.position <= position), default=0)
+        before = [e for e in envelopes if e.position <= position]
+        return max(before, key=lambda e: e.position).id if before else ""
 
     def close(self) -> None:
         if self.follower is not None:

@@ -38,7 +38,8 @@ redelivery repairs:
    last and only moves forward (an upsert guarded by ``position < new``; its 11000 on
    a position already reached is ignored).
 
-So ``has_position(p)`` (an audit record with position ``p`` exists) implies that
+So ``has_position(p)`` (an audit record with position ``p`` exists; the API asks
+``get("audit_trail", <event id>)`` instead, the one lookup FerretDB indexes) implies that
 every other collection already holds the effects of the batch that contained ``p``:
 the API uses it for read-your-writes. Events without an audit record (the ledger's
 private idempotency records) never satisfy it; wait for a public event's position.
