@@ -261,11 +261,12 @@ def fold_batch(
     def discover(collection: str, doc_id: str) -> Document | None:
         # A document an earlier event of the batch routes to will exist when the
         # fold looks it up: an empty stand-in lets the route go on to the lookups
-        # that depend on it (e.g. the member an incident names).
-        doc = peek(collection, doc_id)
-        if doc is None and (collection, doc_id) in routed:
+        # that depend on it (e.g. the member an incident names). It is not fetched
+        # for that: it is a target (fetched below) or made by the batch itself.
+        key = (collection, doc_id)
+        if key in routed and key not in reader.docs:
             return {}
-        return doc
+        return peek(collection, doc_id)
 
     todo = list(events)
     for _ in range(_MAX_FETCH_ROUNDS):
