@@ -213,7 +213,11 @@ def target_revised_after_deadline(goal: Document) -> list[Finding]:
 
 
 def is_own_principal(actor: str, member: Document) -> bool:
-    """Whether principal ``actor`` (``user:<x>``) names ``member``."""
+    """Whether principal ``actor`` (``user:<x>``) is ``member``: the member's recorded
+    principal when the join named one; else a match of ``<x>`` with the member's
+    email, its local part or the name (members who joined without a principal)."""
+    if member.get("principal"):
+        return actor == member["principal"]
     kind, _, name = actor.partition(":")
     if kind != "user" or not name:
         return False

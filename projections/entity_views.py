@@ -175,6 +175,8 @@ def _member_joined(doc: Document | None, e: EventEnvelope) -> Document:
         "roles": [*earlier_roles, {
             "role": d.get("role"), "since": e.time, "effective_date": None, "reason": "joined",
         }],
+        # Only when the join named one (events before the field existed did not).
+        **({"principal": d["principal"]} if d.get("principal") else {}),
     }
 
 

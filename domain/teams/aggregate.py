@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, require, require_reason
-from domain.errors import NotFoundError
+from domain.errors import NotFoundError, ValidationError
 from domain.meta import CommandMeta
+
+PRINCIPAL = re.compile(r"^user:[A-Za-z0-9._@+-]{1,200}$")
+"""A person's principal, as tokens name them (``infra.tokens``)."""
 
 
 class Team(LedgerAggregate):
@@ -35,12 +39,16 @@ class Team(LedgerAggregate):
         email: str
         role: str
         responsibilities: list[str]
+        # The principal (``user:<name>``) who acts as this member, when known: what
+        # segregation-of-duties controls compare an event's actor with. Optional, so
+        # events stored before it existed read as ``None`` (no new version needed).
+        principal: str | None = None
 
         def apply(self, team: Team) -> None:
             team.members[self.member_id] = {
                 "name": self.name, "email": self.email, "role": self.role,
                 "responsibilities": list(self.responsibilities),
-                "since": self.timestamp, "active": True,
+                "since": self.timestamp, "active": True, "principal": self.principal,
             }
 
     class RoleAssigned(LedgerAggregate.Event):
@@ -82,14 +90,16 @@ class Team(LedgerAggregate):
 
     def join(
         self, member_id: UUID, name: str, email: str, role: str,
-        responsibilities: list[str], meta: CommandMeta,
+        responsibilities: list[str], meta: CommandMeta, principal: str | None = None,
     ) -> None:
         require(str(member_id) not in self.members,
                 f"member {member_id} has already joined team {self.id}")
         require(bool(role.strip()), "a member needs a role")
+        if principal is not None and not PRINCIPAL.match(principal):
+            raise ValidationError(f"principal {principal!r} must look like 'user:<name>'")
         self._record(
             self.MemberJoined, meta, member_id=str(member_id), name=name, email=email,
-            role=role, responsibilities=list(responsibilities),
+            role=role, responsibilities=list(responsibilities), principal=principal,
         )
 
     def assign_role(

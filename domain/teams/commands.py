@@ -21,6 +21,7 @@ class AddMember:
     role: str
     member_id: UUID | None = None
     responsibilities: list[str] = field(default_factory=list)
+    principal: str | None = None
 
 
 @dataclass(frozen=True)

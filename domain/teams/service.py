@@ -26,7 +26,8 @@ class TeamService:
 
         def run() -> Team:
             team = self.ledger.load(Team, cmd.team_id, ctx)
-            team.join(member_id, cmd.name, cmd.email, cmd.role, cmd.responsibilities, ctx.meta)
+            team.join(member_id, cmd.name, cmd.email, cmd.role, cmd.responsibilities, ctx.meta,
+                      principal=cmd.principal)
             return team
 
         return self.ledger.execute(ctx, run, created=True, answer_id=member_id)

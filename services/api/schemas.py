@@ -18,6 +18,7 @@ Email = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
 ]
 Items = Annotated[list[Name], Field(max_length=100)]
+Principal = Annotated[str, StringConstraints(pattern=r"^user:[A-Za-z0-9._@+-]{1,200}$")]
 
 
 class StrictBody(BaseModel):

@@ -169,3 +169,24 @@ def test_correlation_id_header_is_recorded_and_actor_is_the_principal(api: Api) 
     events = api.get("/v1/events", after=r.json()["position"] - 1, limit=1)["items"]
     assert events[0]["actor"] == "user:lena"
     assert events[0]["correlationid"] == "corr-123"
+
+
+def test_a_member_may_be_linked_to_the_principal_who_acts_as_them(api: Api) -> None:
+    team = api.team()
+
+    member = api.member(team, principal="user:ada.l")
+
+    view = api.get(f"/v1/members/{member}", min_position=api.head())
+    assert view["principal"] == "user:ada.l"
+
+
+def test_a_principal_that_is_not_a_user_is_a_422_and_appends_nothing(api: Api) -> None:
+    team = api.team()
+    head = api.head()
+
+    r = api.post(f"/v1/teams/{team}/members", {"name": "Bo", "email": "bo@example.com",
+                                               "role": "SRE", "principal": "service:ci"},
+                 expect=422)
+
+    assert r.headers["content-type"] == "application/problem+json"
+    assert api.head() == head

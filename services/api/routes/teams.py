@@ -27,6 +27,7 @@ from services.api.schemas import (
     Items,
     Name,
     OptionalText,
+    Principal,
     Reason,
     StrictBody,
     answer,
@@ -49,6 +50,9 @@ class MemberCreate(StrictBody):
     role: Name
     member_id: UUID | None = None
     responsibilities: Items = Field(default_factory=list)
+    principal: Principal | None = Field(
+        default=None, description="the principal (user:<name>) who acts as this member, "
+                                  "for segregation-of-duties controls")
 
 
 class RoleChange(StrictBody):
@@ -85,6 +89,7 @@ def add_member(
     check_team(grant, team_id)
     return answer(rt.teams.add_member(c.AddMember(
         team_id, body.name, body.email, body.role, body.member_id, list(body.responsibilities),
+        body.principal,
     ), ctx))
 
 

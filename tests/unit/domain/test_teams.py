@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from domain.envelope import envelope_of
-from domain.errors import DomainError, NotFoundError
+from domain.errors import DomainError, NotFoundError, ValidationError
 from domain.ledger import CommandContext, Ledger
 from domain.meta import CommandMeta
 from domain.teams import commands as c
@@ -66,10 +66,28 @@ def test_joining_records_member_joined_with_role_and_responsibilities() -> None:
 
     assert then(team) == [("MemberJoined", {
         "member_id": str(ADA), "name": "Ada", "email": "ada@x.test", "role": "engineer",
-        "responsibilities": ["on-call", "reviews"],
+        "responsibilities": ["on-call", "reviews"], "principal": None,
     })]
     assert team.members[str(ADA)]["active"] is True
     assert team.members[str(ADA)]["since"] == NOW
+
+
+def test_joining_may_name_the_principal_who_acts_as_the_member() -> None:
+    team = given_team(members=())
+
+    team.join(ADA, "Ada", "ada@x.test", "engineer", [], meta(), principal="user:ada.l")
+
+    assert then(team)[0][1]["principal"] == "user:ada.l"
+    assert team.members[str(ADA)]["principal"] == "user:ada.l"
+
+
+def test_a_principal_must_name_a_user() -> None:
+    team = given_team(members=())
+
+    with pytest.raises(ValidationError, match="principal"):
+        team.join(ADA, "Ada", "ada@x.test", "engineer", [], meta(), principal="service:ci")
+
+    assert then(team) == []
 
 
 def test_a_member_cannot_join_twice() -> None:

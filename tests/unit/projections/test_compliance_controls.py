@@ -10,7 +10,18 @@ import pytest
 from projections.compliance_controls import Thresholds, add_working_days, evaluate
 from projections.entity_views import parse_time
 from projections.fold import Document
-from tests.unit.projections.builders import ADA, BOB, GOAL, INCIDENT, TEAM, a_team, ev, project
+from tests.unit.projections.builders import (
+    ADA,
+    BOB,
+    GOAL,
+    INCIDENT,
+    TEAM,
+    a_team,
+    ev,
+    joined,
+    project,
+    team_formed,
+)
 
 Step = tuple[str, str, dict[str, Any]]
 
@@ -256,6 +267,30 @@ def test_a_role_granted_by_someone_else_is_fine(actor: str) -> None:
     records, members = role_change_by(actor)
 
     assert findings("2026-11-04T10:00:00Z", role_changes=records, members=members) == []
+
+
+def role_change_of_a_member_with_a_principal(actor: str) -> tuple[list[Document], list[Document]]:
+    """As :func:`role_change_by`, but Ada joined naming her principal, ``user:lovelace``."""
+    store = project(
+        team_formed(),
+        joined(ADA, "Ada", "ada.l@example.com", "engineer", 2, 2, "2026-11-02T09:05:00Z",
+               principal="user:lovelace"),
+        ev("teams", "RoleAssigned", TEAM, 3, 3, "2026-11-03T10:00:00Z", actor=actor,
+           member_id=ADA, role="lead", previous_role="engineer", responsibilities=[],
+           effective_date="2026-11-03", reason="promotion"),
+    )
+    records = [r for r in store.all("audit_trail") if r["name"] == "RoleAssigned"]
+    return records, store.all("members")
+
+
+def test_a_recorded_principal_decides_who_the_member_is() -> None:
+    own, members = role_change_of_a_member_with_a_principal("user:lovelace")
+    # Her email's local part, which the fallback would have matched, is someone else.
+    other, _ = role_change_of_a_member_with_a_principal("user:ada.l")
+
+    [finding] = findings("2026-11-04T10:00:00Z", role_changes=own, members=members)
+    assert finding["control"] == "self_role_change" and finding["subject_id"] == ADA
+    assert findings("2026-11-04T10:00:00Z", role_changes=other, members=members) == []
 
 
 # -- all together ---------------------------------------------------------------------
