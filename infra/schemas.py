@@ -29,8 +29,10 @@ def data_schema(event_class: type) -> dict[str, Any]:
         if skip or typing.get_origin(hint) is typing.ClassVar:
             continue
         properties[name] = TypeAdapter(hint).json_schema()
-    return {"type": "object", "properties": properties, "required": sorted(properties),
-            "additionalProperties": False}
+    # A field with a default was added later: events stored before it lack it.
+    optional = {name for name in properties if hasattr(event_class, name)}
+    return {"type": "object", "properties": properties,
+            "required": sorted(properties.keys() - optional), "additionalProperties": False}
 
 
 def event_schema(context: str, name: str, event_class: type) -> dict[str, Any]:

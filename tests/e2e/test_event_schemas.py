@@ -45,6 +45,17 @@ def test_a_wrong_event_does_not_validate() -> None:
         jsonschema.validate(bad, schema)
 
 
+def test_a_field_added_later_is_optional_so_older_events_still_validate() -> None:
+    data = all_event_schemas()["opsledger.teams.MemberJoined.v1"]["properties"]["data"]
+    before_principal = {"member_id": "m-1", "name": "Ada", "email": "ada@example.com",
+                        "role": "SRE", "responsibilities": []}
+
+    jsonschema.validate(before_principal, data)
+    jsonschema.validate({**before_principal, "principal": "user:ada"}, data)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({k: v for k, v in before_principal.items() if k != "role"}, data)
+
+
 def test_asyncapi_names_every_topic_and_message(tmp_path: Path) -> None:
     schemas = all_event_schemas()
     document = asyncapi_document(Topics("opsledger"), schemas)
