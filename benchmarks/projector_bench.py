@@ -275,6 +275,7 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self.docs: dict[tuple[str, str], dict[str, Any]] = {}
+        self.collections: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self.checkpoints: dict[str, int] = {}
 
     def get(self, collection: str, doc_id: str) -> dict[str, Any] | None:
@@ -283,9 +284,17 @@ class MemoryStore:
     def get_many(self, collection: str, doc_ids: list[str]) -> dict[str, dict[str, Any]]:
         return {i: d for i in doc_ids if (d := self.docs.get((collection, i))) is not None}
 
+    def iter_find(self, collection: str, filters: Mapping[str, Any],
+                  **_: Any) -> Iterator[dict[str, Any]]:
+        for _id, doc in sorted(self.collections[collection].items()):
+            if all(doc.get(k) == v for k, v in filters.items()):
+                yield doc
+
     def commit(self, changes: Mapping[tuple[str, str], dict[str, Any]],
                checkpoint: tuple[str, int], *, owned: Any = frozenset()) -> frozenset[Any]:
         self.docs.update(changes)
+        for (collection, doc_id), doc in changes.items():
+            self.collections[collection][doc_id] = doc
         name, position = checkpoint
         self.checkpoints[name] = max(position, self.checkpoints.get(name, 0))
         return frozenset()
