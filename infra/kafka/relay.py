@@ -358,8 +358,10 @@ class Relay:
         committing = False
         try:
             producer.begin_transaction()
+            record_batches: list[ProducerBatch] = []
             if batch.fast and self._appender is not None:
-                futures = self._appender.append(batch.records)
+                record_batches = self._appender.append(batch.records)
+                futures = []
             else:
                 send = producer.send
                 futures = [send(topic, value, key=key, headers=headers)
@@ -375,6 +377,10 @@ class Relay:
             for future in futures:
                 if future.exception is not None or not future.is_done:
                     raise future.exception or KafkaTimeoutError("records not acknowledged")
+            for record_batch in record_batches:
+                failure = batch_failure(record_batch)
+                if failure is not None:
+                    raise failure
             committing = True
             _end_transaction(producer, commit=True, timeout=self.operation_timeout)
         except BaseException as e:
@@ -817,8 +823,9 @@ class _BatchAppender:
         self._partition_of[(topic, key)] = partition
         return partition
 
-    def append(self, records: list[tuple[str, bytes, bytes]]) -> list[Any]:
-        """Append ``(topic, key, record_tail)`` records; return the futures to check."""
+    def append(self, records: list[tuple[str, bytes, bytes]]) -> list[ProducerBatch]:
+        """Append ``(topic, key, record_tail)`` records; return the batches that hold
+        them, for :func:`batch_failure` to check once flushed."""
         by_partition: dict[TopicPartition, list[bytes]] = {}
         for topic, key, tail in records:
             tp = TopicPartition(topic, self._partition(topic, key))
@@ -833,7 +840,7 @@ class _BatchAppender:
             for batch in self._append_partition(tp, tails, timestamp):
                 touched[id(batch)] = batch
             self.sender.wakeup()
-        return [batch.produce_future for batch in touched.values()]
+        return list(touched.values())
 
     def _append_partition(self, tp: TopicPartition, tails: list[bytes],
                           timestamp: int) -> list[ProducerBatch]:
@@ -863,6 +870,27 @@ class _BatchAppender:
         finally:
             accumulator._appends_in_progress.decrement()
         return touched
+
+
+def batch_failure(batch: ProducerBatch) -> BaseException | None:
+    """Why a record batch did not arrive, or ``None`` if the broker acknowledged it.
+
+    A batch's ``produce_future`` *succeeds* even when the batch failed, expired or
+    was aborted: kafka-python passes the failure on to the records' futures through
+    the result's third item (what ``FutureRecordMetadata`` does). Checking only
+    ``produce_future.exception`` therefore passes a lost batch, and a commit then
+    makes a transaction visible without it.
+    """
+    future = batch.produce_future
+    if not future.is_done:
+        return KafkaTimeoutError(f"records to {batch.topic_partition} not acknowledged")
+    if future.exception is not None:
+        return future.exception
+    record_exceptions = future.value[2] if future.value is not None else None
+    if record_exceptions is not None:
+        failure = record_exceptions(0)
+        return failure if isinstance(failure, BaseException) else KafkaError(failure)
+    return None
 
 
 def _append_to(batch: ProducerBatch, timestamp: int, tail: bytes, now: float) -> bool:
