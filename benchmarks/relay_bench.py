@@ -62,7 +62,7 @@ def append_events(ledger: Ledger, n: int, per_save: int = 500) -> int:
 
 
 def bench_relay(ledger: Ledger, bootstrap: str, topics: Topics, batch: int,
-                fast: bool = False) -> tuple[int, float]:
+                fast: bool = True) -> tuple[int, float]:
     relay = Relay(ledger, bootstrap, topics, transactional_id=f"{topics.prefix}-relay",
                   batch_size=batch, fast=fast)
     try:
@@ -71,7 +71,10 @@ def bench_relay(ledger: Ledger, bootstrap: str, topics: Topics, batch: int,
         start = time.perf_counter()
         while relay.position < head:
             relay.run_once()
-        return relay.published, time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        if fast and not relay.fast:
+            print("warning: the relay left the fast path (see its log)", file=sys.stderr)
+        return relay.published, elapsed
     finally:
         relay.close()
 
@@ -101,8 +104,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="events for the send+flush-per-event baseline")
     parser.add_argument("--batch", type=int, default=Settings().relay_batch,
                         help="relay batch (events per transaction) [OPSLEDGER_RELAY_BATCH]")
-    parser.add_argument("--fast", action="store_true",
-                        help="the experimental fast path (OPSLEDGER_RELAY_FAST_PATH)")
+    parser.add_argument("--reference", action="store_true",
+                        help="also time the reference path (send() per record, "
+                             "OPSLEDGER_RELAY_FAST_PATH=false) on the same events")
     parser.add_argument("--keep-topics", action="store_true", help="do not delete the topics")
     args = parser.parse_args(argv)
     bootstrap = os.environ.get("OPSLEDGER_KAFKA_BOOTSTRAP")
@@ -120,19 +124,25 @@ def main(argv: list[str] | None = None) -> int:
             appended = append_events(ledger, args.events)
             print(f"appended {appended} events in {time.perf_counter() - t:.1f}s "
                   f"(head {ledger.head_position()})", flush=True)
-            create_topics(bootstrap, topics, partitions=3, replication_factor=1)
+            # The reference run gets topics of its own: the same events, published again.
+            reference = Topics(f"{topics.prefix}ref")
+            used = [topics, reference] if args.reference else [topics]
+            for t in used:
+                create_topics(bootstrap, t, partitions=3, replication_factor=1)
             try:
-                rows = [
-                    (f"relay (transactional, batch {args.batch})",
-                     *bench_relay(ledger, bootstrap, topics, args.batch, args.fast)),
-                    ("naive (send+flush per event)",
-                     *bench_naive(ledger, bootstrap, topics, args.naive_events)),
-                ]
+                rows = [(f"relay (transactional, batch {args.batch})",
+                         *bench_relay(ledger, bootstrap, topics, args.batch))]
+                if args.reference:
+                    rows.append(("relay, reference path (send())",
+                                 *bench_relay(ledger, bootstrap, reference, args.batch,
+                                              fast=False)))
+                rows.append(("naive (send+flush per event)",
+                             *bench_naive(ledger, bootstrap, topics, args.naive_events)))
             finally:
                 if not args.keep_topics:
                     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
                     try:
-                        admin.delete_topics(list(topics.specs()))
+                        admin.delete_topics([name for t in used for name in t.specs()])
                     finally:
                         admin.close()
         finally:

@@ -55,13 +55,14 @@ class RelayProcess:
     """``python -m services.relay`` as a real process, its output in a log file."""
 
     def __init__(self, data_dir: Path, bootstrap: str, prefix: str, log_path: Path,
-                 batch: int = 25) -> None:
+                 batch: int = 25, fast: bool = True) -> None:
         self.args = [sys.executable, "-m", "services.relay", "--data-dir", str(data_dir)]
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("OPSLEDGER_")},
             "OPSLEDGER_KAFKA_BOOTSTRAP": bootstrap,
             "OPSLEDGER_KAFKA_TOPIC_PREFIX": prefix,
             "OPSLEDGER_RELAY_BATCH": str(batch),
+            "OPSLEDGER_RELAY_FAST_PATH": str(fast).lower(),
             "PYTHONPATH": str(ROOT),
         }
         self.log_path = log_path
@@ -203,16 +204,18 @@ def kill_mid_batch(relay: RelayProcess, watch: TransactionWatch, within: float =
     return watch.open()
 
 
+@pytest.mark.parametrize("fast", [True, False], ids=["fast-path", "reference-path"])
 def test_kill_9_mid_batch_repeatedly_while_events_arrive(store: Any, servers: Any,
                                                          topic_prefix: str,
-                                                         tmp_path: Path) -> None:
+                                                         tmp_path: Path, fast: bool) -> None:
     """kill -9 the relay process while a batch is written but not committed (aimed by
     watching the checkpoint partition), restart it, again and again while a writer
     keeps appending; then let it catch up. Every event exactly once, no gap."""
     settings, ledger, topics = store
     bootstrap = servers.kafka_bootstrap
     append_history(ledger, rounds=40)  # a backlog, so the relay is busy when killed
-    relay = RelayProcess(settings.data_dir, bootstrap, topic_prefix, tmp_path / "relay.log")
+    relay = RelayProcess(settings.data_dir, bootstrap, topic_prefix, tmp_path / "relay.log",
+                         fast=fast)
     watch = TransactionWatch(bootstrap, topics.relay_checkpoint)
     writer = Writer(ledger)
     writer.start()
@@ -244,6 +247,7 @@ def test_kill_9_mid_batch_repeatedly_while_events_arrive(store: Any, servers: An
                              isolation_level="read_uncommitted")
     assert len(everything) > len(committed)  # the aborted batches are in the log, unseen
     assert "Traceback" not in relay.log()
+    assert "leaving the fast path" not in relay.log()
 
 
 def test_an_unreachable_broker_is_waited_out_without_advancing(
@@ -314,13 +318,7 @@ def test_the_service_survives_a_missing_broker_then_relays_everything(
     assert "Traceback" not in up.log()
 
 
-@pytest.mark.parametrize("fast", [
-    pytest.param(True, marks=pytest.mark.xfail(
-        reason="known bug, fast path only (off by default): once, under a loaded full "
-               "run, 4 events were never published after the missing topic appeared",
-        strict=False)),
-    False,
-], ids=["fast-path", "reference-path"])
+@pytest.mark.parametrize("fast", [True, False], ids=["fast-path", "reference-path"])
 def test_a_missing_topic_aborts_the_batch_until_it_exists(
         tmp_path: Path, servers: Any, topic_prefix: str, fast: bool,
         caplog: pytest.LogCaptureFixture) -> None:
