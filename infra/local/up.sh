@@ -18,6 +18,9 @@ MONGO_READY_TIMEOUT=${OPSLEDGER_MONGO_READY_TIMEOUT:-60}
 KAFKA_HEAP_OPTS=${OPSLEDGER_KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}
 KAFKA_LOG_LEVEL=${OPSLEDGER_KAFKA_LOG_LEVEL:-INFO}
 FERRETDB_LOG_LEVEL=${OPSLEDGER_FERRETDB_LOG_LEVEL:-info}
+# Go's collector at its default (100) takes ~15% of FerretDB's CPU on bulk inserts;
+# 400 trades memory (peak ~0.8 GB instead of ~0.4 GB) for ~1.2x the documents/s.
+FERRETDB_GOGC=${OPSLEDGER_FERRETDB_GOGC:-400}
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
 # Servers run in their own session (no SIGINT/SIGHUP from the caller's terminal).
 SETSID=$(command -v setsid || true)
@@ -346,7 +349,7 @@ STARTED=1
 # ---------------------------------------------------------------- FerretDB ----
 
 # shellcheck disable=SC2086 # SETSID is empty or one word
-nohup $SETSID "$FERRETDB_BIN" --listen-addr="$HOST:$MONGO_PORT" \
+GOGC=$FERRETDB_GOGC nohup $SETSID "$FERRETDB_BIN" --listen-addr="$HOST:$MONGO_PORT" \
     --sqlite-url="file:$FERRETDB_DATA_DIR/" --log-level="$FERRETDB_LOG_LEVEL" \
     >"$LOG_DIR/ferretdb.log" 2>&1 </dev/null &
 FERRETDB_PID=$!

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -36,7 +37,7 @@ func main() {
 		os.Exit(2)
 	}
 
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(newLazyHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listenAddr},
@@ -60,4 +61,40 @@ func main() {
 	}
 
 	logger.Info("FerretDB stopped")
+}
+
+// lazyHandler defers WithAttrs/WithGroup to the first record that is actually
+// logged. slog's Text/JSON handlers format attributes eagerly in WithAttrs, and
+// FerretDB's SQLite layer (internal/util/fsql) calls logger.With(slog.Any("args", args))
+// twice per SQL statement, even when debug logging is off: that quoted every inserted
+// document's JSON text twice and took a quarter of the server's CPU on bulk inserts.
+type lazyHandler struct {
+	root    slog.Handler        // for Enabled: level does not depend on attrs
+	resolve func() slog.Handler // the real handler with all attrs/groups applied
+}
+
+func newLazyHandler(h slog.Handler) slog.Handler {
+	return &lazyHandler{root: h, resolve: func() slog.Handler { return h }}
+}
+
+func (h *lazyHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.root.Enabled(ctx, l) }
+
+func (h *lazyHandler) Handle(ctx context.Context, r slog.Record) error {
+	return h.resolve().Handle(ctx, r)
+}
+
+func (h *lazyHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	parent := h.resolve
+	return &lazyHandler{root: h.root, resolve: sync.OnceValue(func() slog.Handler { return parent().WithAttrs(attrs) })}
+}
+
+func (h *lazyHandler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	parent := h.resolve
+	return &lazyHandler{root: h.root, resolve: sync.OnceValue(func() slog.Handler { return parent().WithGroup(name) })}
 }
