@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test test-unit lint infra-up infra-down bench clean
+.PHONY: install run demo test test-unit lint infra-up infra-down compose-plugin bench clean
 
 install: $(STAMP)
 
@@ -20,8 +20,11 @@ run: install  ## install, then serve the API + follower on the embedded default
 demo: install  ## load a month of demo data into a running `make run`
 	$(BIN)/opsledger demo
 
-test: install  ## start real Kafka + FerretDB, run the whole suite, stop them (even on failure)
+test: install compose-plugin  ## start real Kafka + FerretDB, run the whole suite, stop them (even on failure)
 	bash infra/local/with-infra.sh $(BIN)/python -m pytest
+
+compose-plugin:  ## build the Docker Compose CLI plugin once (cached) so the compose checks run for real
+	bash infra/local/compose/install.sh
 
 test-unit: install
 	$(BIN)/python -m pytest -m "not integration"
