@@ -173,7 +173,8 @@ def _docker_compose_available() -> bool:
 def test_docker_compose_accepts_the_file() -> None:
     if not _docker_compose_available():
         pytest.skip("the docker compose plugin is not installed")
-    env = {**os.environ, "OPSLEDGER_TOKENS": '{"x": {"principal": "user:ci", "roles": ["admin"]}}'}
+    env = {**os.environ, "OPSLEDGER_TOKENS":
+           '{"x": {"principal": "user:ci", "roles": ["admin"], "teams": ["*"]}}'}
     checked = subprocess.run(
         ["docker", "compose", "-f", str(COMPOSE), "config", "-q"], cwd=ROOT, env=env,
         capture_output=True, text=True, timeout=60, check=False,
