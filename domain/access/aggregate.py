@@ -57,6 +57,13 @@ def expiry_of(value: str | None, now: datetime) -> str | None:
     return iso_time(moment)
 
 
+def has_expired(expires_at: str | None, now: datetime) -> bool:
+    """Whether a token with this expiry (an event time, or None: never) has expired."""
+    if expires_at is None:
+        return False
+    return now >= datetime.fromisoformat(expires_at.replace("Z", "+00:00"))
+
+
 def teams_of(teams: list[str]) -> list[str]:
     """A token's teams: ``["*"]`` for every team, else team ids, sorted, each once."""
     if not teams:
@@ -143,11 +150,7 @@ class AccessToken(LedgerAggregate):
     # -- queries --------------------------------------------------------------
 
     def is_active(self, now: datetime) -> bool:
-        if self.revoked:
-            return False
-        if self.expires_at is None:
-            return True
-        return now < datetime.fromisoformat(self.expires_at.replace("Z", "+00:00"))
+        return not self.revoked and not has_expired(self.expires_at, now)
 
     def matches(self, secret: str) -> bool:
         """Whether ``secret`` is this token's (constant time in the digest)."""
