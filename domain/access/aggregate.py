@@ -26,6 +26,8 @@ PRINCIPAL = re.compile(r"^(user|service):[A-Za-z0-9._@+-]{1,200}$")
 SECRET_PREFIX = "olt_"  # noqa: S105 - the visible prefix of every issued secret, not a secret
 _SECRET = re.compile(r"^olt_([0-9a-f]{32})_[A-Za-z0-9_-]{20,200}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
+"""An RFC 3339 time with an offset (``fromisoformat`` alone accepts far more)."""
 
 
 def secret_digest(secret: str) -> str:
@@ -35,7 +37,7 @@ def secret_digest(secret: str) -> str:
 
 def token_id_of(secret: str) -> UUID | None:
     """The token id a secret names, or None when it is not an issued token's form."""
-    found = _SECRET.match(secret)
+    found = _SECRET.fullmatch(secret)
     return UUID(found.group(1)) if found else None
 
 
@@ -43,14 +45,14 @@ def expiry_of(value: str | None, now: datetime) -> str | None:
     """An expiry (RFC 3339 with an offset) as a UTC event time; it must be in the future."""
     if value is None:
         return None
+    if not re.fullmatch(RFC3339, value):
+        raise ValidationError(
+            f"expires_at {value!r} is not an RFC 3339 time with an offset, "
+            "e.g. 2030-01-01T00:00:00Z")
     try:
-        moment = datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value).astimezone(UTC)
     except ValueError:
-        raise ValidationError(f"expires_at {value!r} is not an RFC 3339 time") from None
-    if moment.tzinfo is None:
-        raise ValidationError("expires_at needs a UTC offset, e.g. 2030-01-01T00:00:00Z")
-    try:
-        moment = moment.astimezone(UTC)
+        raise ValidationError(f"expires_at {value!r} is not a valid time") from None
     except OverflowError:
         raise ValidationError(f"expires_at {value!r} is out of range") from None
     require(moment > now, "expires_at must be in the future")
@@ -126,13 +128,13 @@ class AccessToken(LedgerAggregate):
         cls, token_id: UUID, principal: str, roles: list[str], teams: list[str],
         expires_at: str | None, reason: str, secret_sha256: str, meta: CommandMeta,
     ) -> AccessToken:
-        if not PRINCIPAL.match(principal):
+        if not PRINCIPAL.fullmatch(principal):
             raise ValidationError(
                 f"principal {principal!r} must look like 'user:<name>' or 'service:<name>'")
         unknown = set(roles) - ROLES
         if not roles or unknown:
             raise ValidationError(f"roles must be some of {', '.join(sorted(ROLES))}")
-        if not _SHA256.match(secret_sha256):
+        if not _SHA256.fullmatch(secret_sha256):
             raise ValidationError("a token records the SHA-256 of its secret, in hex")
         return cls._start(
             cls.TokenIssued, token_id, meta, principal=principal,

@@ -176,9 +176,14 @@ def test_the_list_shows_metadata_of_every_issued_token_and_pages(api: Api) -> No
     assert len(listed(api, status="active")) == 2
 
 
-def test_a_forged_cursor_is_a_bad_request(api: Api) -> None:
-    r = api.get("/v1/tokens", expect=400, cursor="not-a-cursor")
-    assert r["status"] == 400
+@pytest.mark.parametrize("value", [[1], {"a": 1}, 2**63, 1, None])
+def test_a_forged_cursor_is_a_bad_request(api: Api, value: object) -> None:
+    issue(api)
+    forged = base64.urlsafe_b64encode(json.dumps([value, str(uuid4())]).encode()).decode()
+
+    for cursor in ("not-a-cursor", forged.rstrip("=")):
+        r = api.get("/v1/tokens", expect=400, cursor=cursor, min_position=api.head())
+        assert r["status"] == 400
 
 
 # -- revoking ----------------------------------------------------------------------------

@@ -17,10 +17,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StringConstraints
 
 from domain.access import commands as c
-from domain.access.aggregate import ALL_TEAMS, has_expired, teams_of
+from domain.access.aggregate import ALL_TEAMS, RFC3339, has_expired, teams_of
 from domain.errors import NotFoundError
 from domain.meta import utcnow
-from infra.read_store.port import Filters, encode_cursor
+from infra.read_store.port import BadCursorError, Filters, decode_cursor, encode_cursor
 from infra.tokens import Grant
 from projections import access_tokens
 from projections.fold import Document, public
@@ -47,9 +47,9 @@ class TokenCreate(StrictBody):
     roles: Annotated[list[Role], Field(min_length=1, max_length=5)]
     teams: Annotated[list[TeamRef], Field(
         min_length=1, max_length=100, description='team ids, or ["*"] for every team')]
-    expires_at: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+    expires_at: Annotated[str, StringConstraints(max_length=64, pattern=RFC3339)] | None = Field(
         default=None, description="RFC 3339 time with an offset; the token stops working then")
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2_000)] = ""
+    reason: Reason | None = Field(default=None, description="why it is issued")
 
 
 class TokenRevoke(StrictBody):
@@ -102,7 +102,7 @@ def issue_token(body: TokenCreate, grant: Admin, ctx: CommandCtx, rt: RuntimeDep
         for team in teams:
             check_team(grant, team)
     issued = rt.access.issue(c.IssueToken(
-        body.principal, list(body.roles), teams, body.expires_at, body.reason), ctx)
+        body.principal, list(body.roles), teams, body.expires_at, body.reason or ""), ctx)
     if issued.secret is None or issued.token is None:
         raise ProblemError(
             409, f"token {issued.result.id} was issued by an earlier request with this "
@@ -188,6 +188,8 @@ def visible_page(
     """A page of the documents ``keep`` lets through, whose cursor is made from the last
     item answered, so it names nothing the caller may not see."""
     order_by = "issued_at"
+    if cursor is not None and not isinstance(decode_cursor(cursor)[0], str):
+        raise BadCursorError("the cursor is not valid")  # issued_at is always a string
     clean = {k: v for k, v in filters.items() if v is not None}
     kept: list[Document] = []
     after = cursor

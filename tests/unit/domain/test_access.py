@@ -77,7 +77,7 @@ def test_a_token_needs_known_roles(roles: list[str]) -> None:
         issue(roles=roles)
 
 
-@pytest.mark.parametrize("principal", ["ada", "user:", "group:ops", "user:a b"])
+@pytest.mark.parametrize("principal", ["ada", "user:", "group:ops", "user:a b", "user:ada\n"])
 def test_a_token_speaks_for_a_user_or_a_service(principal: str) -> None:
     with pytest.raises(ValidationError, match="principal"):
         issue(principal=principal)
@@ -102,6 +102,10 @@ def test_an_expiry_must_be_in_the_future(expires_at: str) -> None:
 @pytest.mark.parametrize("expires_at", [
     "2030-01-01T00:00:00",  # no offset
     "tomorrow",
+    "2030-01-01T00:00:00\x00Z",  # fromisoformat alone would take it
+    "2030-01-01 00:00:00Z",
+    "2030-01-01T00:00:00Z\n",
+    "2030-02-30T00:00:00Z",
     "0001-01-01T00:00:00+14:00",  # before year 1 in UTC
     "9999-12-31T23:59:59-12:00",  # after year 9999 in UTC
 ])
