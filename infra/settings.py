@@ -32,6 +32,14 @@ class Settings(BaseSettings):
     projector_group: str = "opsledger-projector"
     max_body_bytes: int = 1024 * 1024
     min_position_timeout: float = 5.0
+    # Failed authentications (401s with a credential) per client address per window;
+    # beyond it every request from that address is answered 429 until the window
+    # frees a slot. 0: no limit.
+    auth_failure_limit: int = Field(default=20, ge=0)
+    auth_failure_window_seconds: int = Field(default=60, ge=1)
+    # Requests per token per window (every authenticated request counts). 0: off.
+    token_request_limit: int = Field(default=0, ge=0)
+    token_request_window_seconds: int = Field(default=60, ge=1)
     follower_batch: int = 500
     sev1_ack_minutes: int = 15
     sev2_ack_minutes: int = 60

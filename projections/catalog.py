@@ -14,4 +14,5 @@ INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
     "goals": ("team_id", "status"),
     "incidents": ("team_id", "status", "severity"),
     "feedback": ("team_id", "kind"),
+    "tokens": ("principal", "status", "issued_at"),
 }

@@ -6,11 +6,18 @@ needs its goal's owner and progress, already updated by the same event).
 
 from __future__ import annotations
 
-from projections import audit_trail, compliance_history, entity_views, performance_timeline
+from projections import (
+    access_tokens,
+    audit_trail,
+    compliance_history,
+    entity_views,
+    performance_timeline,
+)
 from projections.fold import Fold
 
 ALL_FOLDS: list[Fold] = [
     *entity_views.FOLDS,
+    access_tokens.FOLD,
     compliance_history.FOLD,
     audit_trail.FOLD,
     *performance_timeline.FOLDS,

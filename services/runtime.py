@@ -11,18 +11,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from domain.access.service import AccessService
 from domain.feedback.service import FeedbackService
 from domain.goals.service import GoalService
 from domain.incidents.service import IncidentService
 from domain.ledger import Ledger
+from domain.meta import utcnow
 from domain.teams.service import TeamService
 from infra.event_store import open_ledger
 from infra.follower import EmbeddedFollower
 from infra.read_store.port import ReadStore
 from infra.read_store.sqlite_store import SQLiteReadStore
 from infra.settings import Settings
-from infra.tokens import TokenConfigError, TokenRegistry, ensure_admin_token
+from infra.tokens import Grant, TokenConfigError, TokenRegistry, ensure_admin_token
 from projections.registry import ALL_FOLDS
+from services.api.rate_limits import RateLimits
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,9 @@ class Runtime:
     settings: Settings
     ledger: Ledger
     store: ReadStore
+    # The configured tokens; once built, also every token issued through the API
+    # (resolved from the ledger on each request, so a revocation holds at once in
+    # every process that shares the event store).
     tokens: TokenRegistry
     follower: EmbeddedFollower | None = None
     checkpoint_name: str = EmbeddedFollower.NAME
@@ -41,12 +47,30 @@ class Runtime:
     goals: GoalService = field(init=False)
     incidents: IncidentService = field(init=False)
     feedback: FeedbackService = field(init=False)
+    access: AccessService = field(init=False)
+    rate_limits: RateLimits = field(init=False)
 
     def __post_init__(self) -> None:
         self.teams = TeamService(self.ledger)
         self.goals = GoalService(self.ledger)
         self.incidents = IncidentService(self.ledger)
         self.feedback = FeedbackService(self.ledger)
+        self.access = AccessService(self.ledger)
+        self.tokens = self.tokens.with_managed(self.issued_grant)
+        self.rate_limits = RateLimits(
+            auth_failures=self.settings.auth_failure_limit,
+            auth_failure_window=self.settings.auth_failure_window_seconds,
+            token_requests=self.settings.token_request_limit,
+            token_request_window=self.settings.token_request_window_seconds,
+        )
+
+    def issued_grant(self, secret: str) -> Grant | None:
+        """The grant of an active token issued through the API, else None."""
+        token = self.access.resolve(secret, utcnow())
+        if token is None:
+            return None
+        return Grant(token.principal, frozenset(token.roles), frozenset(token.teams),
+                     token_key=f"issued:{token.id}")
 
     @classmethod
     def open(
@@ -132,6 +156,9 @@ def default_store(settings: Settings) -> ReadStore:
 
 
 def load_tokens(settings: Settings) -> TokenRegistry:
+    """The configured tokens (``TokenConfigError`` if malformed: the service refuses to
+    start). Without any, the data folder's ``tokens.json``, created with an admin token
+    on first start."""
     if settings.tokens:
         return TokenRegistry.from_json(settings.tokens)
     path = settings.tokens_file

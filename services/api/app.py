@@ -21,6 +21,7 @@ from services.api.routes import (
     incidents,
     performance,
     teams,
+    tokens,
 )
 from services.runtime import Runtime
 
@@ -53,5 +54,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     for module in (teams, goals, incidents, feedback, audit, compliance, performance, events,
                    health):
         app.include_router(module.router)
+    app.include_router(tokens.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, counts=counts)
     return app

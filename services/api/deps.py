@@ -28,19 +28,42 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
 def current_grant(
+    request: Request,
     runtime: RuntimeDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Grant:
+    """The caller's grant. An address with too many failed authentications is refused
+    (429) before its token is looked at; each failure with a credential counts."""
     challenge = {"WWW-Authenticate": 'Bearer realm="opsledger"'}
+    limits = runtime.rate_limits
+    address = _client_address(request)
+    wait = limits.address_blocked_for(address)
+    if wait is not None:
+        raise ProblemError(
+            429, f"too many failed authentications from this address; retry in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
     if not authorization:
         raise ProblemError(401, "missing bearer token", headers=challenge)
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
+        limits.failed(address)
         raise ProblemError(401, "use 'Authorization: Bearer <token>'", headers=challenge)
     grant = runtime.tokens.resolve(token.strip())
     if grant is None:
+        limits.failed(address)
         raise ProblemError(401, "unknown bearer token", headers=challenge)
+    wait = limits.token_request(grant.token_key)
+    if wait is not None:
+        raise ProblemError(
+            429, f"this token has made too many requests; retry in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
     return grant
 
 

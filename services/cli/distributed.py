@@ -35,11 +35,18 @@ def api(
     relay and projector processes do the follower's work; otherwise it is `serve`."""
     import uvicorn
 
+    from infra.tokens import TokenConfigError
     from services.api.app import create_app
+    from services.runtime import load_tokens
 
     settings = load_settings(data_dir, host=host, port=port)
     mode = "distributed (Kafka + MongoDB)" if settings.distributed else "embedded"
     typer.echo(f"OpsLedger API on http://{settings.host}:{settings.port} — {mode}")
+    try:
+        load_tokens(settings)  # refuse to start on malformed tokens, before serving
+    except TokenConfigError as e:
+        typer.echo(f"opsledger api: {e}", err=True)
+        raise typer.Exit(2) from None
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
                 log_level="warning", access_log=False)
 

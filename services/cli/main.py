@@ -25,8 +25,9 @@ def serve(
     """Run the API and the read-model follower in one process (embedded default)."""
     import uvicorn
 
-    from infra.tokens import admin_token_in, ensure_admin_token
+    from infra.tokens import TokenConfigError, ensure_admin_token
     from services.api.app import create_app
+    from services.runtime import load_tokens
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = load_settings(data_dir, host=host, port=port)
@@ -35,9 +36,16 @@ def serve(
     typer.echo(f"data folder: {settings.data_dir.resolve()}")
     if not settings.tokens and settings.tokens_file is None:
         path, created = ensure_admin_token(settings.data_dir)
-        token = created or admin_token_in(path)
-        typer.echo(f"admin token ({'new, ' if created else ''}stored in {path}):")
-        typer.echo(f"  export OPSLEDGER_TOKEN={token}")
+        if created is not None:  # printed this once only: later starts say where it is
+            typer.echo(f"admin token (new, stored in {path}; shown only this once):")
+            typer.echo(f"  export OPSLEDGER_TOKEN={created}")
+        else:
+            typer.echo(f"admin token: in {path}")
+    try:
+        load_tokens(settings)  # refuse to start on malformed tokens, before serving
+    except TokenConfigError as e:
+        typer.echo(f"opsledger serve: {e}", err=True)
+        raise typer.Exit(2) from None
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
                 log_level="warning", access_log=False)
 

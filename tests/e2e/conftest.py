@@ -16,11 +16,12 @@ from services.api.app import create_app
 
 SCOPED_TEAM = str(uuid4())
 TOKENS = {
-    "admin-token-0123456789": {"principal": "user:admin", "roles": ["admin"]},
+    "admin-token-0123456789": {"principal": "user:admin", "roles": ["admin"], "teams": ["*"]},
     "lead-token-0123456789": {"principal": "user:lena", "roles": ["lead"], "teams": ["*"]},
     "member-token-012345678": {"principal": "user:max", "roles": ["member"], "teams": ["*"]},
-    "auditor-token-01234567": {"principal": "user:audrey", "roles": ["auditor"]},
-    "service-token-01234567": {"principal": "service:billing", "roles": ["service"]},
+    "auditor-token-01234567": {"principal": "user:audrey", "roles": ["auditor"], "teams": ["*"]},
+    "service-token-01234567": {"principal": "service:billing", "roles": ["service"],
+                               "teams": ["*"]},
     "scoped-token-012345678": {"principal": "user:sam", "roles": ["lead"],
                                "teams": [SCOPED_TEAM]},
 }

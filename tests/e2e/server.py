@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 TOKEN = "proc-admin-token-0123456789"
-TOKENS = json.dumps({TOKEN: {"principal": "user:admin", "roles": ["admin"]}})
+TOKENS = json.dumps({TOKEN: {"principal": "user:admin", "roles": ["admin"], "teams": ["*"]}})
 
 
 def free_port() -> int:

@@ -21,7 +21,8 @@ from infra.settings import Settings
 from projections.catalog import INDEXED_FIELDS
 from services.runtime import Runtime
 
-TOKENS = '{"rebuild-test-token-00": {"principal": "user:admin", "roles": ["admin"]}}'
+TOKENS = ('{"rebuild-test-token-00": '
+          '{"principal": "user:admin", "roles": ["admin"], "teams": ["*"]}}')
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ from infra.settings import Settings
 from infra.verify import verify_store
 from services.runtime import Runtime
 
-TOKENS = '{"restore-test-token-00": {"principal": "user:admin", "roles": ["admin"]}}'
+TOKENS = ('{"restore-test-token-00": '
+          '{"principal": "user:admin", "roles": ["admin"], "teams": ["*"]}}')
 
 
 def payloads(path: Path) -> list[tuple[object, ...]]:

@@ -15,7 +15,8 @@ from infra.settings import Settings
 from infra.verify import verify_store
 from services.runtime import Runtime
 
-TOKENS = '{"tamper-test-token-000": {"principal": "user:admin", "roles": ["admin"]}}'
+TOKENS = ('{"tamper-test-token-000": '
+          '{"principal": "user:admin", "roles": ["admin"], "teams": ["*"]}}')
 
 
 @pytest.fixture

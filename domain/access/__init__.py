@@ -1,0 +1,1 @@
+"""Access: bearer tokens issued and revoked through the API, each an aggregate."""
