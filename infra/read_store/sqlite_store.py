@@ -20,6 +20,7 @@ from uuid import uuid4
 import orjson
 
 from infra.read_store.port import (
+    AnyOf,
     CheckpointMovedError,
     Filters,
     Page,
@@ -156,6 +157,13 @@ class SQLiteReadStore(PagedIteration):
                 if value.lte is not None:
                     clauses.append(f"{column} <= ?")
                     params.append(_sql_value(value.lte))
+            elif isinstance(value, AnyOf):
+                present = value.present()
+                if not present:
+                    clauses.append("0")  # no value can match
+                else:
+                    clauses.append(f"{column} IN ({','.join('?' * len(present))})")
+                    params += [_sql_value(v) for v in present]
             else:
                 clauses.append(f"{column} = ?")
                 params.append(_sql_value(value))
