@@ -85,3 +85,20 @@ def test_the_cli_csv_export_neutralises_formulas(data_dir: Path) -> None:
 
     assert proc.returncode == 0, proc.stderr
     assert_neutralised(proc.stdout)
+
+
+def test_the_cli_export_filters_by_team(data_dir: Path) -> None:
+    def export(*args: str) -> list[dict[str, object]]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "services.cli", "audit", "export", *args,
+             "--data-dir", str(data_dir)],
+            capture_output=True, text=True, timeout=120, check=False,
+            env={"OPSLEDGER_TOKENS": json.dumps(TOKENS), "PATH": "/usr/bin:/bin"},
+        )
+        assert proc.returncode == 0, proc.stderr
+        return [json.loads(line) for line in proc.stdout.splitlines()]
+
+    everything = export()
+    team = everything[0]["team_id"]
+    assert export("--team-id", str(team)) == [r for r in everything if r["team_id"] == team]
+    assert export("--team-id", "no-such-team") == []
