@@ -2,6 +2,10 @@
 
 Records are read page by page (keyset pagination) and written in chunks, so the
 memory used does not grow with the size of the trail.
+
+CSV cells are made safe to open in a spreadsheet here, in one place (:func:`csv_cell`),
+for the HTTP export and the ``opsledger audit export`` command alike. JSONL keeps every
+value exactly as recorded.
 """
 
 from __future__ import annotations
@@ -15,6 +19,24 @@ import orjson
 
 from infra.read_store.port import Filters, ReadStore
 from projections.fold import public
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may read as the start of a formula (OWASP, CSV injection)."""
+NUL_SHOWN_AS = "\u2400"  # SYMBOL FOR NULL: visible, and never a raw NUL byte in a file
+
+
+def csv_cell(value: Any) -> str:
+    """One CSV cell as text that no spreadsheet runs: a cell that starts with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` (OWASP's
+    advice; the writer quotes cells holding separators or quotes), and each NUL is
+    written as U+2400. ``None`` is an empty cell."""
+    text = "" if value is None else str(value)
+    if "\x00" in text:
+        text = text.replace("\x00", NUL_SHOWN_AS)
+    if text.startswith(FORMULA_TRIGGERS):
+        text = "'" + text
+    return text
+
 
 CSV_COLUMNS = (
     "position", "time", "actor", "type", "entity_id", "entity_version", "reason",
@@ -42,7 +64,7 @@ def export_chunks(store: ReadStore, filters: Filters, fmt: str,
     for n, record in enumerate(records, 1):
         row: dict[str, Any] = public(record) or {}
         writer.writerow([
-            orjson.dumps(row.get("data")).decode() if c == "data" else row.get(c, "")
+            csv_cell(orjson.dumps(row.get("data")).decode() if c == "data" else row.get(c))
             for c in CSV_COLUMNS
         ])
         if n % 500 == 0:

@@ -3,12 +3,18 @@
 Records are keyed by event id, so a redelivered event rewrites nothing. Events
 without a context (the ledger's private idempotency records) are not public and
 are not audited.
+
+Each record carries the ``team_id`` its event belongs to (:mod:`projections.team_scope`;
+``None`` for events of no team), so a team-scoped reader's filter runs in the query.
+Records folded before the field existed lack it and match no scoped filter: a
+rebuild (``opsledger rebuild``) or a replay fills it in.
 """
 
 from __future__ import annotations
 
 from domain.envelope import EventEnvelope
 from projections.fold import Document, Fold, Lookup, copy_doc
+from projections.team_scope import team_of
 
 COLLECTION = "audit_trail"
 
@@ -27,6 +33,7 @@ def _evolve(doc: Document | None, event: EventEnvelope, lookup: Lookup) -> Docum
         "name": event.name,
         "context": event.context,
         "entity_id": event.subject,
+        "team_id": team_of(event, lookup),
         "entity_version": event.stream_version,
         "reason": event.data.get("reason"),
         "data": copy_doc(event.data),

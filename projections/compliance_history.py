@@ -4,6 +4,10 @@ One record per (entity, version), id ``<entity id>:<version, 10 digits>`` so rec
 sort by version. Version n is evolved from the record of version n-1 (``Fold.source``),
 so history never depends on the entity view's current state; an event the entity
 views do not know still gets its record, with the state unchanged.
+
+Each record carries the ``team_id`` of its entity (:mod:`projections.team_scope`),
+taken from the recorded state, not from the entity view; records folded before the
+field existed lack it (and match no team-scoped filter) until a rebuild or replay.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Iterable
 from domain.envelope import EventEnvelope
 from projections.entity_views import ENTITY_VIEWS, entity_state, parse_time
 from projections.fold import Document, Fold, Lookup
+from projections.team_scope import team_of
 
 COLLECTION = "compliance_history"
 
@@ -43,9 +48,12 @@ def _evolve(previous: Document | None, event: EventEnvelope, lookup: Lookup) -> 
             f"no history record of {event.subject} at version {event.stream_version - 1}"
         )
     before = previous["state"] if previous is not None else None
+    state = entity_state(before, event)
     return {
         "id": record_id(event.subject, event.stream_version),
         "entity_id": event.subject,
+        # The entity's own state stands in for its view: history stays independent of it.
+        "team_id": team_of(event, lambda collection, doc_id: state),
         "context": event.context,
         "version": event.stream_version,
         "position": event.position,
@@ -54,7 +62,7 @@ def _evolve(previous: Document | None, event: EventEnvelope, lookup: Lookup) -> 
         "event_type": event.type,
         "event_name": event.name,
         "actor": event.actor,
-        "state": entity_state(before, event),
+        "state": state,
     }
 
 

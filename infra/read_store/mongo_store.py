@@ -109,6 +109,7 @@ import pymongo
 from pymongo.errors import WriteConcernError, WriteError
 
 from infra.read_store.port import (
+    AnyOf,
     CheckpointMovedError,
     Filters,
     Page,
@@ -382,6 +383,11 @@ class MongoReadStore(PagedIteration):
                     bounds["$lte"] = value.lte
                 if bounds:
                     clauses.append({field: bounds})
+            elif isinstance(value, AnyOf):
+                present = value.present()  # $in: [null] would match a missing field
+                if not present:
+                    return None
+                clauses.append({field: {"$in": present}})
             elif value is None:
                 return None
             else:

@@ -20,15 +20,19 @@ Contract:
   own copy is the stored one). The embedded store, transactional, returns none.
 - ``has_position(p)``: the event at global position ``p`` has its audit record, and
   (MongoDB writes ``audit_trail`` last) every other effect of its batch is stored.
-- ``find`` filters by equality (or :class:`Range`) on top-level fields, orders by
-  one field ascending with the id as tie-break, and pages by an opaque cursor.
+- ``find`` filters by equality (or :class:`Range`, or :class:`AnyOf`) on top-level
+  fields, orders by one field ascending with the id as tie-break, and pages by an
+  opaque cursor. As in SQL, ``None`` matches nothing: an equality with ``None``, and
+  ``None`` among the values of an :class:`AnyOf`, never match a document (not even
+  one without the field), so a filter on a field that older documents lack fails
+  closed.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -40,6 +44,20 @@ from projections.fold import Document
 class Range:
     gte: Any = None
     lte: Any = None
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """Matches a field equal to one of ``values`` (none: matches nothing)."""
+
+    values: tuple[Any, ...]
+
+    def __init__(self, values: Iterable[Any]) -> None:
+        object.__setattr__(self, "values", tuple(values))
+
+    def present(self) -> list[Any]:
+        """The values that can match (``None`` never does)."""
+        return [value for value in self.values if value is not None]
 
 
 Filters = Mapping[str, Any]

@@ -20,6 +20,7 @@ from uuid import uuid4
 import orjson
 
 from infra.read_store.port import (
+    AnyOf,
     CheckpointMovedError,
     Filters,
     Page,
@@ -97,18 +98,25 @@ class SQLiteReadStore(PagedIteration):
         exists = self._writer.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
         ).fetchone()
+        wanted = INDEXED_FIELDS.get(collection, ())
         if not exists:
             self._writer.execute(
                 f'CREATE TABLE IF NOT EXISTS "{table}" (id TEXT PRIMARY KEY, body TEXT NOT NULL)'
             )
-            # Index names carry a generation tag: tables are renamed when a rebuild
-            # is switched in, and their indexes go with them under their old names.
-            tag = uuid4().hex[:8]
-            for name in INDEXED_FIELDS.get(collection, ()):
-                self._writer.execute(
-                    f'CREATE INDEX IF NOT EXISTS "ix_{collection}_{name}_{tag}" '
-                    f'ON "{table}" ({_field(name)}, id)'
-                )
+        else:  # a table made before a field was indexed gets that index now
+            indexed = " ".join(row[0] or "" for row in self._writer.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
+                (table,),
+            ).fetchall())
+            wanted = tuple(name for name in wanted if _field(name) not in indexed)
+        # Index names carry a generation tag: tables are renamed when a rebuild
+        # is switched in, and their indexes go with them under their old names.
+        tag = uuid4().hex[:8]
+        for name in wanted:
+            self._writer.execute(
+                f'CREATE INDEX IF NOT EXISTS "ix_{collection}_{name}_{tag}" '
+                f'ON "{table}" ({_field(name)}, id)'
+            )
         self._tables.add(table)
         return table
 
@@ -156,6 +164,13 @@ class SQLiteReadStore(PagedIteration):
                 if value.lte is not None:
                     clauses.append(f"{column} <= ?")
                     params.append(_sql_value(value.lte))
+            elif isinstance(value, AnyOf):
+                present = value.present()
+                if not present:
+                    clauses.append("0")  # no value can match
+                else:
+                    clauses.append(f"{column} IN ({','.join('?' * len(present))})")
+                    params += [_sql_value(v) for v in present]
             else:
                 clauses.append(f"{column} = ?")
                 params.append(_sql_value(value))

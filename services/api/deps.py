@@ -165,3 +165,28 @@ def check_team_of(grant: Grant, runtime: Runtime, cls: type, aggregate_id: objec
         return
     aggregate = runtime.ledger.load(cls, aggregate_id)  # type: ignore[arg-type]
     check_team(grant, aggregate.team_id)
+
+
+# -- team scope of reads ---------------------------------------------------------------
+
+
+def team_scope(grant: Grant, team_id: object | None = None) -> dict[str, object]:
+    """The ``team_id`` filter of a read that follows the token's teams, for the query
+    itself (never applied after paging, so pages, cursors and counts show nothing of
+    other teams). Naming a team the token does not hold is 403. Without a team: all
+    the token's teams, or no filter for a token of every team (``"*"``), which alone
+    also sees records of no team. Records without the field never match a scoped
+    filter (fail closed)."""
+    from infra.read_store.port import AnyOf  # here: the rest of this module needs no store
+
+    if team_id is not None:
+        check_team(grant, team_id)
+        return {"team_id": str(team_id)}
+    if "*" in grant.teams:
+        return {}
+    return {"team_id": AnyOf(sorted(grant.teams))}
+
+
+def may_see_record(grant: Grant, team_id: object | None) -> bool:
+    """Whether a record of ``team_id`` (None: of no team) is within the token's teams."""
+    return "*" in grant.teams or (team_id is not None and str(team_id) in grant.teams)

@@ -129,6 +129,7 @@ def audit_export(
     fmt: Annotated[str, typer.Option("--format", help="jsonl or csv")] = "jsonl",
     out: Annotated[Path | None, typer.Option(help="write here [default: stdout]")] = None,
     entity_id: Annotated[str | None, typer.Option(help="only this entity")] = None,
+    team_id: Annotated[str | None, typer.Option(help="only this team's records")] = None,
     actor: Annotated[str | None, typer.Option(help="only this principal")] = None,
     event_type: Annotated[str | None, typer.Option("--type", help="only this wire type")] = None,
     since: Annotated[datetime | None, typer.Option(help="from this time (UTC)")] = None,
@@ -144,7 +145,8 @@ def audit_export(
         err.print("--format must be jsonl or csv")
         raise typer.Exit(2)
     settings = load_settings(data_dir)
-    filters: dict[str, object] = {"entity_id": entity_id, "actor": actor, "type": event_type}
+    filters: dict[str, object] = {"entity_id": entity_id, "team_id": team_id, "actor": actor,
+                                  "type": event_type}
     if since or until:
         filters["time"] = Range(gte=iso_time(since) if since else None,
                                 lte=iso_time(until) if until else None)

@@ -19,7 +19,7 @@ from pymongo import monitoring
 
 from domain.envelope import EventEnvelope
 from infra.read_store.mongo_store import MongoReadStore
-from infra.read_store.port import BadCursorError, Range, ReadStore, encode_cursor
+from infra.read_store.port import AnyOf, BadCursorError, Range, ReadStore, encode_cursor
 from infra.read_store.sqlite_store import SQLiteReadStore
 from projections import audit_trail, entity_views
 from projections.catalog import INDEXED_FIELDS
@@ -146,6 +146,56 @@ def test_find_filters_by_ranges(store: ReadStore) -> None:
     assert found({"rank": Range(gte=1, lte=2), "team_id": "team-0"}) == [
         d["_id"] for d in all_docs if 1 <= d["rank"] <= 2 and d["team_id"] == "team-0"
     ]
+
+
+def test_find_filters_by_any_of_several_values(store: ReadStore) -> None:
+    all_docs = incidents()
+    all_docs[0].pop("team_id")  # a document folded before the field existed
+    all_docs[1]["team_id"] = None
+    put(store, "incidents", *all_docs)
+
+    def found(filters: dict[str, Any]) -> list[str]:
+        return ids(store.find("incidents", filters, order_by="opened_at", limit=100).items)
+
+    assert found({"team_id": AnyOf(["team-0", "team-2"])}) == [
+        d["_id"] for d in all_docs if d.get("team_id") in {"team-0", "team-2"}
+    ]
+    assert found({"team_id": AnyOf(["team-1"]), "status": "open"}) == [
+        d["_id"] for d in all_docs if d.get("team_id") == "team-1" and d["status"] == "open"
+    ]
+    assert found({"team_id": AnyOf([])}) == []
+    assert found({"team_id": AnyOf(["team-7"])}) == []
+
+
+def test_none_matches_nothing_not_even_a_missing_field(store: ReadStore) -> None:
+    all_docs = incidents()
+    all_docs[0].pop("team_id")
+    all_docs[1]["team_id"] = None
+    put(store, "incidents", *all_docs)
+
+    assert store.find("incidents", {"team_id": None}, limit=100).items == []
+    assert store.find("incidents", {"team_id": AnyOf([None])}, limit=100).items == []
+    assert ids(store.find("incidents", {"team_id": AnyOf([None, "team-1"])},
+                          limit=100).items) == sorted(
+        d["_id"] for d in all_docs if d.get("team_id") == "team-1"
+    )
+
+
+def test_cursor_paging_with_any_of_stays_within_it(store: ReadStore) -> None:
+    all_docs = incidents()
+    put(store, "incidents", *all_docs)
+    filters = {"team_id": AnyOf(("team-0", "team-1"))}
+
+    seen: list[str] = []
+    cursor = None
+    for _ in range(len(all_docs)):
+        page = store.find("incidents", filters, order_by="opened_at", limit=3, cursor=cursor)
+        seen += ids(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+
+    assert seen == [d["_id"] for d in all_docs if d["team_id"] in {"team-0", "team-1"}]
 
 
 def test_find_orders_by_a_field_with_ties_broken_by_id(store: ReadStore) -> None:

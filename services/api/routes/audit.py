@@ -1,9 +1,15 @@
-"""The audit trail: one record per event, oldest first, and its export as a file."""
+"""The audit trail: one record per event, oldest first, and its export as a file.
+
+Both follow the token's teams: a token for some teams reads only the records of
+those teams (``team_id`` of the record, in the query), a token for all teams
+(``"*"``) reads every record, those of no team included (e.g. token management).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
@@ -11,7 +17,7 @@ from fastapi.responses import StreamingResponse
 from domain.envelope import iso_time
 from infra.audit_export import export_chunks
 from infra.read_store.port import Range
-from services.api.deps import Auditor, Cursor, Fresh, Limit, RuntimeDep
+from services.api.deps import Auditor, Cursor, Fresh, Limit, RuntimeDep, team_scope
 from services.api.queries import page
 
 router = APIRouter(tags=["audit"])
@@ -38,13 +44,15 @@ def audit_filters(
 def audit_trail(
     grant: Auditor, rt: RuntimeDep, _: Fresh,
     entity_id: Annotated[str | None, Query(max_length=100)] = None,
+    team_id: Annotated[UUID | None, Query(description="only this team's records")] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
     type: Annotated[str | None, Query(max_length=200)] = None,
     since: datetime | None = None, until: datetime | None = None,
     limit: Limit = 50, cursor: Cursor = None,
 ) -> dict[str, Any]:
-    """The audit trail, one record per event, oldest first."""
-    filters = audit_filters(entity_id, actor, type, since, until)
+    """The audit trail, one record per event, oldest first, of the token's teams."""
+    filters = {**audit_filters(entity_id, actor, type, since, until),
+               **team_scope(grant, team_id)}
     return page(rt, "audit_trail", filters, limit=limit, cursor=cursor, order_by="position")
 
 
@@ -53,12 +61,14 @@ def audit_export(
     grant: Auditor, rt: RuntimeDep, _: Fresh,
     format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",
     entity_id: Annotated[str | None, Query(max_length=100)] = None,
+    team_id: Annotated[UUID | None, Query(description="only this team's records")] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
     type: Annotated[str | None, Query(max_length=200)] = None,
     since: datetime | None = None, until: datetime | None = None,
 ) -> StreamingResponse:
-    """The audit trail as a JSONL or CSV file, streamed."""
-    filters = audit_filters(entity_id, actor, type, since, until)
+    """The audit trail of the token's teams as a JSONL or CSV file, streamed."""
+    filters = {**audit_filters(entity_id, actor, type, since, until),
+               **team_scope(grant, team_id)}
     media = "application/x-ndjson" if format == "jsonl" else "text/csv"
     return StreamingResponse(
         export_chunks(rt.store, filters, format), media_type=media,

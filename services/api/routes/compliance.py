@@ -1,4 +1,9 @@
-"""Compliance: every version of every entity, as-of state, and control findings."""
+"""Compliance: every version of every entity, as-of state, and control findings.
+
+All follow the token's teams: an entity of another team is not found (404, as an
+unknown one, so ids of other teams are not confirmed), a ``team_id`` of another team
+is 403.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,21 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 
 from domain.envelope import iso_time
-from infra.read_store.port import Range
+from infra.read_store.port import BadCursorError, Range, decode_cursor, encode_cursor
 from projections import compliance_controls
+from projections.entity_views import parse_time
 from projections.fold import public
-from services.api.deps import Auditor, Cursor, Fresh, Limit, RuntimeDep
+from services.api.deps import (
+    Auditor,
+    Cursor,
+    Fresh,
+    Limit,
+    RuntimeDep,
+    may_see_record,
+    team_scope,
+)
 from services.api.problems import ProblemError
 from services.api.queries import page
-from services.runtime import Runtime
 
 router = APIRouter(tags=["compliance"])
 
@@ -28,8 +41,9 @@ def entity_history(entity_id: Annotated[str, Path(max_length=100)], grant: Audit
                    rt: RuntimeDep, _: Fresh, limit: Limit = 50,
                    cursor: Cursor = None) -> dict[str, Any]:
     """Every version of an entity, with the event that made it."""
-    result = page(rt, "compliance_history", {"entity_id": entity_id}, limit=limit,
-                  cursor=cursor, order_by="version")
+    filters = {"entity_id": entity_id, **team_scope(grant)}
+    result = page(rt, "compliance_history", filters, limit=limit, cursor=cursor,
+                  order_by="version")
     if not result["items"] and cursor is None:
         raise ProblemError(404, f"entity {entity_id} not found")
     return result
@@ -42,7 +56,8 @@ def entity_as_of(entity_id: Annotated[str, Path(max_length=100)], grant: Auditor
     when = _iso(as_of or datetime.now(UTC))
     latest = None
     for record in rt.store.iter_find(
-        "compliance_history", {"entity_id": entity_id, "time": Range(lte=when)},
+        "compliance_history",
+        {"entity_id": entity_id, "time": Range(lte=when), **team_scope(grant)},
         order_by="version",
     ):
         latest = record
@@ -51,8 +66,17 @@ def entity_as_of(entity_id: Annotated[str, Path(max_length=100)], grant: Auditor
     return {"as_of": when, **(public(latest) or {})}
 
 
-def all_docs(rt: Runtime, collection: str, filters: dict[str, Any]) -> list[dict[str, Any]]:
-    return [d for d in rt.store.iter_find(collection, filters)]
+def _after(cursor: str) -> tuple[datetime, str]:
+    """The (opened at, id) of the last finding of the previous page."""
+    opened_at, finding_id = decode_cursor(cursor)
+    try:
+        return parse_time(str(opened_at)), finding_id
+    except (ValueError, TypeError, OverflowError):
+        raise BadCursorError("the cursor is not valid") from None
+
+
+def _order(finding: dict[str, Any]) -> tuple[datetime, str]:
+    return parse_time(finding["opened_at"]), finding["id"]
 
 
 @router.get("/v1/compliance/findings")
@@ -61,21 +85,36 @@ def findings(
     control: Annotated[str | None, Query(max_length=100)] = None,
     team_id: Annotated[str | None, Query(max_length=100)] = None,
     status: Annotated[Literal["open", "resolved"] | None, Query()] = None,
+    limit: Limit = 50, cursor: Cursor = None,
 ) -> dict[str, Any]:
-    """Findings of the compliance controls, with the events that evidence them."""
-    by_team = {"team_id": team_id} if team_id else {}
+    """Findings of the compliance controls on the token's teams, with the events that
+    evidence them; oldest first (opening time, then id), paged like every list."""
+    after = _after(cursor) if cursor else None
+    scope = team_scope(grant, team_id)  # in the queries: other teams are never read
+    role_changes = list(rt.store.iter_find(
+        "audit_trail", {"name": "RoleAssigned", **scope}, order_by="position"))
+    member_ids = sorted({
+        member_id for r in role_changes
+        if isinstance(member_id := (r.get("data") or {}).get("member_id"), str)
+    })
     found = compliance_controls.evaluate(
-        incidents=all_docs(rt, "incidents", by_team),
-        goals=all_docs(rt, "goals", by_team),
-        role_changes=all_docs(rt, "audit_trail", {"name": "RoleAssigned"}),
-        members=all_docs(rt, "members", by_team),
+        incidents=rt.store.iter_find("incidents", scope),
+        goals=rt.store.iter_find("goals", scope),
+        role_changes=role_changes,
+        members=rt.store.get_many("members", member_ids).values(),
         now_iso=_iso(datetime.now(UTC)),
         thresholds=rt.settings.control_thresholds(),
     )
-    items = [
+    selected = [
         f for f in found
         if (control is None or f["control"] == control)
         and (status is None or f["status"] == status)
         and (team_id is None or f.get("team_id") == team_id)
+        and may_see_record(grant, f.get("team_id"))
+        and (after is None or _order(f) > after)
     ]
-    return {"items": items, "next_cursor": None}
+    items = selected[:limit]
+    next_cursor = None
+    if len(selected) > limit:
+        next_cursor = encode_cursor(items[-1]["opened_at"], items[-1]["id"])
+    return {"items": items, "next_cursor": next_cursor}

@@ -82,3 +82,19 @@ def test_state_as_of_is_the_latest_version_made_at_or_before_that_time() -> None
     # offsets and fractions compare as moments, not as strings
     assert state_as_of(records, "2026-11-23T15:09:59.5+01:00")["version"] == 2  # type: ignore[index]
     assert state_as_of(records, "2026-12-01T00:00:00Z")["version"] == 3  # type: ignore[index]
+
+
+def test_every_history_record_carries_its_entitys_team() -> None:
+    store = project(*a_team(), *incident_events())
+
+    assert {r["team_id"] for r in history(store, INCIDENT)} == {TEAM}
+    assert {r["team_id"] for r in history(store, TEAM)} == {TEAM}
+
+
+def test_the_team_of_a_later_version_comes_from_the_stored_previous_record() -> None:
+    events = incident_events()
+    store = project(*events[:1])
+    del store.docs[("incidents", INCIDENT)]["team_id"]  # not from the entity view
+    store.apply(events[1:])
+
+    assert [r["team_id"] for r in history(store, INCIDENT)] == [TEAM, TEAM, TEAM]
