@@ -201,8 +201,9 @@ def _replay_target(settings: object, into: str, mongo_db: str | None, when: str)
             err.print("refusing to replay into the live read models")
             raise typer.Exit(2)
         return MongoReadStore(into, db)
-    folder = Path(into)
-    folder.mkdir(parents=True, exist_ok=True)
+    from infra.private_files import private_dir
+
+    folder = private_dir(into)
     path = folder / "readmodels.sqlite"
     live = settings.read_store_path  # type: ignore[attr-defined]
     if path.resolve() == Path(live).resolve():

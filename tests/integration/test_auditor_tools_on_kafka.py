@@ -3,7 +3,9 @@ message), restore a lost store from the topics byte for byte, replay from offset
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -87,14 +89,21 @@ def test_restore_from_kafka_reproduces_the_store_and_replay_from_kafka_matches(
     lost = env.settings.event_store_path
 
     target = tmp_path / "restored"
-    cli = subprocess.run(
-        [sys.executable, "-m", "services.cli", "restore", "--from-kafka", "--into",
-         str(target)],
-        capture_output=True, text=True, timeout=120, check=False,
-        env={"PATH": "/usr/bin:/bin", "OPSLEDGER_KAFKA_BOOTSTRAP": env.bootstrap,
-             "OPSLEDGER_KAFKA_TOPIC_PREFIX": env.topics.prefix},
-    )
+    umask = os.umask(0o022)  # the ordinary umask: the restored store is private anyway
+    try:
+        cli = subprocess.run(
+            [sys.executable, "-m", "services.cli", "restore", "--from-kafka", "--into",
+             str(target)],
+            capture_output=True, text=True, timeout=120, check=False,
+            env={"PATH": "/usr/bin:/bin", "OPSLEDGER_KAFKA_BOOTSTRAP": env.bootstrap,
+                 "OPSLEDGER_KAFKA_TOPIC_PREFIX": env.topics.prefix},
+        )
+    finally:
+        os.umask(umask)
     assert cli.returncode == 0, cli.stderr + cli.stdout
+    assert stat.S_IMODE(target.stat().st_mode) == 0o700
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in target.iterdir()} == {
+        p.name: 0o600 for p in target.iterdir()}
     assert "OK:" in cli.stdout
     assert chain_rows(target / "events.sqlite") == chain_rows(lost)
 
