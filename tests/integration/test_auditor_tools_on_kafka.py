@@ -80,6 +80,41 @@ def test_verify_over_kafka_is_ok_and_names_a_tampered_message(env: Env) -> None:
     assert cli.stdout.startswith(f"BROKEN at position {victim['position']}: altered")
 
 
+def test_verify_over_kafka_names_a_record_that_cannot_be_decoded(env: Env) -> None:  # noqa: F811
+    # Given the chain published into a topic set of its own, one record's value with
+    # one byte flipped so that it is no longer JSON
+    append_history(env.ledger, rounds=1)
+    with env.relay() as relay:
+        drain(relay)
+    records = sorted(read_all_cloudevents(env.settings), key=lambda ce: ce["position"])
+    garbled_topics = Topics(env.topics.prefix + "garbled")
+    create_topics(env.bootstrap, garbled_topics, partitions=1)
+    victim = records[4]
+    producer = KafkaProducer(bootstrap_servers=env.bootstrap)
+    for ce in records:
+        value = bytearray(orjson.dumps(ce))
+        if ce["id"] == victim["id"]:
+            value[0] ^= 0x01  # '{' -> 'z'
+        context = ce["type"].split(".")[1]
+        producer.send(garbled_topics.events(context), bytes(value), key=ce["subject"].encode())
+    producer.flush()
+    producer.close()
+    # When an auditor runs `opsledger verify --source kafka` on those topics
+    cli = subprocess.run(
+        [sys.executable, "-m", "services.cli", "verify", "--source", "kafka",
+         "--data-dir", str(env.settings.data_dir)],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={"PATH": "/usr/bin:/bin", "OPSLEDGER_KAFKA_BOOTSTRAP": env.bootstrap,
+             "OPSLEDGER_KAFKA_TOPIC_PREFIX": garbled_topics.prefix},
+    )
+    # Then it names the record's position as altered, exits non-zero, no traceback
+    assert cli.stdout.splitlines()[:1] == [
+        f"BROKEN at position {victim['position']}: altered (the stored event cannot be "
+        "decoded)"], cli.stdout + cli.stderr
+    assert cli.returncode == 1
+    assert "Traceback" not in cli.stdout + cli.stderr
+
+
 def test_restore_from_kafka_reproduces_the_store_and_replay_from_kafka_matches(
     env: Env, tmp_path: Path  # noqa: F811
 ) -> None:
