@@ -67,7 +67,8 @@ from kafka import (
     OffsetSpec,
     TopicPartition,
 )
-from kafka.errors import KafkaError
+from kafka.admin import MemberToRemove
+from kafka.errors import KafkaError, NoError
 
 from domain.envelope import EventEnvelope, iso_time
 from infra.kafka.codec import decode
@@ -414,13 +415,21 @@ class Projector:
         after_store_commit: Callable[[int], None] | None = None,
         consumer_config: Mapping[str, Any] | None = None,
         producer: KafkaProducer | None = None, client_id: str | None = None,
-        cache_docs: int = 50_000,
+        cache_docs: int = 50_000, group_instance_id: str | None = None,
+        session_timeout_ms: int = 10_000, heartbeat_interval_ms: int = 2_000,
     ) -> None:
+        """``session_timeout_ms``: how long a member that stops heartbeating (kill -9, a
+        lost host) keeps its partitions; a restarted projector resumes after it at the
+        latest. ``group_instance_id``: static membership (KIP-345), a stable id per
+        replica: a restart with the same id takes its partitions back at once, and
+        :meth:`close` removes it from the group explicitly (kafka-python, like the
+        Java client, sends no LeaveGroup for a static member)."""
         self.bootstrap = bootstrap
         self.topics = topics
         self.store = store
         self.folds = list(folds)
         self.group_id = group_id
+        self.group_instance_id = group_instance_id or None
         self.batch_size = batch_size
         self.max_retries = max_retries
         self.poll_timeout_ms = poll_timeout_ms
@@ -445,7 +454,12 @@ class Projector:
             "max_partition_fetch_bytes": 4 * 1024 * 1024,
             # A topic created (or grown) later is noticed within this, not 5 minutes.
             "metadata_max_age_ms": 30_000,
+            # A dead member's partitions move after this (kafka-python 3: 45 s).
+            "session_timeout_ms": session_timeout_ms,
+            "heartbeat_interval_ms": heartbeat_interval_ms,
         }
+        if self.group_instance_id is not None:
+            config["group_instance_id"] = self.group_instance_id
         config.update(consumer_config or {})
         self._consumer = KafkaConsumer(**config)
         for topic in topics.event_topics:
@@ -537,11 +551,47 @@ class Projector:
             self._consumer.seek(tp, records[0].offset)
 
     def close(self) -> None:
+        """Leave the group at once (a dynamic member's close sends LeaveGroup; a static
+        member is removed by its instance id) and close the clients."""
+        member_id = self._consumer.group_metadata().member_id
         try:
             self._consumer.close(autocommit=False)
+            if self.group_instance_id is not None:
+                self._leave_as_static_member(member_id)
         finally:
             if self._producer is not None and self._owns_producer:
                 self._producer.close(timeout=5)
+
+    def _leave_as_static_member(self, member_id: str | None) -> None:
+        """Remove this static member from the group, so its partitions move now rather
+        than after the session timeout. With our member id too: a newer process that
+        took the same instance id over is not removed (the broker fences the request)."""
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap,
+                                     client_id=f"{self._client_id}-leave",
+                                     request_timeout_ms=10_000)
+        except KafkaError as e:
+            log.warning("projector %s: could not leave the group as %s (%s); its partitions "
+                        "move when the session times out", self.group_id,
+                        self.group_instance_id, e)
+            return
+        try:
+            results = admin.remove_group_members(self.group_id, [MemberToRemove(
+                member_id=member_id or None, group_instance_id=self.group_instance_id,
+                reason="projector stopped")])
+            errors = [e for e in results.values() if e is not NoError]
+            if errors:
+                log.info("projector %s: leaving as %s: %s", self.group_id,
+                         self.group_instance_id, errors[0].__name__)
+            else:
+                log.info("projector %s: left the group as static member %s", self.group_id,
+                         self.group_instance_id)
+        except KafkaError as e:
+            log.warning("projector %s: could not leave the group as %s (%s); its partitions "
+                        "move when the session times out", self.group_id,
+                        self.group_instance_id, e)
+        finally:
+            admin.close()
 
     def assignment(self) -> set[TopicPartition]:
         """The partitions this member holds now."""
