@@ -12,6 +12,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from domain.ledger import Ledger
 from infra.hash_chain import GENESIS, StoredEventHasher, link
+from infra.private_files import private_dir, private_sqlite
 from infra.settings import Settings
 
 HASHES_TABLE = "event_hashes"
@@ -90,7 +91,8 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
 
 
 def ledger_env(settings: Settings) -> dict[str, str]:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
+    private_sqlite(settings.event_store_path)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(settings.event_store_path),

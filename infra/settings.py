@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     relay_fast_path: bool = True
     projector_batch: int = 2000
     projector_group: str = "opsledger-projector"
+    # Group membership: a projector that dies without leaving (kill -9, a lost host)
+    # keeps its partitions until its session times out; a restart resumes then.
+    projector_session_timeout_ms: int = 10_000
+    projector_heartbeat_interval_ms: int = 2_000
+    # Static membership: a stable id per projector replica (a pod or unit name), unique
+    # in the group. A restart with the same id takes its partitions back at once.
+    projector_instance_id: str | None = None
     max_body_bytes: int = 1024 * 1024
     min_position_timeout: float = 5.0
     # Failed authentications (401s with a credential) per client address per window;

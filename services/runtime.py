@@ -20,6 +20,7 @@ from domain.meta import utcnow
 from domain.teams.service import TeamService
 from infra.event_store import open_ledger
 from infra.follower import EmbeddedFollower
+from infra.private_files import private_dir
 from infra.read_store.port import ReadStore
 from infra.read_store.sqlite_store import SQLiteReadStore
 from infra.settings import Settings
@@ -151,7 +152,7 @@ def default_store(settings: Settings) -> ReadStore:
         from infra.read_store.mongo_store import MongoReadStore
 
         return MongoReadStore(settings.mongo_uri, settings.mongo_db)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     return SQLiteReadStore(settings.read_store_path)
 
 

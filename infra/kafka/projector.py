@@ -67,7 +67,8 @@ from kafka import (
     OffsetSpec,
     TopicPartition,
 )
-from kafka.errors import KafkaError
+from kafka.admin import MemberToRemove
+from kafka.errors import KafkaError, NoError
 
 from domain.envelope import EventEnvelope, iso_time
 from infra.kafka.codec import decode
@@ -414,13 +415,21 @@ class Projector:
         after_store_commit: Callable[[int], None] | None = None,
         consumer_config: Mapping[str, Any] | None = None,
         producer: KafkaProducer | None = None, client_id: str | None = None,
-        cache_docs: int = 50_000,
+        cache_docs: int = 50_000, group_instance_id: str | None = None,
+        session_timeout_ms: int = 10_000, heartbeat_interval_ms: int = 2_000,
     ) -> None:
+        """``session_timeout_ms``: how long a member that stops heartbeating (kill -9, a
+        lost host) keeps its partitions; a restarted projector resumes after it at the
+        latest. ``group_instance_id``: static membership (KIP-345), a stable id per
+        replica: a restart with the same id takes its partitions back at once, and
+        :meth:`close` removes it from the group explicitly (kafka-python, like the
+        Java client, sends no LeaveGroup for a static member)."""
         self.bootstrap = bootstrap
         self.topics = topics
         self.store = store
         self.folds = list(folds)
         self.group_id = group_id
+        self.group_instance_id = group_instance_id or None
         self.batch_size = batch_size
         self.max_retries = max_retries
         self.poll_timeout_ms = poll_timeout_ms
@@ -434,6 +443,8 @@ class Projector:
         self._owns_producer = producer is None
         self._pending: _Batch | None = None
         self._uncommitted: dict[TopicPartition, OffsetAndMetadata] = {}
+        # The offsets this member committed on the partitions it holds (known ones).
+        self._committed: dict[TopicPartition, int] = {}
         self._paused = False
         config: dict[str, Any] = {
             "bootstrap_servers": bootstrap, "group_id": group_id,
@@ -443,7 +454,12 @@ class Projector:
             "max_partition_fetch_bytes": 4 * 1024 * 1024,
             # A topic created (or grown) later is noticed within this, not 5 minutes.
             "metadata_max_age_ms": 30_000,
+            # A dead member's partitions move after this (kafka-python 3: 45 s).
+            "session_timeout_ms": session_timeout_ms,
+            "heartbeat_interval_ms": heartbeat_interval_ms,
         }
+        if self.group_instance_id is not None:
+            config["group_instance_id"] = self.group_instance_id
         config.update(consumer_config or {})
         self._consumer = KafkaConsumer(**config)
         for topic in topics.event_topics:
@@ -489,6 +505,7 @@ class Projector:
                                          max_records=self.batch_size)
             if not polled:
                 self._commit_offsets()  # anything a failed commit left over
+                self._commit_caught_up()
                 return 0
             self._pending = self._batch_of(polled)
         else:
@@ -534,11 +551,47 @@ class Projector:
             self._consumer.seek(tp, records[0].offset)
 
     def close(self) -> None:
+        """Leave the group at once (a dynamic member's close sends LeaveGroup; a static
+        member is removed by its instance id) and close the clients."""
+        member_id = self._consumer.group_metadata().member_id
         try:
             self._consumer.close(autocommit=False)
+            if self.group_instance_id is not None:
+                self._leave_as_static_member(member_id)
         finally:
             if self._producer is not None and self._owns_producer:
                 self._producer.close(timeout=5)
+
+    def _leave_as_static_member(self, member_id: str | None) -> None:
+        """Remove this static member from the group, so its partitions move now rather
+        than after the session timeout. With our member id too: a newer process that
+        took the same instance id over is not removed (the broker fences the request)."""
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap,
+                                     client_id=f"{self._client_id}-leave",
+                                     request_timeout_ms=10_000)
+        except KafkaError as e:
+            log.warning("projector %s: could not leave the group as %s (%s); its partitions "
+                        "move when the session times out", self.group_id,
+                        self.group_instance_id, e)
+            return
+        try:
+            results = admin.remove_group_members(self.group_id, [MemberToRemove(
+                member_id=member_id or None, group_instance_id=self.group_instance_id,
+                reason="projector stopped")])
+            errors = [e for e in results.values() if e is not NoError]
+            if errors:
+                log.info("projector %s: leaving as %s: %s", self.group_id,
+                         self.group_instance_id, errors[0].__name__)
+            else:
+                log.info("projector %s: left the group as static member %s", self.group_id,
+                         self.group_instance_id)
+        except KafkaError as e:
+            log.warning("projector %s: could not leave the group as %s (%s); its partitions "
+                        "move when the session times out", self.group_id,
+                        self.group_instance_id, e)
+        finally:
+            admin.close()
 
     def assignment(self) -> set[TopicPartition]:
         """The partitions this member holds now."""
@@ -547,17 +600,36 @@ class Projector:
     # -- lag -------------------------------------------------------------------
 
     def lag(self) -> int:
-        """Records on this member's partitions not yet committed by the group."""
+        """Records on this member's partitions not folded yet: those not fetched yet (end
+        offset - fetch position) and those of the batch in hand.
+
+        Measured from the consumer's position, not the committed offset: on the relay's
+        transactional topics every transaction ends with a commit marker that takes an
+        offset but is no record, and the committed offset (last record + 1) stops
+        before it. The position moves past markers, so a drained member reports 0
+        (while behind, markers still ahead are counted, at most one per transaction).
+        """
         partitions = list(self._consumer.assignment())
         if not partitions:
             return 0
         ends = self._consumer.end_offsets(partitions)
-        starts = self._consumer.beginning_offsets(partitions)
+        pending = self._pending.by_tp if self._pending is not None else {}
         total = 0
         for tp in partitions:
-            committed = self._consumer.committed(tp)
-            total += max(0, ends[tp] - (committed if committed is not None else starts[tp]))
+            position = self._position(tp)
+            if position is None:
+                committed = self._consumer.committed(tp)
+                position = committed if committed is not None else (
+                    self._consumer.beginning_offsets([tp])[tp])
+            total += max(0, ends[tp] - position) + len(pending.get(tp, ()))
         return total
+
+    def _position(self, tp: TopicPartition) -> int | None:
+        try:
+            position = self._consumer.position(tp, timeout_ms=5000)
+        except KafkaError:
+            return None
+        return int(position) if position is not None else None
 
     # -- a batch ---------------------------------------------------------------
 
@@ -778,6 +850,7 @@ class Projector:
         try:
             if offsets:
                 self._consumer.commit(offsets=offsets)
+                self._committed.update({tp: o.offset for tp, o in offsets.items()})
             self._uncommitted.clear()
         except KafkaError as e:
             # The writes are done and idempotent: a redelivery of these records (to us
@@ -785,6 +858,34 @@ class Projector:
             self.stats.offset_commit_failures += 1
             log.warning("projector %s: offset commit failed (%s); retrying with the next "
                         "batch (a redelivery meanwhile is harmless)", self.group_id, e)
+
+    def _commit_caught_up(self) -> None:
+        """Caught up (a poll found nothing, no batch in hand, nothing left to commit):
+        commit the fetch position where it is past the committed offset.
+
+        Between the two there are only records that are no events for us: the commit
+        marker that ends each of the relay's transactions (and records of aborted
+        transactions), which the consumer skips. Committing past them makes a drained
+        group's lag (:func:`group_lag`: end offset - committed offset, what the rebuild
+        and the tests wait for) 0 on transactional topics too. Everything before the
+        position was returned by earlier polls and is written and committed already.
+        """
+        if self._pending is not None or self._uncommitted or self._paused:
+            return
+        ahead: dict[TopicPartition, OffsetAndMetadata] = {}
+        for tp in self._consumer.assignment():
+            position = self._position(tp)
+            if position is not None and position > self._committed.get(tp, -1):
+                ahead[tp] = OffsetAndMetadata(position, "", -1)
+        if not ahead or not self._still_member():
+            return
+        try:
+            self._consumer.commit(offsets=ahead)
+        except KafkaError as e:  # a rebalance: the next idle poll tries again
+            log.debug("projector %s: committing the caught-up positions failed: %s",
+                      self.group_id, e)
+            return
+        self._committed.update({tp: o.offset for tp, o in ahead.items()})
 
     def _on_revoked(self, revoked: set[TopicPartition]) -> None:
         self._cache.clear()
@@ -795,6 +896,8 @@ class Projector:
         log.info("projector %s: partitions assigned: %s", self.group_id, sorted(assigned))
         self._cache.clear()
         self._uncommitted = {tp: o for tp, o in self._uncommitted.items() if tp in assigned}
+        # Another member may have committed on these meanwhile: learn them anew.
+        self._committed.clear()
         batch, self._pending = self._pending, None
         self._paused = False
         if batch is None:
@@ -837,7 +940,11 @@ def _overlay(
 def group_lag(bootstrap: str, topics: Topics, group_id: str,
               admin: KafkaAdminClient | None = None) -> int:
     """Sum over the event partitions of ``end offset - committed offset`` for ``group_id``
-    (a partition the group never committed counts from its first offset)."""
+    (a partition the group never committed counts from its first offset).
+
+    0 once the group's members are drained, on transactional topics too: a caught-up
+    member commits its position, past the transactions' commit markers (see
+    :meth:`Projector._commit_caught_up`)."""
     own = admin is None
     client = admin or KafkaAdminClient(bootstrap_servers=bootstrap,
                                        client_id=f"opsledger-lag-{group_id}")

@@ -3,23 +3,51 @@ verify over Kafka, replay from Kafka, restore a lost event store."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
-from infra.kafka.codec import decode_cloudevent
+from infra.kafka.codec import UndecodableRecordError, decode_cloudevent
 from infra.kafka.topics import Topics
 from infra.settings import Settings
+from infra.verify import UndecodableRecord
+
+_POSITION_IN_JSON = re.compile(rb'"position"\s*:\s*(\d{1,19})\b')
+
+
+def position_hint(record: Any) -> int | None:
+    """The position an undecodable record still names: its ``ce_position`` header
+    (binary-mode CloudEvents), else a ``"position": N`` left readable in its value."""
+    for key, value in record.headers or ():
+        if key == "ce_position":
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                break
+    found = _POSITION_IN_JSON.findall(record.value or b"")
+    return int(found[0]) if len(found) == 1 else None
+
+
+def undecodable_record(record: Any, error: Exception) -> UndecodableRecord:
+    return UndecodableRecord(
+        position=position_hint(record),
+        where=f"topic {record.topic}, partition {record.partition}, offset {record.offset}",
+        error=f"{type(error).__name__}: {error}",
+    )
 
 
 def read_all_cloudevents(
     settings: Settings, *, topics: Topics | None = None,
     progress: Callable[[int], None] | None = None, timeout_s: float = 600.0,
+    undecodable: list[UndecodableRecord] | None = None,
 ) -> list[dict[str, Any]]:
     """Every committed record of every event topic, decoded, in no particular order.
 
-    Reads up to the end offsets taken at the start, so it always finishes.
+    Reads up to the end offsets taken at the start, so it always finishes. A record
+    that cannot be decoded raises :class:`~infra.kafka.codec.UndecodableRecordError`,
+    or, given the list ``undecodable``, is noted there and reading goes on.
     """
     import time
 
@@ -43,8 +71,14 @@ def read_all_cloudevents(
         while remaining and time.monotonic() < deadline:
             for tp, batch in consumer.poll(timeout_ms=500).items():
                 for record in batch:
-                    if record.offset < end[tp]:
+                    if record.offset >= end[tp]:
+                        continue
+                    try:
                         records.append(decode_cloudevent(record.value))
+                    except UndecodableRecordError as e:
+                        if undecodable is None:
+                            raise
+                        undecodable.append(undecodable_record(record, e))
                 if consumer.position(tp) >= end[tp]:
                     remaining.discard(tp)
             for tp in list(remaining):  # aborted/control records can end a partition

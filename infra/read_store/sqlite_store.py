@@ -19,6 +19,7 @@ from uuid import uuid4
 
 import orjson
 
+from infra.private_files import private_sqlite
 from infra.read_store.port import (
     AnyOf,
     CheckpointMovedError,
@@ -63,6 +64,7 @@ class SQLiteReadStore(PagedIteration):
         """``prefix`` names a generation of tables: the live one, or one being rebuilt
         beside it (see :func:`infra.rebuild.rebuild_embedded`)."""
         self.path = str(path)
+        private_sqlite(self.path)  # 0600, and so its -wal/-shm files
         self.prefix = prefix
         self._local = threading.local()
         self._write_lock = threading.Lock()

@@ -37,7 +37,7 @@ def verify(
 ) -> None:
     """Walk the hash chain; print OK with the count and head hash, or the first broken link."""
     from infra.event_store import open_ledger
-    from infra.verify import verify_cloudevents, verify_store
+    from infra.verify import UndecodableRecord, verify_cloudevents, verify_store
 
     settings = load_settings(data_dir)
     if source not in {"store", "kafka"}:
@@ -58,10 +58,13 @@ def verify(
                 err.print("--source kafka needs OPSLEDGER_KAFKA_BOOTSTRAP")
                 raise typer.Exit(2)
             task = bar.add_task("reading the Kafka topics", total=None)
+            undecodable: list[UndecodableRecord] = []
             records = read_all_cloudevents(settings, progress=lambda n: bar.update(
-                task, completed=n))
-            result = verify_cloudevents(records, start=from_position)
+                task, completed=n), undecodable=undecodable)
+            result = verify_cloudevents(records, start=from_position, undecodable=undecodable)
     typer.echo(result.describe())
+    if result.cause:
+        err.print(f"cause: {result.cause}", markup=False, highlight=False)
     if result.ok and checkpoint is not None:
         _check_checkpoint(settings, checkpoint, public_key, result)
     typer.echo(f"({time.monotonic() - started:.1f}s)", err=True)
@@ -203,8 +206,9 @@ def _replay_target(settings: object, into: str, mongo_db: str | None, when: str)
             err.print("refusing to replay into the live read models")
             raise typer.Exit(2)
         return MongoReadStore(into, db)
-    folder = Path(into)
-    folder.mkdir(parents=True, exist_ok=True)
+    from infra.private_files import private_dir
+
+    folder = private_dir(into)
     path = folder / "readmodels.sqlite"
     live = settings.read_store_path  # type: ignore[attr-defined]
     if path.resolve() == Path(live).resolve():

@@ -100,6 +100,9 @@ def _new_projector(settings: Settings, store: ReadStore, group: str, stop: threa
             bootstrap, Topics(settings.kafka_topic_prefix), store, ALL_FOLDS,
             group_id=group, batch_size=settings.projector_batch,
             after_store_commit=after_store_commit,
+            group_instance_id=settings.projector_instance_id,
+            session_timeout_ms=settings.projector_session_timeout_ms,
+            heartbeat_interval_ms=settings.projector_heartbeat_interval_ms,
         ),
         stop,
     )

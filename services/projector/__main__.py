@@ -2,7 +2,12 @@
 
 Needs ``OPSLEDGER_KAFKA_BOOTSTRAP`` and ``OPSLEDGER_MONGO_URI`` (exit 2 without);
 optional ``OPSLEDGER_MONGO_DB``, ``OPSLEDGER_KAFKA_TOPIC_PREFIX``,
-``OPSLEDGER_PROJECTOR_GROUP``, ``OPSLEDGER_PROJECTOR_BATCH``.
+``OPSLEDGER_PROJECTOR_GROUP``, ``OPSLEDGER_PROJECTOR_BATCH``,
+``OPSLEDGER_PROJECTOR_SESSION_TIMEOUT_MS`` (10000: a killed projector's partitions move
+after this), ``OPSLEDGER_PROJECTOR_HEARTBEAT_INTERVAL_MS`` (2000) and
+``OPSLEDGER_PROJECTOR_INSTANCE_ID`` (static membership: a stable id per replica; a
+restart with it resumes at once). SIGTERM/SIGINT: the batch in hand is finished and the
+process leaves its group at once.
 
 Test only: ``OPSLEDGER_PROJECTOR_CRASH_AFTER_WRITE=N`` makes the process SIGKILL
 itself right after its N-th store write, before that batch's offsets are committed

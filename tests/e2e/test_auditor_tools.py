@@ -25,8 +25,8 @@ from infra.settings import Settings
 from projections.catalog import INDEXED_FIELDS
 from services.runtime import Runtime
 
-TOKENS = ('{"auditor-tools-token-0": '
-          '{"principal": "user:admin", "roles": ["admin"], "teams": ["*"]}}')
+TOKENS = ('{"auditor-tools-token-0": {"principal": "user:admin", "roles": ["admin"], '
+          '"teams": ["*"]}}')
 
 
 def cli(*args: str, data_dir: Path, check: bool = True) -> subprocess.CompletedProcess[str]:

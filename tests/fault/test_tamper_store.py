@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +17,9 @@ from infra.settings import Settings
 from infra.verify import verify_store
 from services.runtime import Runtime
 
-TOKENS = ('{"tamper-test-token-000": '
-          '{"principal": "user:admin", "roles": ["admin"], "teams": ["*"]}}')
+TOKENS = ('{"tamper-test-token-000": {"principal": "user:admin", "roles": ["admin"], '
+          '"teams": ["*"]}}')
+UNDECODABLE = "altered (the stored event cannot be decoded)"
 
 
 @pytest.fixture
@@ -95,3 +98,75 @@ def test_verify_can_start_from_a_position(store: tuple[Runtime, Path]) -> None:
     assert verify_store(runtime.ledger).broken_at == 3
     later = verify_store(runtime.ledger, start=5)
     assert later.ok and later.count == 6
+
+
+def flip_byte(path: Path, position: int, column: str, at: int) -> None:
+    """Flip one byte of a stored event's ``column`` (XOR 0x01), as a bad disk or a
+    careless hand would."""
+    with sqlite3.connect(path) as db:
+        (value,) = db.execute(f"SELECT {column} FROM stored_events WHERE rowid = ?",
+                              (position,)).fetchone()
+        raw = bytearray(value if isinstance(value, bytes) else value.encode())
+        raw[at] ^= 0x01
+        new: bytes | str = bytes(raw) if isinstance(value, bytes) else raw.decode()
+        db.execute(f"UPDATE stored_events SET {column} = ? WHERE rowid = ?", (new, position))
+
+
+def verify_cli(data_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", "verify", "--data-dir", str(data_dir)],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={"OPSLEDGER_TOKENS": TOKENS, "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_an_event_whose_json_no_longer_decodes_is_named_as_altered(
+    store: tuple[Runtime, Path]
+) -> None:
+    # Given the JSON of the event at position 6 with its opening brace flipped to 'z'
+    runtime, path = store
+    flip_byte(path, 6, "state", 0)
+    # When the chain is verified
+    result = verify_store(runtime.ledger)
+    # Then position 6 is altered, because it cannot be decoded, and the cause is kept
+    assert (result.ok, result.broken_at, result.kind) == (False, 6, "altered")
+    assert result.describe() == f"BROKEN at position 6: {UNDECODABLE}"
+    assert "MapperDeserialisationError" in result.cause
+
+
+def test_an_event_whose_topic_no_longer_resolves_is_named_as_altered(
+    store: tuple[Runtime, Path]
+) -> None:
+    # Given one byte flipped in the stored topic of the event at position 3
+    runtime, path = store
+    flip_byte(path, 3, "topic", 2)
+    result = verify_store(runtime.ledger)
+    assert result.describe() == f"BROKEN at position 3: {UNDECODABLE}"
+
+
+def test_an_earlier_break_is_still_reported_first(store: tuple[Runtime, Path]) -> None:
+    # Given a deleted event at position 2 and a garbled one at position 8
+    runtime, path = store
+    tamper(path, "DELETE FROM stored_events WHERE rowid = 2")
+    flip_byte(path, 8, "state", 1)
+    # Then verify names the first: position 2, missing; from position 3 on, the garbled one
+    assert (verify_store(runtime.ledger).broken_at, verify_store(runtime.ledger).kind) == (
+        2, "missing")
+    assert verify_store(runtime.ledger, start=3).describe() == (
+        f"BROKEN at position 8: {UNDECODABLE}")
+
+
+def test_opsledger_verify_reports_a_garbled_event_and_exits_non_zero_without_a_traceback(
+    store: tuple[Runtime, Path]
+) -> None:
+    # Given a store whose event at position 6 no longer decodes
+    runtime, path = store
+    flip_byte(path, 6, "state", 0)
+    # When an auditor runs `opsledger verify`
+    proc = verify_cli(runtime.settings.data_dir)
+    # Then it prints the verdict, exits non-zero and shows no traceback
+    assert proc.stdout.splitlines()[0] == f"BROKEN at position 6: {UNDECODABLE}", (
+        proc.stdout + proc.stderr)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert "MapperDeserialisationError" in proc.stderr  # the cause, for the operator

@@ -3,7 +3,9 @@ message), restore a lost store from the topics byte for byte, replay from offset
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -78,6 +80,41 @@ def test_verify_over_kafka_is_ok_and_names_a_tampered_message(env: Env) -> None:
     assert cli.stdout.startswith(f"BROKEN at position {victim['position']}: altered")
 
 
+def test_verify_over_kafka_names_a_record_that_cannot_be_decoded(env: Env) -> None:  # noqa: F811
+    # Given the chain published into a topic set of its own, one record's value with
+    # one byte flipped so that it is no longer JSON
+    append_history(env.ledger, rounds=1)
+    with env.relay() as relay:
+        drain(relay)
+    records = sorted(read_all_cloudevents(env.settings), key=lambda ce: ce["position"])
+    garbled_topics = Topics(env.topics.prefix + "garbled")
+    create_topics(env.bootstrap, garbled_topics, partitions=1)
+    victim = records[4]
+    producer = KafkaProducer(bootstrap_servers=env.bootstrap)
+    for ce in records:
+        value = bytearray(orjson.dumps(ce))
+        if ce["id"] == victim["id"]:
+            value[0] ^= 0x01  # '{' -> 'z'
+        context = ce["type"].split(".")[1]
+        producer.send(garbled_topics.events(context), bytes(value), key=ce["subject"].encode())
+    producer.flush()
+    producer.close()
+    # When an auditor runs `opsledger verify --source kafka` on those topics
+    cli = subprocess.run(
+        [sys.executable, "-m", "services.cli", "verify", "--source", "kafka",
+         "--data-dir", str(env.settings.data_dir)],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={"PATH": "/usr/bin:/bin", "OPSLEDGER_KAFKA_BOOTSTRAP": env.bootstrap,
+             "OPSLEDGER_KAFKA_TOPIC_PREFIX": garbled_topics.prefix},
+    )
+    # Then it names the record's position as altered, exits non-zero, no traceback
+    assert cli.stdout.splitlines()[:1] == [
+        f"BROKEN at position {victim['position']}: altered (the stored event cannot be "
+        "decoded)"], cli.stdout + cli.stderr
+    assert cli.returncode == 1
+    assert "Traceback" not in cli.stdout + cli.stderr
+
+
 def test_restore_from_kafka_reproduces_the_store_and_replay_from_kafka_matches(
     env: Env, tmp_path: Path  # noqa: F811
 ) -> None:
@@ -87,14 +124,21 @@ def test_restore_from_kafka_reproduces_the_store_and_replay_from_kafka_matches(
     lost = env.settings.event_store_path
 
     target = tmp_path / "restored"
-    cli = subprocess.run(
-        [sys.executable, "-m", "services.cli", "restore", "--from-kafka", "--into",
-         str(target)],
-        capture_output=True, text=True, timeout=120, check=False,
-        env={"PATH": "/usr/bin:/bin", "OPSLEDGER_KAFKA_BOOTSTRAP": env.bootstrap,
-             "OPSLEDGER_KAFKA_TOPIC_PREFIX": env.topics.prefix},
-    )
+    umask = os.umask(0o022)  # the ordinary umask: the restored store is private anyway
+    try:
+        cli = subprocess.run(
+            [sys.executable, "-m", "services.cli", "restore", "--from-kafka", "--into",
+             str(target)],
+            capture_output=True, text=True, timeout=120, check=False,
+            env={"PATH": "/usr/bin:/bin", "OPSLEDGER_KAFKA_BOOTSTRAP": env.bootstrap,
+                 "OPSLEDGER_KAFKA_TOPIC_PREFIX": env.topics.prefix},
+        )
+    finally:
+        os.umask(umask)
     assert cli.returncode == 0, cli.stderr + cli.stdout
+    assert stat.S_IMODE(target.stat().st_mode) == 0o700
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in target.iterdir()} == {
+        p.name: 0o600 for p in target.iterdir()}
     assert "OK:" in cli.stdout
     assert chain_rows(target / "events.sqlite") == chain_rows(lost)
 
