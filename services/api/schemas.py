@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from domain.ledger import CommandResult
+
+
+def _in_utc(value: datetime) -> datetime:
+    """Aware, in UTC; a time without an offset is read as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range once converted to UTC") from None
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_in_utc)]
+"""Every time a query takes (since, until, as_of): RFC 3339, converted to UTC, 422 when
+the conversion leaves the representable range."""
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]

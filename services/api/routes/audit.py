@@ -13,6 +13,7 @@ from infra.audit_export import export_chunks
 from infra.read_store.port import Range
 from services.api.deps import Auditor, Cursor, Fresh, Limit, RuntimeDep
 from services.api.queries import page
+from services.api.schemas import UtcDateTime
 
 router = APIRouter(tags=["audit"])
 
@@ -25,8 +26,8 @@ def audit_filters(
     entity_id: Annotated[str | None, Query(max_length=100)] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
     type: Annotated[str | None, Query(max_length=200)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: UtcDateTime | None = None,
+    until: UtcDateTime | None = None,
 ) -> dict[str, Any]:
     filters: dict[str, Any] = {"entity_id": entity_id, "actor": actor, "type": type}
     if since or until:
@@ -40,7 +41,7 @@ def audit_trail(
     entity_id: Annotated[str | None, Query(max_length=100)] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
     type: Annotated[str | None, Query(max_length=200)] = None,
-    since: datetime | None = None, until: datetime | None = None,
+    since: UtcDateTime | None = None, until: UtcDateTime | None = None,
     limit: Limit = 50, cursor: Cursor = None,
 ) -> dict[str, Any]:
     """The audit trail, one record per event, oldest first."""
@@ -55,7 +56,7 @@ def audit_export(
     entity_id: Annotated[str | None, Query(max_length=100)] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
     type: Annotated[str | None, Query(max_length=200)] = None,
-    since: datetime | None = None, until: datetime | None = None,
+    since: UtcDateTime | None = None, until: UtcDateTime | None = None,
 ) -> StreamingResponse:
     """The audit trail as a JSONL or CSV file, streamed."""
     filters = audit_filters(entity_id, actor, type, since, until)

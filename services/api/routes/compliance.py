@@ -14,6 +14,7 @@ from projections.fold import public
 from services.api.deps import Auditor, Cursor, Fresh, Limit, RuntimeDep
 from services.api.problems import ProblemError
 from services.api.queries import page
+from services.api.schemas import UtcDateTime
 from services.runtime import Runtime
 
 router = APIRouter(tags=["compliance"])
@@ -37,7 +38,7 @@ def entity_history(entity_id: Annotated[str, Path(max_length=100)], grant: Audit
 
 @router.get("/v1/compliance/entities/{entity_id}")
 def entity_as_of(entity_id: Annotated[str, Path(max_length=100)], grant: Auditor,
-                 rt: RuntimeDep, _: Fresh, as_of: datetime | None = None) -> dict[str, Any]:
+                 rt: RuntimeDep, _: Fresh, as_of: UtcDateTime | None = None) -> dict[str, Any]:
     """The entity's state as of a time (default: now)."""
     when = _iso(as_of or datetime.now(UTC))
     latest = None
