@@ -102,3 +102,159 @@ def test_a_time_before_the_year_1000_still_compares_as_a_time(api: Api) -> None:
     records = auditor.get("/v1/audit", since="0999-06-01T00:00:00Z", min_position=api.head())
     # then today's record is in the answer
     assert [r["name"] for r in records["items"]] == ["TeamFormed"]
+
+
+# -- stored bad input: refused (422), nothing appended -------------------------------
+
+NUL = "\u0000"
+BIDI = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"]
+
+
+def refused(api: Api, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    before = api.head()
+    r = api.post(path, body)
+    assert r.status_code == 422, (path, body, r.status_code, r.text)
+    assert r.headers["content-type"] == "application/problem+json"
+    assert api.head() == before, f"{path} appended on a refused body"
+    return r.json()  # type: ignore[no-any-return]
+
+
+def accepted(api: Api, path: str, body: dict[str, Any]) -> str:
+    r = api.post(path, body)
+    assert r.status_code in (200, 201), (path, body, r.status_code, r.text)
+    return str(r.json()["id"])
+
+
+def with_text(body: dict[str, Any], field: str, text: str) -> dict[str, Any]:
+    """``body`` with ``text`` spliced into the string ``field`` (or its first item)."""
+    value = body[field]
+    if isinstance(value, list):
+        first = value[0]
+        if isinstance(first, dict):  # a list of objects: the first one's title
+            return {**body, field: [{**first, "title": first["title"] + text}, *value[1:]]}
+        return {**body, field: [first + text, *value[1:]]}
+    return {**body, field: f"{value[:2]}{text}{value[2:]}"}
+
+
+def commands(api: Api) -> list[tuple[str, dict[str, Any], list[str]]]:
+    """(path, a valid body, its text fields), in an order in which each one is accepted."""
+    team = api.team("Text checks")
+    member = api.member(team, "Ada Lovelace")
+    other = api.member(team, "Grace Hopper")
+    goal = {"team_id": team, "owner_id": member, "title": "Fewer pages", "metric": "pages",
+            "baseline": 10, "target": 2, "unit": "per week", "deadline": "2099-12-31"}
+    incident = {"team_id": team, "severity": "SEV2", "service": "checkout",
+                "summary": "Checkout latency above SLO"}
+    return [
+        ("/v1/teams", {"name": "Payments", "mission": "move money"}, ["name", "mission"]),
+        (f"/v1/teams/{team}/members",
+         {"name": "Linus T", "email": "linus@example.com", "role": "SRE",
+          "responsibilities": ["on-call", "reviews"]},
+         ["name", "email", "role", "responsibilities"]),
+        (f"/v1/teams/{team}/members/{other}/role",
+         {"role": "Senior SRE", "reason": "grew into it", "responsibilities": ["mentoring"]},
+         ["role", "reason", "responsibilities"]),
+        ("/v1/goals", goal, ["title", "metric", "unit"]),
+        ("/v1/incidents", incident, ["service", "summary"]),
+        ("/v1/feedback", {"kind": "customer", "team_id": team, "text": "fast fix, thanks",
+                          "channel": "email"}, ["text", "channel"]),
+    ]
+
+
+@pytest.mark.parametrize("bad", [NUL, *BIDI], ids=lambda c: f"U+{ord(c):04X}")
+def test_nul_and_bidirectional_controls_are_refused_in_every_text_field(
+        api: Api, bad: str) -> None:
+    for path, body, fields in commands(api):
+        for field in fields:
+            # when one text field carries the character
+            problem = refused(api, path, with_text(body, field, bad))
+            # then the problem names the field
+            assert [e["loc"][:2] for e in problem["errors"]] == [["body", field]], problem
+        # and the same body without it is accepted
+        accepted(api, path, body)
+
+
+def test_text_is_checked_in_nested_bodies_and_on_every_incident_step(api: Api) -> None:
+    team = api.team()
+    owner = api.member(team)
+    incident = api.incident(team, "SEV2")
+    steps = [
+        ("acknowledge", None),
+        ("escalate", {"severity": "SEV1", "reason": "customers affected"}),
+        ("notes", {"text": "rolled back the deploy"}),
+        ("mitigate", {"summary": "traffic shifted"}),
+        ("resolve", {"summary": "fixed", "root_cause": "a bad config push"}),
+        ("postmortem", {"causes": ["config push without canary"],
+                        "action_items": [{"title": "add a canary", "owner_id": owner,
+                                          "due": "2099-01-31"}]}),
+    ]
+    for step, body in steps:
+        path = f"/v1/incidents/{incident}/{step}"
+        for field in [f for f in body or {} if f != "severity"]:
+            refused(api, path, with_text(body or {}, field, "\u202e"))
+            refused(api, path, with_text(body or {}, field, NUL))
+        api.post(path, body, expect=200)
+
+
+def test_goal_and_feedback_follow_up_texts_are_checked(api: Api) -> None:
+    team = api.team()
+    owner = api.member(team)
+    goal = accepted(api, "/v1/goals", {
+        "team_id": team, "owner_id": owner, "title": "Fewer pages", "metric": "pages",
+        "baseline": 10, "target": 2, "unit": "per week", "deadline": "2099-12-31"})
+    for path, body in ((f"/v1/goals/{goal}/check-ins", {"value": 8, "note": "better"}),
+                       (f"/v1/goals/{goal}/target", {"target": 1, "reason": "ambitious"})):
+        refused(api, path, with_text(body, list(body)[1], "\u2067"))
+        accepted(api, path, body)
+    feedback = accepted(api, "/v1/feedback", {"kind": "customer", "team_id": team,
+                                              "text": "slow answers"})
+    body = {"resolution": "added a second on-call"}
+    refused(api, f"/v1/feedback/{feedback}/resolve", with_text(body, "resolution", NUL))
+
+
+def test_ordinary_unicode_text_is_kept(api: Api) -> None:
+    # Right-to-left scripts, emoji, tabs and newlines are text, not controls.
+    team = accepted(api, "/v1/teams", {"name": "فريق العمليات 🚒",
+                                       "mission": "line one\n\tline two"})
+    view = api.get(f"/v1/teams/{team}", min_position=api.head())
+    assert view["name"] == "فريق العمليات 🚒"
+
+
+@pytest.mark.parametrize("effective_date", ["2030-13-01", "0000-00-00", "2030-02-30",
+                                            "2030-00-10", "2030-04-31"])
+def test_an_effective_date_must_be_a_real_calendar_date(api: Api, effective_date: str) -> None:
+    team = api.team()
+    member = api.member(team)
+    path = f"/v1/teams/{team}/members/{member}/role"
+    body = {"role": "Senior SRE", "reason": "promotion", "effective_date": effective_date}
+    problem = refused(api, path, body)
+    assert problem["errors"][0]["loc"] == ["body", "effective_date"]
+    accepted(api, path, {**body, "effective_date": "2030-12-01"})
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_booleans_are_not_numbers_or_scores(api: Api, flag: bool) -> None:
+    team = api.team()
+    owner = api.member(team)
+    goal_body = {"team_id": team, "owner_id": owner, "title": "Fewer pages", "metric": "pages",
+                 "baseline": 10, "target": 2, "unit": "per week", "deadline": "2099-12-31"}
+    for field in ("baseline", "target"):
+        problem = refused(api, "/v1/goals", {**goal_body, field: flag})
+        assert problem["errors"][0]["loc"] == ["body", field]
+    goal = accepted(api, "/v1/goals", goal_body)  # ints are still numbers
+    refused(api, f"/v1/goals/{goal}/check-ins", {"value": flag})
+    refused(api, f"/v1/goals/{goal}/target", {"target": flag, "reason": "why not"})
+    accepted(api, f"/v1/goals/{goal}/check-ins", {"value": 7.5})
+    feedback = {"kind": "customer", "team_id": team, "text": "ok", "score": flag}
+    refused(api, "/v1/feedback", feedback)
+    accepted(api, "/v1/feedback", {**feedback, "score": 0})
+
+
+def test_numbers_in_text_are_not_numbers(api: Api) -> None:
+    team = api.team()
+    owner = api.member(team)
+    body = {"team_id": team, "owner_id": owner, "title": "Fewer pages", "metric": "pages",
+            "baseline": "10", "target": 2, "unit": "per week", "deadline": "2099-12-31"}
+    refused(api, "/v1/goals", body)
+    refused(api, "/v1/feedback", {"kind": "customer", "team_id": team, "text": "ok",
+                                  "score": "7"})
