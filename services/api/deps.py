@@ -79,7 +79,8 @@ def check_list_scope(grant: Grant, team_id: object | None) -> None:
 
 
 def _if_match(value: str | None) -> int | None:
-    if value is None:
+    """An empty ``If-Match:`` is no condition, as if the header were absent."""
+    if value is None or not value.strip():
         return None
     raw = value.strip().removeprefix("W/").strip('"')
     if not raw.isdigit():

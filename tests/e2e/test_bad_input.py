@@ -258,3 +258,22 @@ def test_numbers_in_text_are_not_numbers(api: Api) -> None:
     refused(api, "/v1/goals", body)
     refused(api, "/v1/feedback", {"kind": "customer", "team_id": team, "text": "ok",
                                   "score": "7"})
+
+
+@pytest.mark.parametrize("empty", ["", "   "])
+def test_an_empty_if_match_is_no_condition(api: Api, empty: str) -> None:
+    # given a team at version 1
+    team = api.team()
+    # when a command carries an empty If-Match header (schema-valid: any string)
+    r = api.post(f"/v1/teams/{team}/members", {"name": "Bo", "email": "bo@example.com",
+                                               "role": "SRE"}, **{"If-Match": empty})
+    # then it runs as if the header were absent
+    assert r.status_code == 201, r.text
+    assert r.json()["version"] == 2
+
+
+def test_a_malformed_if_match_is_still_a_400(api: Api) -> None:
+    team = api.team()
+    r = api.post(f"/v1/teams/{team}/members", {"name": "Bo", "email": "bo@example.com",
+                                               "role": "SRE"}, **{"If-Match": "W/"})
+    assert r.status_code == 400, r.text
