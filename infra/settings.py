@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     projector_group: str = "opsledger-projector"
     max_body_bytes: int = 1024 * 1024
     min_position_timeout: float = 5.0
+    # Requests waiting for min_position at once; more answer 503 with Retry-After.
+    min_position_max_waiters: int = Field(default=64, ge=1)
     follower_batch: int = 500
     sev1_ack_minutes: int = 15
     sev2_ack_minutes: int = 60

@@ -12,7 +12,7 @@ from domain.ledger import CommandContext
 from domain.meta import CommandMeta
 from infra.tokens import Grant
 from services.api.problems import ProblemError
-from services.runtime import Runtime
+from services.runtime import PositionBeyondHeadError, Runtime, TooManyWaitsError
 
 ALL_ROLES = ("admin", "lead", "member", "auditor", "service")
 MANAGE = ("admin", "lead")
@@ -115,15 +115,27 @@ async def command_context(
 CommandCtx = Annotated[CommandContext, Depends(command_context)]
 
 
-def read_your_writes(
-    runtime: RuntimeDep,
+async def read_your_writes(
+    request: Request,
     min_position: Annotated[
         int | None, Query(ge=0, description="wait until the read models include this position")
     ] = None,
 ) -> None:
+    """Awaited on the event loop: a wait holds no worker thread."""
     if min_position is None:
         return
-    if not runtime.wait_for(min_position, runtime.settings.min_position_timeout):
+    runtime: Runtime = request.app.state.runtime
+    try:
+        applied = await runtime.await_position(min_position,
+                                               runtime.settings.min_position_timeout)
+    except PositionBeyondHeadError as e:
+        raise ProblemError(409, f"{e}; it cannot be waited for", head=e.head) from None
+    except TooManyWaitsError:
+        raise ProblemError(
+            503, "too many requests are waiting for positions; retry shortly",
+            headers={"Retry-After": "1"},
+        ) from None
+    if not applied:
         raise ProblemError(
             503, f"read models have not yet applied position {min_position}",
             headers={"Retry-After": "1"},
