@@ -57,7 +57,6 @@ class Runtime:
     follower: EmbeddedFollower | None = None
     checkpoint_name: str = EmbeddedFollower.NAME
     started_at: float = field(default_factory=time.time)
-    request_counts: dict[str, int] = field(default_factory=dict)
     teams: TeamService = field(init=False)
     goals: GoalService = field(init=False)
     incidents: IncidentService = field(init=False)

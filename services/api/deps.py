@@ -47,6 +47,20 @@ def current_grant(
 GrantDep = Annotated[Grant, Depends(current_grant)]
 
 
+def optional_grant(
+    runtime: RuntimeDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Grant | None:
+    """For routes open to probes: no ``Authorization`` header is ``None``; a header is
+    checked as on every route (a bad token is a 401)."""
+    if authorization is None:
+        return None
+    return current_grant(runtime=runtime, authorization=authorization)
+
+
+OptionalGrant = Annotated[Grant | None, Depends(optional_grant)]
+
+
 def allow(*roles: str) -> Callable[[Grant], Grant]:
     def check(grant: GrantDep) -> Grant:
         if not grant.roles & set(roles):

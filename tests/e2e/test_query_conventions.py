@@ -95,10 +95,12 @@ def test_health_readiness_and_metrics(api: Api) -> None:
     assert api.client.get("/healthz").json() == {"status": "ok"}
     api.team()
     api.get("/v1/teams", min_position=api.head())
-    ready = api.client.get("/readyz").json()
+    # Issue 10: positions and lag need a token; /metrics needs one
+    # (tests/e2e/test_probes_and_metrics.py).
+    ready = api.client.get("/readyz", headers=api.headers).json()
     assert ready["status"] == "ready"
     assert ready["projection_lag"] == 0
-    metrics = api.client.get("/metrics").text
+    metrics = api.client.get("/metrics", headers=api.headers).text
     assert "opsledger_projection_lag 0.0" in metrics
     assert "opsledger_head_position 1.0" in metrics
 
