@@ -188,6 +188,22 @@ class Runtime:
             self._probes = anyio.CapacityLimiter(PROBE_THREADS)
         return await anyio.to_thread.run_sync(fn, *args, limiter=self._probes)
 
+    def last_public_position(self, position: int) -> int:
+        """The position of the last public event at or before ``position`` (0: none).
+        Private records (idempotency keys) are never published, so a projector's
+        checkpoint never reaches them: lag is counted against this, not the head."""
+        from infra.notifications import read_envelopes
+
+        end, window = position, 16
+        while end > 0:
+            start = max(0, end - window)
+            envelopes, _ = read_envelopes(self.ledger, start, end - start)
+            public = [e.position for e in envelopes if e.position <= end]
+            if public:
+                return max(public)
+            end, window = start, min(window * 4, 4096)
+        return 0
+
     def _public_event_at_or_before(self, position: int) -> str:
         """The id of the public event at ``position``; positions of internal records
         (idempotency keys) stand for the public event saved just before them. ``""``

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from fastapi import FastAPI
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
+from domain.idempotency import IdempotencyRecord
 from infra.settings import Settings
 from services.api.app import create_app
 from services.runtime import Runtime
@@ -171,3 +173,54 @@ def test_api_answers_are_not_cached_or_sniffed(api: Api) -> None:
               api.client.get("/healthz")):
         assert r.headers["x-content-type-options"] == "nosniff"
         assert r.headers["cache-control"] == "no-store"
+
+
+# -- lag counts only public positions ------------------------------------------------
+
+def test_lag_is_zero_when_the_last_stored_record_is_private(tmp_path: Path) -> None:
+    # given the distributed shape: no follower in the API process; a projector's
+    # checkpoint is the last public position it applied
+    settings = Settings(data_dir=tmp_path / "data", tokens=json.dumps(PROBE_TOKENS))
+    runtime = Runtime.open(settings, follow=False)
+    try:
+        with TestClient(create_app(settings, runtime=runtime)) as client:
+            # and a command with an Idempotency-Key: its private record is stored last
+            first = client.post("/v1/teams", json={"name": "SRE"},
+                                headers={**ADMIN, "Idempotency-Key": "form-sre"}).json()
+            assert runtime.ledger.head_position() == first["position"] + 1
+            runtime.store.commit({}, (runtime.checkpoint_name, 0))
+            ready = client.get("/readyz", headers=ADMIN).json()
+            assert ready["projection_lag"] == 1  # the event itself is not applied yet
+            # when the projector has applied the event
+            runtime.store.commit({}, (runtime.checkpoint_name, first["position"]))
+            # then nothing lags: the private record is never published
+            ready = client.get("/readyz", headers=ADMIN).json()
+            assert ready["projection_lag"] == 0, ready
+            assert ready["head_position"] == first["position"] + 1
+            text = client.get("/metrics", headers=ADMIN).text
+            assert value(text, "opsledger_projection_lag") == 0
+            # and a later public event counts again
+            later = client.post("/v1/teams", json={"name": "Payments"}, headers=ADMIN).json()
+            assert client.get("/readyz", headers=ADMIN).json()["projection_lag"] == (
+                later["position"] - first["position"])
+    finally:
+        runtime.close()
+
+
+def test_last_public_position_looks_back_past_many_private_records(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", tokens=json.dumps(PROBE_TOKENS))
+    runtime = Runtime.open(settings, follow=False)
+    try:
+        with TestClient(create_app(settings, runtime=runtime)) as client:
+            team = client.post("/v1/teams", json={"name": "SRE"}, headers=ADMIN).json()
+            assert runtime.last_public_position(0) == 0
+            assert runtime.last_public_position(team["position"]) == team["position"]
+            # 300 private records in a row (as a run of keyed commands' records could be)
+            runtime.ledger.save(*[IdempotencyRecord.record(uuid4(), "f", uuid4(), 1, True,
+                                                           uuid4()) for _ in range(300)])
+            head = runtime.ledger.head_position()
+            assert head == team["position"] + 300
+            assert runtime.last_public_position(head) == team["position"]
+            assert runtime.last_public_position(head - 299) == team["position"]
+    finally:
+        runtime.close()

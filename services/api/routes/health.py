@@ -30,7 +30,10 @@ def readiness(rt: Runtime) -> tuple[bool, dict[str, Any]]:
     checks: dict[str, Any] = {}
     ok = True
     try:
-        head = public_head = rt.ledger.head_position()
+        head = rt.ledger.head_position()
+        # Without an in-process follower, "applied" is a projector's checkpoint: a
+        # public position. Private records after the last public event never count.
+        public_head = head if rt.follower is not None else rt.last_public_position(head)
         checks["event_store"] = "ok"
     except Exception as e:  # any failure means "not ready", reported, never raised
         head = public_head = 0
@@ -79,7 +82,7 @@ def metrics(request: Request, rt: RuntimeDep, grant: GrantDep) -> Response:
           registry=registry).set(checks["head_position"])
     Gauge("opsledger_applied_position", "last position applied to the read models",
           registry=registry).set(checks["applied_position"])
-    Gauge("opsledger_projection_lag", "stored positions not yet in the read models",
+    Gauge("opsledger_projection_lag", "public positions not yet in the read models",
           registry=registry).set(checks["projection_lag"])
     http = request.app.state.http_metrics.registry
     return Response(generate_latest(registry) + generate_latest(http),
