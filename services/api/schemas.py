@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -40,7 +41,18 @@ def _in_utc(value: datetime) -> datetime:
         raise ValueError("the time is out of range once converted to UTC") from None
 
 
-UtcDateTime = Annotated[datetime, AfterValidator(_in_utc)]
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def _not_a_number(value: Any) -> Any:
+    """Pydantic reads a bare number as a Unix timestamp (``since=-1``); the contract's
+    times are RFC 3339 text."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("must be an RFC 3339 time, e.g. 2026-03-01T09:00:00Z")
+    return value
+
+
+UtcDateTime = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_in_utc)]
 """Every time a query takes (since, until, as_of): RFC 3339, converted to UTC, 422 when
 the conversion leaves the representable range."""
 

@@ -83,6 +83,14 @@ def test_a_time_whose_utc_conversion_overflows_is_422(api: Api, when: str) -> No
         assert error["loc"] == ["query", next(iter(params))], (path, params)
 
 
+@pytest.mark.parametrize("when", ["-1", "1700000000", "1e20", "2026-13-45T00:00:00Z",
+                                  "2026-02-30T00:00:00Z", "yesterday"])
+def test_a_time_that_is_not_rfc_3339_is_422(api: Api, when: str) -> None:
+    auditor = api.as_("auditor")
+    problem = auditor.get("/v1/audit", expect=422, since=when)
+    assert problem["errors"][0]["loc"] == ["query", "since"]
+
+
 def test_times_at_the_edges_of_the_range_are_accepted(api: Api) -> None:
     team = api.team()
     auditor = api.as_("auditor")
