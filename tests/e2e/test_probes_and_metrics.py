@@ -97,15 +97,13 @@ def test_a_not_ready_server_tells_a_tokenless_probe_no_error_text(
     app, client = probe_app
     runtime: Runtime = app.state.runtime
     assert runtime.follower is not None
+    runtime.follower.stop()  # a follower stuck on a failure (its thread would clear it)
     runtime.follower.last_error = "OperationalError: disk I/O error at /srv/secret/path"
-    try:
-        r = client.get("/readyz")
-        assert (r.status_code, r.json()) == (503, {"status": "not ready"})
-        detailed = client.get("/readyz", headers=ADMIN)
-        assert detailed.status_code == 503
-        assert detailed.json()["follower_error"].startswith("OperationalError")
-    finally:
-        runtime.follower.last_error = None
+    r = client.get("/readyz")
+    assert (r.status_code, r.json()) == (503, {"status": "not ready"})
+    detailed = client.get("/readyz", headers=ADMIN)
+    assert detailed.status_code == 503
+    assert detailed.json()["follower_error"].startswith("OperationalError")
 
 
 # -- /metrics ------------------------------------------------------------------------
@@ -127,9 +125,11 @@ def test_metrics_count_every_answer_including_unhandled_500s(
         probe_app: tuple[FastAPI, TestClient]) -> None:
     _, client = probe_app
     # given answers of every kind: created, not found, refused, too large, unhandled
-    team = client.post("/v1/teams", json={"name": "SRE"}, headers=ADMIN).json()["id"]
+    formed = client.post("/v1/teams", json={"name": "SRE"}, headers=ADMIN).json()
+    team = formed["id"]
     for _ in range(2):
-        client.get(f"/v1/teams/{team}", headers=ADMIN)
+        assert client.get(f"/v1/teams/{team}", params={"min_position": formed["position"]},
+                          headers=ADMIN).status_code == 200
     client.get("/v1/teams/00000000-0000-4000-8000-000000000000", headers=ADMIN)
     client.get("/v1/teams")  # no token
     client.post("/v1/teams", content=b"x" * (2 * 1024 * 1024), headers={
@@ -138,6 +138,8 @@ def test_metrics_count_every_answer_including_unhandled_500s(
         boom = client.get("/test-only/boom")
         assert boom.status_code == 500
         assert "secret detail" not in boom.text
+        assert boom.headers["content-type"] == "application/problem+json"
+        assert boom.headers["cache-control"] == "no-store"
     client.get("/no/such/route/4711")
     # when Prometheus scrapes
     text = client.get("/metrics", headers=SCRAPER).text
