@@ -59,7 +59,7 @@ def apply_everything(runtime: Runtime) -> None:
 
 
 async def until(condition: Callable[[], bool], what: str) -> None:
-    for _ in range(1000):
+    for _ in range(6000):  # up to a minute on a loaded machine; usually a few polls
         if condition():
             return
         await asyncio.sleep(0.01)
