@@ -58,7 +58,8 @@ def iso_time(value: datetime) -> str:
     """Fixed-width UTC time (microseconds, ``Z``), so text order is time order."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = value.astimezone(UTC)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S.%f}Z"  # %Y does not pad years before 1000
 
 
 def wire_type(context: str, name: str, schema_version: int) -> str:

@@ -10,10 +10,12 @@ crash or restart it resumes exactly where its last commit ended.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from domain.ledger import Ledger
 from infra.notifications import read_envelopes
@@ -40,6 +42,7 @@ class EmbeddedFollower:
         self._applied = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._async_wakers: set[Callable[[], None]] = set()  # one per awaiting request
         self.last_error: str | None = None
         self.position = store.checkpoint(self.NAME)
 
@@ -61,12 +64,19 @@ class EmbeddedFollower:
                 self.store.commit(changes, (self.NAME, last), expected=after)
         except CheckpointMovedError:
             # A rebuild switched in a new generation that already holds these events.
-            self.position = self.store.checkpoint(self.NAME)
+            self._moved_to(self.store.checkpoint(self.NAME))
             return 1
-        with self._applied:
-            self.position = last
-            self._applied.notify_all()
+        self._moved_to(last)
         return last - after
+
+    def _moved_to(self, position: int) -> None:
+        """Publish the new position to threads and to awaiting requests."""
+        with self._applied:
+            self.position = position
+            self._applied.notify_all()
+            wakers = list(self._async_wakers)
+        for wake in wakers:
+            wake()
 
     def catch_up(self) -> int:
         """Apply everything stored so far; returns the number of positions applied."""
@@ -112,6 +122,37 @@ class EmbeddedFollower:
                 self._wake.set()
                 self._applied.wait(remaining)
         return True
+
+    async def wait_for_async(self, position: int, timeout: float) -> bool:
+        """``wait_for`` for the event loop: awaits the follower's signal, holding no
+        thread (the follower thread wakes the loop with ``call_soon_threadsafe``)."""
+        if self.position >= position:
+            return True
+        loop = asyncio.get_running_loop()
+        applied = asyncio.Event()
+
+        def wake() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                loop.call_soon_threadsafe(applied.set)
+
+        with self._applied:
+            self._async_wakers.add(wake)
+        try:
+            deadline = loop.time() + timeout
+            self._wake.set()
+            while True:
+                applied.clear()  # before the check: a move after it sets the event again
+                if self.position >= position:
+                    return True
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return False
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(remaining):
+                        await applied.wait()
+        finally:
+            with self._applied:
+                self._async_wakers.discard(wake)
 
     def lag(self) -> int:
         return max(0, self.ledger.head_position() - self.position)

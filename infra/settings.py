@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # Requests per token per window (every authenticated request counts). 0: off.
     token_request_limit: int = Field(default=0, ge=0)
     token_request_window_seconds: int = Field(default=60, ge=1)
+    # Requests waiting for min_position at once; more answer 503 with Retry-After.
+    min_position_max_waiters: int = Field(default=64, ge=1)
     follower_batch: int = 500
     sev1_ack_minutes: int = 15
     sev2_ack_minutes: int = 60

@@ -6,10 +6,15 @@ lifespan or main, and tests call it with a temporary data folder.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+import anyio
 
 from domain.access.service import AccessService
 from domain.feedback.service import FeedbackService
@@ -30,6 +35,22 @@ from services.api.rate_limits import RateLimits
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+PROBE_THREADS = 4  # look-ups made for waiting requests (head, audit record), at a time
+
+
+class PositionBeyondHeadError(LookupError):
+    """``min_position`` names a position the log has not reached: it cannot be waited for."""
+
+    def __init__(self, position: int, head: int) -> None:
+        super().__init__(f"position {position} is beyond the head {head}")
+        self.position = position
+        self.head = head
+
+
+class TooManyWaitsError(RuntimeError):
+    """As many requests as allowed are already waiting for positions."""
+
 
 @dataclass
 class Runtime:
@@ -43,13 +64,15 @@ class Runtime:
     follower: EmbeddedFollower | None = None
     checkpoint_name: str = EmbeddedFollower.NAME
     started_at: float = field(default_factory=time.time)
-    request_counts: dict[str, int] = field(default_factory=dict)
     teams: TeamService = field(init=False)
     goals: GoalService = field(init=False)
     incidents: IncidentService = field(init=False)
     feedback: FeedbackService = field(init=False)
     access: AccessService = field(init=False)
     rate_limits: RateLimits = field(init=False)
+    _waits: int = field(default=0, init=False, repr=False)
+    _waits_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _probes: anyio.CapacityLimiter | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.teams = TeamService(self.ledger)
@@ -128,6 +151,83 @@ class Runtime:
                 return False
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
+
+    @property
+    def waits(self) -> int:
+        """Requests awaiting a position right now."""
+        return self._waits
+
+    async def await_position(self, position: int, timeout: float) -> bool:
+        """Read-your-writes for the API: like ``wait_for``, but awaited, so a wait holds
+        no worker thread. A position beyond the head is refused at once
+        (:class:`PositionBeyondHeadError`); a position already applied answers at once;
+        beyond ``min_position_max_waiters`` concurrent waits, :class:`TooManyWaitsError`."""
+        follower = self.follower
+        if position <= 0 or (follower is not None and follower.position >= position):
+            return True
+        head = await self._probe(self.ledger.head_position)
+        if position > head:
+            raise PositionBeyondHeadError(position, head)
+        target = ""
+        if follower is None:
+            target = await self._probe(self._public_event_at_or_before, position)
+            if await self._audited(target):
+                return True
+        with self._waits_lock:
+            if self._waits >= self.settings.min_position_max_waiters:
+                raise TooManyWaitsError(
+                    f"{self._waits} requests are already waiting for positions")
+            self._waits += 1
+        try:
+            if follower is not None:
+                return await follower.wait_for_async(position, timeout)
+            return await self._poll_audited(target, timeout)
+        finally:
+            with self._waits_lock:
+                self._waits -= 1
+
+    async def _audited(self, target: str) -> bool:
+        """Distributed: the event's audit record is stored (see ``wait_for``)."""
+        from projections import audit_trail
+
+        return target == "" or await self._probe(
+            self.store.get, audit_trail.COLLECTION, target) is not None
+
+    async def _poll_audited(self, target: str, timeout: float) -> bool:
+        """Poll for the audit record, sleeping between polls (no thread is held)."""
+        deadline = time.monotonic() + timeout
+        delay = 0.02
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            await asyncio.sleep(min(delay, remaining))
+            delay = min(delay * 2, 0.25)
+            if await self._audited(target):
+                return True
+
+    async def _probe(self, fn: Callable[..., T], *args: object) -> T:
+        """A short blocking look-up, off the event loop, in threads that never compete
+        with the request handlers' pool (their limiter is another one)."""
+        if self._probes is None:
+            self._probes = anyio.CapacityLimiter(PROBE_THREADS)
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self._probes)
+
+    def last_public_position(self, position: int) -> int:
+        """The position of the last public event at or before ``position`` (0: none).
+        Private records (idempotency keys) are never published, so a projector's
+        checkpoint never reaches them: lag is counted against this, not the head."""
+        from infra.notifications import read_envelopes
+
+        end, window = position, 16
+        while end > 0:
+            start = max(0, end - window)
+            envelopes, _ = read_envelopes(self.ledger, start, end - start)
+            public = [e.position for e in envelopes if e.position <= end]
+            if public:
+                return max(public)
+            end, window = start, min(window * 4, 4096)
+        return 0
 
     def _public_event_at_or_before(self, position: int) -> str:
         """The id of the public event at ``position``; positions of internal records

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -82,13 +83,32 @@ def encode_cursor(order_value: Any, doc_id: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+_INT64 = range(-(2**63), 2**63)
+
+
+def _orderable(value: Any) -> bool:
+    """What ``encode_cursor`` mints as an order value, and every store can bind: null,
+    text, a 64-bit integer or a finite number (never a list, an object, a boolean,
+    an integer past 64 bits, NaN or infinity)."""
+    if value is None or isinstance(value, str):
+        return True
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value in _INT64
+    return isinstance(value, float) and math.isfinite(value)
+
+
 def decode_cursor(cursor: str) -> tuple[Any, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value, doc_id = json.loads(raw)
-    except (ValueError, TypeError):
+        decoded = json.loads(raw)
+        if not isinstance(decoded, list):
+            raise TypeError(decoded)
+        value, doc_id = decoded
+    except (ValueError, TypeError, RecursionError):
         raise BadCursorError("the cursor is not valid") from None
-    if not isinstance(doc_id, str):
+    if not isinstance(doc_id, str) or not _orderable(value):
         raise BadCursorError("the cursor is not valid")
     return value, doc_id
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from infra.settings import Settings
 from services.api import problems
 from services.api.limits import BodyLimit
+from services.api.middleware import AnswerHeaders, HttpMetrics, RequestMetrics
 from services.api.routes import (
     audit,
     compliance,
@@ -38,7 +39,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.runtime is None:
             app.state.runtime = Runtime.open(settings)
-        app.state.runtime.request_counts = counts
         try:
             yield
         finally:
@@ -49,11 +49,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app = FastAPI(title="OpsLedger", version="1.0.0", description=DESCRIPTION,
                   lifespan=lifespan)
     app.state.runtime = runtime
-    counts: dict[str, int] = runtime.request_counts if runtime else {}
+    app.state.http_metrics = metrics = HttpMetrics()
     problems.install(app)
     for module in (teams, goals, incidents, feedback, audit, compliance, performance, events,
                    health):
         app.include_router(module.router)
     app.include_router(tokens.router)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, counts=counts)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AnswerHeaders)
+    app.add_middleware(RequestMetrics, metrics=metrics)  # added last: outermost, sees all
     return app

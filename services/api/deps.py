@@ -12,7 +12,7 @@ from domain.ledger import CommandContext
 from domain.meta import CommandMeta
 from infra.tokens import Grant
 from services.api.problems import ProblemError
-from services.runtime import Runtime
+from services.runtime import PositionBeyondHeadError, Runtime, TooManyWaitsError
 
 ALL_ROLES = ("admin", "lead", "member", "auditor", "service")
 MANAGE = ("admin", "lead")
@@ -70,6 +70,21 @@ def current_grant(
 GrantDep = Annotated[Grant, Depends(current_grant)]
 
 
+def optional_grant(
+    request: Request,
+    runtime: RuntimeDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Grant | None:
+    """For routes open to probes: no ``Authorization`` header is ``None``; a header is
+    checked as on every route (a bad token is a 401)."""
+    if authorization is None:
+        return None
+    return current_grant(request=request, runtime=runtime, authorization=authorization)
+
+
+OptionalGrant = Annotated[Grant | None, Depends(optional_grant)]
+
+
 def allow(*roles: str) -> Callable[[Grant], Grant]:
     def check(grant: GrantDep) -> Grant:
         if not grant.roles & set(roles):
@@ -102,7 +117,8 @@ def check_list_scope(grant: Grant, team_id: object | None) -> None:
 
 
 def _if_match(value: str | None) -> int | None:
-    if value is None:
+    """An empty ``If-Match:`` is no condition, as if the header were absent."""
+    if value is None or not value.strip():
         return None
     raw = value.strip().removeprefix("W/").strip('"')
     if not raw.isdigit():
@@ -137,15 +153,27 @@ async def command_context(
 CommandCtx = Annotated[CommandContext, Depends(command_context)]
 
 
-def read_your_writes(
-    runtime: RuntimeDep,
+async def read_your_writes(
+    request: Request,
     min_position: Annotated[
         int | None, Query(ge=0, description="wait until the read models include this position")
     ] = None,
 ) -> None:
+    """Awaited on the event loop: a wait holds no worker thread."""
     if min_position is None:
         return
-    if not runtime.wait_for(min_position, runtime.settings.min_position_timeout):
+    runtime: Runtime = request.app.state.runtime
+    try:
+        applied = await runtime.await_position(min_position,
+                                               runtime.settings.min_position_timeout)
+    except PositionBeyondHeadError as e:
+        raise ProblemError(409, f"{e}; it cannot be waited for", head=e.head) from None
+    except TooManyWaitsError:
+        raise ProblemError(
+            503, "too many requests are waiting for positions; retry shortly",
+            headers={"Retry-After": "1"},
+        ) from None
+    if not applied:
         raise ProblemError(
             503, f"read models have not yet applied position {min_position}",
             headers={"Retry-After": "1"},

@@ -27,10 +27,9 @@ def _problem(status: int, detail: str, path: str) -> tuple[bytes, list[tuple[byt
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int, counts: dict[str, int]) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.counts = counts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,22 +53,19 @@ class BodyLimit:
 
         started = False
 
-        async def counting_send(message: Message) -> None:
+        async def watching_send(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                key = f"{message['status'] // 100}xx"
-                self.counts[key] = self.counts.get(key, 0) + 1
             await send(message)
 
         try:
-            await self.app(scope, limited, counting_send)
+            await self.app(scope, limited, watching_send)
         except BodyTooLargeError:
             if not started:
                 await self._refuse(scope, send, detail)
 
     async def _refuse(self, scope: Scope, send: Any, detail: str) -> None:
         body, headers = _problem(413, detail, scope.get("path", ""))
-        self.counts["4xx"] = self.counts.get("4xx", 0) + 1
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})

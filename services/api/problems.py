@@ -105,4 +105,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "an unexpected error occurred; it has been logged", request)
+        # Answered by ServerErrorMiddleware, outside AnswerHeaders: set them here.
+        return problem(500, "an unexpected error occurred; it has been logged", request,
+                       {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})

@@ -2,18 +2,68 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from domain.ledger import CommandResult
+
+# NUL, and the bidirectional embedding/override (U+202A-U+202E) and isolate (U+2066-U+2069)
+# controls, which make stored text display as something other than what it says.
+FORBIDDEN_IN_TEXT = re.compile("[\x00\u202a-\u202e\u2066-\u2069]")
+
+
+def _calendar_date(value: str) -> str:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be a real calendar date (YYYY-MM-DD)") from None
+    return value
+
+
+def _in_utc(value: datetime) -> datetime:
+    """Aware, in UTC; a time without an offset is read as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range once converted to UTC") from None
+
+
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def _not_a_number(value: Any) -> Any:
+    """Pydantic reads a bare number as a Unix timestamp (``since=-1``); the contract's
+    times are RFC 3339 text."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("must be an RFC 3339 time, e.g. 2026-03-01T09:00:00Z")
+    return value
+
+
+UtcDateTime = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_in_utc)]
+"""Every time a query takes (since, until, as_of): RFC 3339, converted to UTC, 422 when
+the conversion leaves the representable range."""
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 OptionalText = Annotated[str, StringConstraints(max_length=10_000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
-IsoDate = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+IsoDate = Annotated[
+    str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_calendar_date)
+]
 Email = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
 ]
@@ -25,6 +75,27 @@ class StrictBody(BaseModel):
     """Unknown fields are rejected, never silently ignored."""
 
     model_config = ConfigDict(extra="forbid", str_max_length=10_000)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable_text(cls, value: Any) -> Any:
+        """No text field, at any depth, may carry NUL or bidirectional controls."""
+        if _has_forbidden_text(value):
+            raise ValueError(
+                "text must not contain NUL or bidirectional control characters "
+                "(U+202A-U+202E, U+2066-U+2069)"
+            )
+        return value
+
+
+def _has_forbidden_text(value: Any) -> bool:
+    if isinstance(value, str):
+        return FORBIDDEN_IN_TEXT.search(value) is not None
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(_has_forbidden_text(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_forbidden_text(k) or _has_forbidden_text(v) for k, v in value.items())
+    return False
 
 
 class CommandAnswer(BaseModel):

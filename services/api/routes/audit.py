@@ -19,6 +19,7 @@ from infra.audit_export import export_chunks
 from infra.read_store.port import Range
 from services.api.deps import Auditor, Cursor, Fresh, Limit, RuntimeDep, team_scope
 from services.api.queries import page
+from services.api.schemas import UtcDateTime
 
 router = APIRouter(tags=["audit"])
 
@@ -31,8 +32,8 @@ def audit_filters(
     entity_id: Annotated[str | None, Query(max_length=100)] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
     type: Annotated[str | None, Query(max_length=200)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: UtcDateTime | None = None,
+    until: UtcDateTime | None = None,
 ) -> dict[str, Any]:
     filters: dict[str, Any] = {"entity_id": entity_id, "actor": actor, "type": type}
     if since or until:
@@ -47,7 +48,7 @@ def audit_trail(
     team_id: Annotated[UUID | None, Query(description="only this team's records")] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
     type: Annotated[str | None, Query(max_length=200)] = None,
-    since: datetime | None = None, until: datetime | None = None,
+    since: UtcDateTime | None = None, until: UtcDateTime | None = None,
     limit: Limit = 50, cursor: Cursor = None,
 ) -> dict[str, Any]:
     """The audit trail, one record per event, oldest first, of the token's teams."""
@@ -64,7 +65,7 @@ def audit_export(
     team_id: Annotated[UUID | None, Query(description="only this team's records")] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
     type: Annotated[str | None, Query(max_length=200)] = None,
-    since: datetime | None = None, until: datetime | None = None,
+    since: UtcDateTime | None = None, until: UtcDateTime | None = None,
 ) -> StreamingResponse:
     """The audit trail of the token's teams as a JSONL or CSV file, streamed."""
     filters = {**audit_filters(entity_id, actor, type, since, until),

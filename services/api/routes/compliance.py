@@ -28,6 +28,7 @@ from services.api.deps import (
 )
 from services.api.problems import ProblemError
 from services.api.queries import page
+from services.api.schemas import UtcDateTime
 
 router = APIRouter(tags=["compliance"])
 
@@ -51,7 +52,7 @@ def entity_history(entity_id: Annotated[str, Path(max_length=100)], grant: Audit
 
 @router.get("/v1/compliance/entities/{entity_id}")
 def entity_as_of(entity_id: Annotated[str, Path(max_length=100)], grant: Auditor,
-                 rt: RuntimeDep, _: Fresh, as_of: datetime | None = None) -> dict[str, Any]:
+                 rt: RuntimeDep, _: Fresh, as_of: UtcDateTime | None = None) -> dict[str, Any]:
     """The entity's state as of a time (default: now)."""
     when = _iso(as_of or datetime.now(UTC))
     latest = None

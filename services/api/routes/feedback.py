@@ -36,7 +36,7 @@ class FeedbackCreate(StrictBody):
     text: Text
     subject_member_id: UUID | None = None
     channel: Name | None = None
-    score: Annotated[int, Field(ge=0, le=10)] | None = None
+    score: Annotated[int, Field(ge=0, le=10, strict=True)] | None = None
     feedback_id: UUID | None = None
 
 

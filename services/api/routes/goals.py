@@ -37,7 +37,7 @@ from services.api.schemas import (
 
 router = APIRouter(tags=["goals"])
 ANSWERS: dict[int | str, dict[str, Any]] = {201: {"model": CommandAnswer}}
-Number = Annotated[float, Field(allow_inf_nan=False)]
+Number = Annotated[float, Field(allow_inf_nan=False, strict=True)]  # ints, never booleans
 
 
 class GoalCreate(StrictBody):

@@ -1,22 +1,28 @@
-"""Liveness, readiness and Prometheus metrics."""
+"""Liveness, readiness and Prometheus metrics.
+
+``/healthz`` is open and answered on the event loop. ``/readyz`` is open for probes,
+which learn only ready or not; with any valid token it adds positions, lag and checks.
+``/metrics`` needs a valid token (any role): Prometheus sends one (``authorization`` in
+its scrape config).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
-from services.api.deps import RuntimeDep
+from services.api.deps import GrantDep, OptionalGrant, RuntimeDep
 from services.runtime import Runtime
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """The process is alive."""
+async def healthz() -> dict[str, str]:
+    """The process is alive: answered on the event loop, never queued behind work."""
     return {"status": "ok"}
 
 
@@ -25,9 +31,12 @@ def readiness(rt: Runtime) -> tuple[bool, dict[str, Any]]:
     ok = True
     try:
         head = rt.ledger.head_position()
+        # Without an in-process follower, "applied" is a projector's checkpoint: a
+        # public position. Private records after the last public event never count.
+        public_head = head if rt.follower is not None else rt.last_public_position(head)
         checks["event_store"] = "ok"
     except Exception as e:  # any failure means "not ready", reported, never raised
-        head = 0
+        head = public_head = 0
         checks["event_store"] = f"unreachable: {type(e).__name__}"
         ok = False
     try:
@@ -46,7 +55,7 @@ def readiness(rt: Runtime) -> tuple[bool, dict[str, Any]]:
         ok = ok and kafka_ok
     checks["head_position"] = head
     checks["applied_position"] = applied
-    checks["projection_lag"] = max(0, head - applied)
+    checks["projection_lag"] = max(0, public_head - applied)
     if rt.follower is not None and rt.follower.last_error:
         checks["follower_error"] = rt.follower.last_error
         ok = False
@@ -54,26 +63,27 @@ def readiness(rt: Runtime) -> tuple[bool, dict[str, Any]]:
 
 
 @router.get("/readyz")
-def readyz(rt: RuntimeDep) -> JSONResponse:
-    """Stores reachable; projection lag."""
+def readyz(rt: RuntimeDep, grant: OptionalGrant) -> JSONResponse:
+    """Ready or not (200/503); with a token, also the stores, positions and lag."""
     ok, checks = readiness(rt)
-    return JSONResponse({"status": "ready" if ok else "not ready", **checks},
-                        status_code=200 if ok else 503)
+    body: dict[str, Any] = {"status": "ready" if ok else "not ready"}
+    if grant is not None:  # details (and error text) only for an authenticated caller
+        body.update(checks)
+    return JSONResponse(body, status_code=200 if ok else 503)
 
 
 @router.get("/metrics")
-def metrics(rt: RuntimeDep) -> Response:
-    """Prometheus text: positions, projection lag, request counts."""
+def metrics(request: Request, rt: RuntimeDep, grant: GrantDep) -> Response:
+    """Prometheus text: positions, projection lag, requests by route and status, and
+    their durations. Needs a token (any role)."""
     registry = CollectorRegistry()
     _, checks = readiness(rt)
     Gauge("opsledger_head_position", "last stored global position",
           registry=registry).set(checks["head_position"])
     Gauge("opsledger_applied_position", "last position applied to the read models",
           registry=registry).set(checks["applied_position"])
-    Gauge("opsledger_projection_lag", "stored positions not yet in the read models",
+    Gauge("opsledger_projection_lag", "public positions not yet in the read models",
           registry=registry).set(checks["projection_lag"])
-    requests = Gauge("opsledger_http_requests", "requests answered, by status class",
-                     ["status"], registry=registry)
-    for status, count in rt.request_counts.items():
-        requests.labels(status).set(count)
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    http = request.app.state.http_metrics.registry
+    return Response(generate_latest(registry) + generate_latest(http),
+                    media_type=CONTENT_TYPE_LATEST)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -14,6 +13,7 @@ from projections.performance_timeline import team_metrics
 from services.api.deps import Cursor, Fresh, Limit, Reader, RuntimeDep, check_team
 from services.api.queries import one, page
 from services.api.routes.audit import _iso
+from services.api.schemas import UtcDateTime
 
 router = APIRouter(tags=["performance"])
 
@@ -21,7 +21,7 @@ router = APIRouter(tags=["performance"])
 @router.get("/v1/performance/members/{member_id}/timeline")
 def member_timeline(
     member_id: UUID, grant: Reader, rt: RuntimeDep, _: Fresh,
-    since: datetime | None = None, until: datetime | None = None,
+    since: UtcDateTime | None = None, until: UtcDateTime | None = None,
     limit: Limit = 50, cursor: Cursor = None,
 ) -> dict[str, Any]:
     """A member's dated timeline: check-ins, incidents handled, feedback, role changes."""
