@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import jsonschema
 import pytest
 from fastapi.testclient import TestClient
 
+from infra.schemas import all_event_schemas
 from infra.settings import Settings
 from services.api.app import create_app
 
@@ -361,3 +363,22 @@ def test_team_id_and_id_that_differ_are_a_422_and_append_nothing(world: World) -
     same = str(uuid4())
     assert world.admin.post("/v1/teams", {"name": "C", "team_id": same, "id": same},
                             201)["id"] == same
+
+
+# -- the published contract ----------------------------------------------------------------------
+
+
+def test_moves_and_bindings_validate_against_their_published_schemas(world: World) -> None:
+    world.admin.post(f"/v1/members/{world.ann}/principal",
+                     {"principal": "user:ann", "reason": "it is her"}, 200)
+    world.admin.post(f"/v1/teams/{TA}/members/{world.ann}/move",
+                     {"to_team_id": TB, "reason": "reorg"}, 200)
+    schemas = all_event_schemas()
+
+    events = world.admin.get("/v1/events", after=0, limit=500)["items"]
+    for event in events:
+        jsonschema.validate(event, schemas[event["type"]],
+                            format_checker=jsonschema.FormatChecker())
+    assert {e["type"] for e in events} >= {
+        "opsledger.teams.PrincipalBound.v1", "opsledger.teams.MemberMovedOut.v1",
+        "opsledger.teams.MemberMovedIn.v1"}
