@@ -27,6 +27,8 @@ def store(tmp_path: Path) -> Iterator[tuple[Runtime, Path]]:
     for n in range(9):
         runtime.teams.add_member(
             c.AddMember(team.id, f"Member {n}", f"m{n}@example.com", "SRE"), ctx)
+    # Public events at odd positions (team 1, member n at 2n + 3); each even position
+    # holds the member directory's private record saved with the join after it.
     yield runtime, settings.event_store_path
     runtime.close()
 
@@ -41,31 +43,31 @@ def test_an_untouched_store_verifies(store: tuple[Runtime, Path]) -> None:
     runtime, _ = store
     result = verify_store(runtime.ledger)
     assert result.ok, result.describe()
-    assert (result.count, result.head_position) == (10, 10)
+    assert (result.count, result.head_position) == (10, 19)
     assert result.head_hash == runtime.ledger.recorder.head_hash()[1]
 
 
 def test_a_changed_byte_is_named_as_altered(store: tuple[Runtime, Path]) -> None:
     runtime, path = store
     tamper(path, "UPDATE stored_events SET state = CAST(replace(CAST(state AS TEXT), "
-                 "'Member 4', 'Member X') AS BLOB) WHERE rowid = 6")
+                 "'Member 4', 'Member X') AS BLOB) WHERE rowid = 11")
     result = verify_store(runtime.ledger)
-    assert (result.ok, result.broken_at, result.kind) == (False, 6, "altered")
+    assert (result.ok, result.broken_at, result.kind) == (False, 11, "altered")
 
 
 def test_a_deleted_row_is_named_as_missing(store: tuple[Runtime, Path]) -> None:
     runtime, path = store
-    tamper(path, "DELETE FROM stored_events WHERE rowid = 4")
+    tamper(path, "DELETE FROM stored_events WHERE rowid = 5")
     result = verify_store(runtime.ledger)
-    assert (result.ok, result.broken_at, result.kind) == (False, 4, "missing")
+    assert (result.ok, result.broken_at, result.kind) == (False, 5, "missing")
 
 
 def test_a_deleted_row_and_its_link_are_still_missing(store: tuple[Runtime, Path]) -> None:
     runtime, path = store
-    tamper(path, "DELETE FROM stored_events WHERE rowid = 4",
-           "DELETE FROM event_hashes WHERE position = 4")
+    tamper(path, "DELETE FROM stored_events WHERE rowid = 5",
+           "DELETE FROM event_hashes WHERE position = 5")
     result = verify_store(runtime.ledger)
-    assert (result.ok, result.broken_at, result.kind) == (False, 5, "missing")
+    assert (result.ok, result.broken_at, result.kind) == (False, 7, "missing")
 
 
 def test_swapped_rows_are_named_as_reordered(store: tuple[Runtime, Path]) -> None:
@@ -81,16 +83,16 @@ def test_swapped_rows_are_named_as_reordered(store: tuple[Runtime, Path]) -> Non
 def test_an_inserted_event_is_named(store: tuple[Runtime, Path]) -> None:
     runtime, path = store
     tamper(path, "INSERT INTO stored_events (rowid, originator_id, originator_version, topic, "
-                 "state) SELECT 11, originator_id, 99, topic, state FROM stored_events "
-                 "WHERE rowid = 10")
+                 "state) SELECT 20, originator_id, 99, topic, state FROM stored_events "
+                 "WHERE rowid = 19")
     result = verify_store(runtime.ledger)
-    assert (result.ok, result.broken_at, result.kind) == (False, 11, "inserted")
+    assert (result.ok, result.broken_at, result.kind) == (False, 20, "inserted")
 
 
 def test_verify_can_start_from_a_position(store: tuple[Runtime, Path]) -> None:
     runtime, path = store
     tamper(path, "UPDATE stored_events SET state = CAST(replace(CAST(state AS TEXT), "
-                 "'Member 1', 'Member Y') AS BLOB) WHERE rowid = 3")
-    assert verify_store(runtime.ledger).broken_at == 3
-    later = verify_store(runtime.ledger, start=5)
-    assert later.ok and later.count == 6
+                 "'Member 1', 'Member Y') AS BLOB) WHERE rowid = 5")
+    assert verify_store(runtime.ledger).broken_at == 5
+    later = verify_store(runtime.ledger, start=7)
+    assert later.ok and later.count == 7
