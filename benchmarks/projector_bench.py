@@ -114,6 +114,8 @@ def _incident_flow(w: _World, team: _Team) -> Iterator[None]:
     w.incidents.acknowledge(ic.Acknowledge(iid), w.ctx(team))
     yield
     for responder in rng.sample(team.members, k=min(len(team.members), rng.randint(1, 3))):
+        if responder not in team.members:  # left meanwhile: responders must be active
+            continue
         w.incidents.assign_responder(ic.AssignResponder(iid, responder), w.ctx(team))
         yield
     if severity != "SEV1" and rng.random() < 0.25:
@@ -185,7 +187,7 @@ def _feedback_flow(w: _World, team: _Team) -> Iterator[None]:
     w.feedback.triage(fc.TriageFeedback(fid, rng.choice(("low", "medium", "high")), owner),
                       w.ctx(team))
     yield
-    if rng.random() < 0.2:
+    if rng.random() < 0.2 and owner in team.members:  # owners must be active
         w.feedback.triage(fc.TriageFeedback(fid, "urgent", owner), w.ctx(team))
         yield
     w.feedback.resolve(fc.ResolveFeedback(fid, "answered and fixed"), w.ctx(team))

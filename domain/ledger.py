@@ -4,12 +4,13 @@ through, so each event gets one gap-free global position (its notification id)."
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from domain.aggregate import LedgerAggregate
@@ -24,6 +25,11 @@ from domain.idempotency import IdempotencyRecord, idempotency_record_id
 from domain.meta import CommandMeta
 
 A = TypeVar("A", bound=LedgerAggregate)
+
+Changed = LedgerAggregate | Sequence[Aggregate]
+"""What a command hands back to be saved: the aggregate that answers, or a sequence
+whose first item answers, followed by any other aggregates and private records
+(e.g. write-side indexes) that must be saved in the same atomic ``save``."""
 
 
 class PositionLookup(Protocol):
@@ -90,10 +96,18 @@ class Ledger(Application[UUID]):
     # -- writing -------------------------------------------------------------
 
     def execute(
-        self, ctx: CommandContext, command: Callable[[], LedgerAggregate],
+        self, ctx: CommandContext, command: Callable[[], Changed],
         *, created: bool = False, answer_id: UUID | None = None,
     ) -> CommandResult:
         """Run ``command`` (load, call) and save what it changed, all or nothing.
+
+        ``command`` returns the aggregate that answers (id, version, position), or a
+        sequence whose first item answers followed by everything else it changed;
+        all of it is saved in one ``save``, so a rule that spans aggregates (a global
+        member id, one principal per member) holds atomically: a concurrent command
+        that saved first makes this one fail on the unique (originator id, version)
+        constraint. Private records are stored first and the answering aggregate's
+        events last, so the answer's position is the last public position saved.
 
         With an idempotency key, a repeat returns the first answer and appends nothing.
         """
@@ -103,8 +117,17 @@ class Ledger(Application[UUID]):
             earlier = self._earlier_answer(record_id, ctx)
             if earlier is not None:
                 return earlier
-        aggregate = command()
-        to_save: list[LedgerAggregate | IdempotencyRecord] = [aggregate]
+        changed = command()
+        items = [changed] if isinstance(changed, Aggregate) else list(changed)
+        aggregate = items[0]
+        if not isinstance(aggregate, LedgerAggregate):
+            raise TypeError("a command's first aggregate must be a LedgerAggregate")
+        others = [a for a in items[1:] if a is not aggregate]
+        to_save: list[Aggregate] = [
+            *(a for a in others if not isinstance(a, LedgerAggregate)),
+            *(a for a in others if isinstance(a, LedgerAggregate)),
+            aggregate,
+        ]
         if record_id is not None:
             to_save.append(IdempotencyRecord.record(
                 record_id, ctx.fingerprint, aggregate.id, aggregate.version, created,
@@ -117,9 +140,11 @@ class Ledger(Application[UUID]):
                 earlier = self._earlier_answer(record_id, ctx)
                 if earlier is not None:
                     return earlier
+            what = f"{type(aggregate).__name__.lower()} {aggregate.id}"
+            if others:
+                what += " (or a record this command checked)"
             raise ConcurrencyError(
-                f"{type(aggregate).__name__.lower()} {aggregate.id} was changed "
-                "by another command; reload and retry"
+                f"{what} was changed by another command; reload and retry"
             ) from None
         position = max(
             (r.notification.id for r in recordings

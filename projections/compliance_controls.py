@@ -213,9 +213,10 @@ def target_revised_after_deadline(goal: Document) -> list[Finding]:
 
 
 def is_own_principal(actor: str, member: Document) -> bool:
-    """Whether principal ``actor`` (``user:<x>``) is ``member``: the member's recorded
-    principal when the join named one; else a match of ``<x>`` with the member's
-    email, its local part or the name (members who joined without a principal)."""
+    """Whether principal ``actor`` (``user:<x>``) is ``member``: the principal bound to
+    the member when there is one (named on the join or bound later, by an admin
+    only, and carried along when the member moves); else a match of ``<x>`` with the
+    member's email, its local part or the name (members never bound to a principal)."""
     if member.get("principal"):
         return actor == member["principal"]
     kind, _, name = actor.partition(":")

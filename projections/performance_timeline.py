@@ -27,7 +27,7 @@ COLLECTION = "timeline"
 KINDS = (
     "check_in", "goal_set", "goal_closed", "incident_responder", "incident_opened",
     "incident_resolved", "feedback_received", "feedback_about", "role_changed", "joined",
-    "left", "lead_changed", "review",
+    "left", "lead_changed", "review", "moved", "moved_out", "moved_in",
 )
 
 
@@ -100,6 +100,30 @@ def _left(e: EventEnvelope, lookup: Lookup) -> Story:
     return Story(
         f"{_member_name(lookup, d['member_id'])} left the team: {d.get('reason')}",
         e.subject, "left", d["member_id"], "left", {"reason": d.get("reason")},
+    )
+
+
+def _moved_out(e: EventEnvelope, lookup: Lookup) -> Story:
+    d = e.data
+    return Story(
+        f"{_member_name(lookup, d['member_id'])} moved to team {d.get('to_team_id')}: "
+        f"{d.get('reason')}",
+        e.subject, "moved_out",
+        details={"member_id": d["member_id"], "to_team_id": d.get("to_team_id"),
+                 "reason": d.get("reason")},
+    )
+
+
+def _moved_in(e: EventEnvelope, lookup: Lookup) -> Story:
+    # The member's one entry for a move: the event carries the name, and it is the
+    # destination's (the member's timeline is read by its current team).
+    d = e.data
+    return Story(
+        f"{d.get('name') or d['member_id']} moved from team {d.get('from_team_id')}: "
+        f"{d.get('reason')}",
+        e.subject, "moved_in", d["member_id"], "moved",
+        {"from_team_id": d.get("from_team_id"), "role": d.get("role"),
+         "reason": d.get("reason")},
     )
 
 
@@ -219,6 +243,8 @@ TELLERS: dict[tuple[str, str], Teller] = {
     ("teams", "RoleAssigned"): _role_changed,
     ("teams", "TeamLeadChanged"): _lead_changed,
     ("teams", "MemberLeft"): _left,
+    ("teams", "MemberMovedOut"): _moved_out,
+    ("teams", "MemberMovedIn"): _moved_in,
     ("goals", "GoalSet"): _goal_set,
     ("goals", "ProgressCheckedIn"): _checked_in,
     ("goals", "GoalAchieved"): _goal_closed("achieved"),

@@ -6,17 +6,21 @@ from domain.feedback import commands as c
 from domain.feedback.aggregate import Feedback
 from domain.ledger import CommandContext, CommandResult, Ledger
 from domain.teams.aggregate import Team
+from domain.teams.directory import MemberDirectory
 
 
 class FeedbackService:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
+        self.directory = MemberDirectory.of(ledger)
 
     def give(self, cmd: c.GiveFeedback, ctx: CommandContext) -> CommandResult:
         def run() -> Feedback:
             # Inside run: an idempotent retry must get its first answer, not "exists".
             feedback_id = self.ledger.new_id(cmd.feedback_id, "feedback")
             self.ledger.load(Team, cmd.team_id)  # feedback is about a team that exists
+            if cmd.subject_member_id is not None:  # about a member of any team
+                self.directory.require_active(cmd.subject_member_id, "subject_member_id")
             return Feedback.give(
                 feedback_id, cmd.kind, cmd.team_id, cmd.text, cmd.subject_member_id,
                 cmd.channel, cmd.score, ctx.meta,
@@ -27,6 +31,7 @@ class FeedbackService:
     def triage(self, cmd: c.TriageFeedback, ctx: CommandContext) -> CommandResult:
         def run() -> Feedback:
             feedback = self.ledger.load(Feedback, cmd.feedback_id, ctx)
+            self.directory.require_active(cmd.owner_id, "owner_id", team_id=feedback.team_id)
             feedback.triage(cmd.priority, cmd.owner_id, ctx.meta)
             return feedback
 

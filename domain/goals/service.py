@@ -6,17 +6,20 @@ from domain.goals import commands as c
 from domain.goals.aggregate import Goal
 from domain.ledger import CommandContext, CommandResult, Ledger
 from domain.teams.aggregate import Team
+from domain.teams.directory import MemberDirectory
 
 
 class GoalService:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
+        self.directory = MemberDirectory.of(ledger)
 
     def set_goal(self, cmd: c.SetGoal, ctx: CommandContext) -> CommandResult:
         def run() -> Goal:
             # Inside run: an idempotent retry must get its first answer, not "exists".
             goal_id = self.ledger.new_id(cmd.goal_id, "goal")
             self.ledger.load(Team, cmd.team_id)  # a goal belongs to a team that exists
+            self.directory.require_active(cmd.owner_id, "owner_id", team_id=cmd.team_id)
             return Goal.set(
                 goal_id, cmd.team_id, cmd.owner_id, cmd.title, cmd.metric, cmd.baseline,
                 cmd.target, cmd.unit, cmd.deadline, ctx.meta,

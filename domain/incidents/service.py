@@ -6,11 +6,13 @@ from domain.incidents import commands as c
 from domain.incidents.aggregate import Incident
 from domain.ledger import CommandContext, CommandResult, Ledger
 from domain.teams.aggregate import Team
+from domain.teams.directory import MemberDirectory
 
 
 class IncidentService:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
+        self.directory = MemberDirectory.of(ledger)
 
     def open(self, cmd: c.OpenIncident, ctx: CommandContext) -> CommandResult:
         def run() -> Incident:
@@ -34,6 +36,8 @@ class IncidentService:
     def assign_responder(self, cmd: c.AssignResponder, ctx: CommandContext) -> CommandResult:
         def run() -> Incident:
             incident = self.ledger.load(Incident, cmd.incident_id, ctx)
+            # Any team's member may respond (cross-team responders are normal).
+            self.directory.require_active(cmd.responder_id, "responder_id")
             incident.assign_responder(cmd.responder_id, ctx.meta)
             return incident
 
@@ -74,6 +78,10 @@ class IncidentService:
     def publish_postmortem(self, cmd: c.PublishPostmortem, ctx: CommandContext) -> CommandResult:
         def run() -> Incident:
             incident = self.ledger.load(Incident, cmd.incident_id, ctx)
+            for n, item in enumerate(cmd.action_items, start=1):
+                owner_id = item.get("owner_id") if isinstance(item, dict) else None
+                if owner_id:  # a missing owner is the aggregate's to refuse
+                    self.directory.require_active(owner_id, f"action item {n} owner_id")
             incident.publish_postmortem(cmd.causes, cmd.action_items, ctx.meta)
             return incident
 

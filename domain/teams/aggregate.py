@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -81,6 +82,50 @@ class Team(LedgerAggregate):
             if team.lead_id == self.member_id:
                 team.lead_id = None
 
+    class MemberMovedOut(LedgerAggregate.Event):
+        """A member moved from this team to another (``MemberMovedIn`` there)."""
+
+        member_id: str
+        to_team_id: str
+        reason: str
+
+        def apply(self, team: Team) -> None:
+            member = team.members[self.member_id]
+            member["active"] = False
+            member["moved_to"] = self.to_team_id
+            if team.lead_id == self.member_id:
+                team.lead_id = None
+
+    class MemberMovedIn(LedgerAggregate.Event):
+        """A member of another team moved here, keeping its id, role and principal."""
+
+        member_id: str
+        from_team_id: str
+        name: str
+        email: str
+        role: str
+        responsibilities: list[str]
+        principal: str | None
+        reason: str
+
+        def apply(self, team: Team) -> None:
+            team.members[self.member_id] = {
+                "name": self.name, "email": self.email, "role": self.role,
+                "responsibilities": list(self.responsibilities),
+                "since": self.timestamp, "active": True, "principal": self.principal,
+            }
+
+    class PrincipalBound(LedgerAggregate.Event):
+        """An admin bound the principal who acts as a member (segregation of duties)."""
+
+        member_id: str
+        principal: str
+        previous_principal: str | None
+        reason: str
+
+        def apply(self, team: Team) -> None:
+            team.members[self.member_id]["principal"] = self.principal
+
     # -- commands -------------------------------------------------------------
 
     @classmethod
@@ -132,9 +177,59 @@ class Team(LedgerAggregate):
         reason = require_reason(reason, "leaving a team")
         self._record(self.MemberLeft, meta, member_id=str(member_id), reason=reason)
 
+    def move_out(
+        self, member_id: UUID, to_team_id: UUID, reason: str, meta: CommandMeta
+    ) -> dict[str, Any]:
+        """Record that an active member moves to ``to_team_id``; returns the member as it
+        stands (name, email, role, responsibilities, principal) for ``move_in``."""
+        member = self._active_member(member_id, "move")
+        require(str(to_team_id) != str(self.id), f"member {member_id} is already on team {self.id}")
+        reason = require_reason(reason, "a move")
+        snapshot = dict(member)
+        self._record(
+            self.MemberMovedOut, meta, member_id=str(member_id), to_team_id=str(to_team_id),
+            reason=reason,
+        )
+        return snapshot
+
+    def move_in(
+        self, member_id: UUID, from_team_id: UUID, member: Mapping[str, Any], reason: str,
+        meta: CommandMeta,
+    ) -> None:
+        """Record that a member of ``from_team_id`` arrives, as it stood there."""
+        earlier = self.members.get(str(member_id))
+        require(earlier is None or bool(earlier.get("moved_to")),
+                f"member {member_id} has already joined team {self.id}")
+        require(str(from_team_id) != str(self.id),
+                f"member {member_id} is already on team {self.id}")
+        reason = require_reason(reason, "a move")
+        self._record(
+            self.MemberMovedIn, meta, member_id=str(member_id), from_team_id=str(from_team_id),
+            name=member["name"], email=member["email"], role=member["role"],
+            responsibilities=list(member["responsibilities"]),
+            principal=member.get("principal"), reason=reason,
+        )
+
+    def bind_principal(
+        self, member_id: UUID, principal: str, reason: str, meta: CommandMeta
+    ) -> None:
+        member = self._active_member(member_id, "be bound to a principal")
+        if not PRINCIPAL.match(principal):
+            raise ValidationError(f"principal {principal!r} must look like 'user:<name>'")
+        reason = require_reason(reason, "binding a principal")
+        require(member.get("principal") != principal,
+                f"member {member_id} is already bound to {principal}")
+        self._record(
+            self.PrincipalBound, meta, member_id=str(member_id), principal=principal,
+            previous_principal=member.get("principal"), reason=reason,
+        )
+
     def _active_member(self, member_id: UUID, action: str) -> dict[str, Any]:
         member = self.members.get(str(member_id))
         if member is None:
             raise NotFoundError(f"member {member_id} is not on team {self.id}")
+        moved_to = member.get("moved_to")
+        require(not moved_to,
+                f"member {member_id} has moved to team {moved_to} and can't {action} here")
         require(member["active"], f"member {member_id} has left the team and can't {action}")
         return member

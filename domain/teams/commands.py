@@ -46,3 +46,18 @@ class ChangeLead:
     team_id: UUID
     member_id: UUID
     reason: str
+
+
+@dataclass(frozen=True)
+class MoveMember:
+    team_id: UUID
+    member_id: UUID
+    to_team_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True)
+class BindPrincipal:
+    member_id: UUID
+    principal: str
+    reason: str

@@ -7,5 +7,6 @@ from domain.teams.aggregate import Team
 CONTEXT = Team.CONTEXT
 EVENTS = (
     Team.TeamFormed, Team.MemberJoined, Team.RoleAssigned,
-    Team.TeamLeadChanged, Team.MemberLeft,
+    Team.TeamLeadChanged, Team.MemberLeft, Team.MemberMovedOut, Team.MemberMovedIn,
+    Team.PrincipalBound,
 )

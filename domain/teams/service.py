@@ -1,17 +1,27 @@
-"""The teams command service: load, call, save over the one ledger."""
+"""The teams command service: load, call, save over the one ledger.
+
+Joins, leaves, moves and principal bindings also change the member directory
+(:mod:`domain.teams.directory`), saved atomically with the team events.
+"""
 
 from __future__ import annotations
 
-from uuid import uuid4
+from collections.abc import Sequence
+from uuid import UUID, uuid4
 
+from eventsourcing.domain import Aggregate
+
+from domain.errors import DomainError, NotFoundError
 from domain.ledger import CommandContext, CommandResult, Ledger
 from domain.teams import commands as c
 from domain.teams.aggregate import Team
+from domain.teams.directory import DirectoryChanges, MemberDirectory
 
 
 class TeamService:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
+        self.directory = MemberDirectory.of(ledger)
 
     def form(self, cmd: c.FormTeam, ctx: CommandContext) -> CommandResult:
         def run() -> Team:
@@ -22,15 +32,21 @@ class TeamService:
         return self.ledger.execute(ctx, run, created=True)
 
     def add_member(self, cmd: c.AddMember, ctx: CommandContext) -> CommandResult:
+        """A member joins; its id must not exist anywhere yet (ids are global)."""
         member_id = cmd.member_id or uuid4()
 
-        def run() -> Team:
+        def run(index: DirectoryChanges) -> Sequence[Aggregate]:
             team = self.ledger.load(Team, cmd.team_id, ctx)
+            if index.member(member_id) is not None or self.ledger.exists(member_id):
+                raise DomainError(f"member id {member_id} already exists")
             team.join(member_id, cmd.name, cmd.email, cmd.role, cmd.responsibilities, ctx.meta,
                       principal=cmd.principal)
-            return team
+            index.register(member_id, team.id, cmd.principal)
+            if cmd.principal is not None:
+                index.claim(cmd.principal, member_id)
+            return [team]
 
-        return self.ledger.execute(ctx, run, created=True, answer_id=member_id)
+        return self.directory.execute(ctx, run, created=True, answer_id=member_id)
 
     def assign_role(self, cmd: c.AssignRole, ctx: CommandContext) -> CommandResult:
         def run() -> Team:
@@ -44,12 +60,50 @@ class TeamService:
         return self.ledger.execute(ctx, run, answer_id=cmd.member_id)
 
     def remove_member(self, cmd: c.RemoveMember, ctx: CommandContext) -> CommandResult:
-        def run() -> Team:
+        def run(index: DirectoryChanges) -> Sequence[Aggregate]:
             team = self.ledger.load(Team, cmd.team_id, ctx)
             team.leave(cmd.member_id, cmd.reason, ctx.meta)
-            return team
+            record = index.member(cmd.member_id)
+            if record is not None and record.team_id == str(team.id):
+                record.deactivate()
+            return [team]
 
-        return self.ledger.execute(ctx, run, answer_id=cmd.member_id)
+        return self.directory.execute(ctx, run, answer_id=cmd.member_id)
+
+    def move_member(self, cmd: c.MoveMember, ctx: CommandContext) -> CommandResult:
+        """Move an active member to another team: the source team records
+        ``MemberMovedOut``, the destination ``MemberMovedIn`` (with the member's name,
+        email, role, responsibilities and principal), the directory follows. The answer
+        (and ``If-Match``) is the source team's."""
+
+        def run(index: DirectoryChanges) -> Sequence[Aggregate]:
+            source = self.ledger.load(Team, cmd.team_id, ctx)
+            record = index.member(cmd.member_id)
+            if record is None or record.team_id != str(source.id):
+                raise NotFoundError(f"member {cmd.member_id} is not on team {cmd.team_id}")
+            member = source.move_out(cmd.member_id, cmd.to_team_id, cmd.reason, ctx.meta)
+            destination = self.ledger.load(Team, cmd.to_team_id)
+            destination.move_in(cmd.member_id, source.id, member, cmd.reason, ctx.meta)
+            record.move(destination.id)
+            return [source, destination]
+
+        return self.directory.execute(ctx, run, answer_id=cmd.member_id)
+
+    def bind_principal(self, cmd: c.BindPrincipal, ctx: CommandContext) -> CommandResult:
+        """Bind the principal who acts as a member (one active member per principal).
+        The answer (and ``If-Match``) is the member's team's."""
+
+        def run(index: DirectoryChanges) -> Sequence[Aggregate]:
+            record = index.member(cmd.member_id)
+            if record is None:
+                raise NotFoundError(f"member {cmd.member_id} not found")
+            team = self.ledger.load(Team, UUID(record.team_id), ctx)
+            team.bind_principal(cmd.member_id, cmd.principal, cmd.reason, ctx.meta)
+            record.bind(cmd.principal)
+            index.claim(cmd.principal, cmd.member_id)
+            return [team]
+
+        return self.directory.execute(ctx, run, answer_id=cmd.member_id)
 
     def change_lead(self, cmd: c.ChangeLead, ctx: CommandContext) -> CommandResult:
         def run() -> Team:
@@ -58,3 +112,8 @@ class TeamService:
             return team
 
         return self.ledger.execute(ctx, run)
+
+    def team_of(self, member_id: UUID) -> str | None:
+        """The team a member is on (or left), from the directory; None if unknown."""
+        member = self.directory.member(member_id)
+        return None if member is None else member.team_id

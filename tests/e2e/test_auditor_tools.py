@@ -111,10 +111,10 @@ def test_the_cli_verifies_signs_and_proves_a_checkpoint(runtime: Runtime,
     assert bad.returncode == 1 and "CHECKPOINT INVALID" in bad.stdout
 
     with sqlite3.connect(runtime.settings.event_store_path) as db:  # rewrite history
-        db.execute("DELETE FROM stored_events WHERE rowid = 2")
+        db.execute("DELETE FROM stored_events WHERE rowid = 3")  # 2: a directory record
     broken = cli("verify", data_dir=data, check=False)
     assert broken.returncode == 1
-    assert broken.stdout.startswith("BROKEN at position 2: missing")
+    assert broken.stdout.startswith("BROKEN at position 3: missing")
 
 
 def test_the_cli_exports_filtered_evidence(runtime: Runtime, tmp_path: Path) -> None:

@@ -31,6 +31,8 @@ def store(tmp_path: Path) -> Iterator[tuple[Runtime, Path]]:
     for n in range(9):
         runtime.teams.add_member(
             c.AddMember(team.id, f"Member {n}", f"m{n}@example.com", "SRE"), ctx)
+    # Public events at odd positions (team 1, member n at 2n + 3); each even position
+    # holds the member directory's private record saved with the join after it.
     yield runtime, settings.event_store_path
     runtime.close()
 
@@ -45,31 +47,31 @@ def test_an_untouched_store_verifies(store: tuple[Runtime, Path]) -> None:
     runtime, _ = store
     result = verify_store(runtime.ledger)
     assert result.ok, result.describe()
-    assert (result.count, result.head_position) == (10, 10)
+    assert (result.count, result.head_position) == (10, 19)
     assert result.head_hash == runtime.ledger.recorder.head_hash()[1]
 
 
 def test_a_changed_byte_is_named_as_altered(store: tuple[Runtime, Path]) -> None:
     runtime, path = store
     tamper(path, "UPDATE stored_events SET state = CAST(replace(CAST(state AS TEXT), "
-                 "'Member 4', 'Member X') AS BLOB) WHERE rowid = 6")
+                 "'Member 4', 'Member X') AS BLOB) WHERE rowid = 11")
     result = verify_store(runtime.ledger)
-    assert (result.ok, result.broken_at, result.kind) == (False, 6, "altered")
+    assert (result.ok, result.broken_at, result.kind) == (False, 11, "altered")
 
 
 def test_a_deleted_row_is_named_as_missing(store: tuple[Runtime, Path]) -> None:
     runtime, path = store
-    tamper(path, "DELETE FROM stored_events WHERE rowid = 4")
+    tamper(path, "DELETE FROM stored_events WHERE rowid = 5")
     result = verify_store(runtime.ledger)
-    assert (result.ok, result.broken_at, result.kind) == (False, 4, "missing")
+    assert (result.ok, result.broken_at, result.kind) == (False, 5, "missing")
 
 
 def test_a_deleted_row_and_its_link_are_still_missing(store: tuple[Runtime, Path]) -> None:
     runtime, path = store
-    tamper(path, "DELETE FROM stored_events WHERE rowid = 4",
-           "DELETE FROM event_hashes WHERE position = 4")
+    tamper(path, "DELETE FROM stored_events WHERE rowid = 5",
+           "DELETE FROM event_hashes WHERE position = 5")
     result = verify_store(runtime.ledger)
-    assert (result.ok, result.broken_at, result.kind) == (False, 5, "missing")
+    assert (result.ok, result.broken_at, result.kind) == (False, 7, "missing")
 
 
 def test_swapped_rows_are_named_as_reordered(store: tuple[Runtime, Path]) -> None:
@@ -85,19 +87,19 @@ def test_swapped_rows_are_named_as_reordered(store: tuple[Runtime, Path]) -> Non
 def test_an_inserted_event_is_named(store: tuple[Runtime, Path]) -> None:
     runtime, path = store
     tamper(path, "INSERT INTO stored_events (rowid, originator_id, originator_version, topic, "
-                 "state) SELECT 11, originator_id, 99, topic, state FROM stored_events "
-                 "WHERE rowid = 10")
+                 "state) SELECT 20, originator_id, 99, topic, state FROM stored_events "
+                 "WHERE rowid = 19")
     result = verify_store(runtime.ledger)
-    assert (result.ok, result.broken_at, result.kind) == (False, 11, "inserted")
+    assert (result.ok, result.broken_at, result.kind) == (False, 20, "inserted")
 
 
 def test_verify_can_start_from_a_position(store: tuple[Runtime, Path]) -> None:
     runtime, path = store
     tamper(path, "UPDATE stored_events SET state = CAST(replace(CAST(state AS TEXT), "
-                 "'Member 1', 'Member Y') AS BLOB) WHERE rowid = 3")
-    assert verify_store(runtime.ledger).broken_at == 3
-    later = verify_store(runtime.ledger, start=5)
-    assert later.ok and later.count == 6
+                 "'Member 1', 'Member Y') AS BLOB) WHERE rowid = 5")
+    assert verify_store(runtime.ledger).broken_at == 5
+    later = verify_store(runtime.ledger, start=7)
+    assert later.ok and later.count == 7
 
 
 def flip_byte(path: Path, position: int, column: str, at: int) -> None:
@@ -123,14 +125,14 @@ def verify_cli(data_dir: Path) -> subprocess.CompletedProcess[str]:
 def test_an_event_whose_json_no_longer_decodes_is_named_as_altered(
     store: tuple[Runtime, Path]
 ) -> None:
-    # Given the JSON of the event at position 6 with its opening brace flipped to 'z'
+    # Given the JSON of the event at position 7 with its opening brace flipped to 'z'
     runtime, path = store
-    flip_byte(path, 6, "state", 0)
+    flip_byte(path, 7, "state", 0)
     # When the chain is verified
     result = verify_store(runtime.ledger)
-    # Then position 6 is altered, because it cannot be decoded, and the cause is kept
-    assert (result.ok, result.broken_at, result.kind) == (False, 6, "altered")
-    assert result.describe() == f"BROKEN at position 6: {UNDECODABLE}"
+    # Then position 7 is altered, because it cannot be decoded, and the cause is kept
+    assert (result.ok, result.broken_at, result.kind) == (False, 7, "altered")
+    assert result.describe() == f"BROKEN at position 7: {UNDECODABLE}"
     assert "MapperDeserialisationError" in result.cause
 
 
@@ -145,27 +147,27 @@ def test_an_event_whose_topic_no_longer_resolves_is_named_as_altered(
 
 
 def test_an_earlier_break_is_still_reported_first(store: tuple[Runtime, Path]) -> None:
-    # Given a deleted event at position 2 and a garbled one at position 8
+    # Given a deleted event at position 3 and a garbled one at position 9
     runtime, path = store
-    tamper(path, "DELETE FROM stored_events WHERE rowid = 2")
-    flip_byte(path, 8, "state", 1)
-    # Then verify names the first: position 2, missing; from position 3 on, the garbled one
+    tamper(path, "DELETE FROM stored_events WHERE rowid = 3")
+    flip_byte(path, 9, "state", 1)
+    # Then verify names the first: position 3, missing; from position 5 on, the garbled one
     assert (verify_store(runtime.ledger).broken_at, verify_store(runtime.ledger).kind) == (
-        2, "missing")
-    assert verify_store(runtime.ledger, start=3).describe() == (
-        f"BROKEN at position 8: {UNDECODABLE}")
+        3, "missing")
+    assert verify_store(runtime.ledger, start=5).describe() == (
+        f"BROKEN at position 9: {UNDECODABLE}")
 
 
 def test_opsledger_verify_reports_a_garbled_event_and_exits_non_zero_without_a_traceback(
     store: tuple[Runtime, Path]
 ) -> None:
-    # Given a store whose event at position 6 no longer decodes
+    # Given a store whose event at position 7 no longer decodes
     runtime, path = store
-    flip_byte(path, 6, "state", 0)
+    flip_byte(path, 7, "state", 0)
     # When an auditor runs `opsledger verify`
     proc = verify_cli(runtime.settings.data_dir)
     # Then it prints the verdict, exits non-zero and shows no traceback
-    assert proc.stdout.splitlines()[0] == f"BROKEN at position 6: {UNDECODABLE}", (
+    assert proc.stdout.splitlines()[0] == f"BROKEN at position 7: {UNDECODABLE}", (
         proc.stdout + proc.stderr)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr + proc.stdout

@@ -228,7 +228,10 @@ def test_a_resolution_needs_a_description() -> None:
 
 def test_feedback_lives_through_the_ledger(ledger: Ledger) -> None:
     ctx = CommandContext(meta())
-    team = TeamService(ledger).form(tc.FormTeam(name="Payments SRE"), ctx)
+    teams = TeamService(ledger)
+    team = teams.form(tc.FormTeam(name="Payments SRE"), ctx)
+    for member_id, name in ((ADA, "Ada"), (BOB, "Bob")):  # references are to real members
+        teams.add_member(tc.AddMember(team.id, name, f"{name}@x.test", "engineer", member_id), ctx)
     service = FeedbackService(ledger)
 
     customer = service.give(c.GiveFeedback("customer", team.id, "slow", score=4), ctx)

@@ -232,7 +232,9 @@ def test_a_goal_cannot_be_closed_twice() -> None:
 
 def test_a_goal_lives_through_the_ledger(ledger: Ledger) -> None:
     ctx = CommandContext(meta())
-    team = TeamService(ledger).form(tc.FormTeam(name="Payments SRE"), ctx)
+    teams = TeamService(ledger)
+    team = teams.form(tc.FormTeam(name="Payments SRE"), ctx)
+    teams.add_member(tc.AddMember(team.id, "Olu", "olu@x.test", "engineer", OWNER_ID), ctx)
     goals = GoalService(ledger)
 
     made = goals.set_goal(c.SetGoal(

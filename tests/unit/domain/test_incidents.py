@@ -435,7 +435,10 @@ def test_nothing_changes_after_close(command: str) -> None:
 
 
 def test_a_sev1_lives_through_the_ledger_and_folds_back_the_same(ledger: Ledger) -> None:
-    team = TeamService(ledger).form(tc.FormTeam(name="Payments SRE"), CommandContext(meta()))
+    teams = TeamService(ledger)
+    team = teams.form(tc.FormTeam(name="Payments SRE"), CommandContext(meta()))
+    teams.add_member(tc.AddMember(team.id, "Ada", "ada@x.test", "engineer", ADA),
+                     CommandContext(meta()))  # the responder and action-item owner
     incidents = IncidentService(ledger)
 
     opened = incidents.open(

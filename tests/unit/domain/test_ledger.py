@@ -12,7 +12,7 @@ from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.popo import POPOApplicationRecorder
 
 from domain import catalog
-from domain.aggregate import EVENT_CLASSES
+from domain.aggregate import EVENT_CLASSES, LedgerAggregate
 from domain.envelope import envelope_of
 from domain.errors import (
     ConcurrencyError,
@@ -118,18 +118,27 @@ def test_envelope_names_the_versioned_wire_type(ledger: Ledger) -> None:
 
 def test_every_event_of_a_full_story_is_plain_json_on_the_wire(ledger: Ledger) -> None:
     team_id = form_team(ledger)
+    teams = TeamService(ledger)
+    owner = teams.add_member(tc.AddMember(team_id, "Ada", "ada@x.test", "engineer"), ctx()).id
+    other_team = form_team(ledger)
+    mover = teams.add_member(tc.AddMember(team_id, "Bob", "bob@x.test", "engineer"), ctx()).id
+    teams.bind_principal(tc.BindPrincipal(mover, "user:bob", "verified"), ctx())
+    teams.move_member(tc.MoveMember(team_id, mover, other_team, "reorg"), ctx())
     goal = GoalService(ledger).set_goal(gc.SetGoal(
-        team_id, uuid4(), "Cut MTTR", "MTTR", 90, 30, "minutes", "2025-06-30"), ctx())
+        team_id, owner, "Cut MTTR", "MTTR", 90, 30, "minutes", "2025-06-30"), ctx())
     GoalService(ledger).check_in(gc.CheckIn(goal.id, 50.5, "better"), ctx())
     incidents = IncidentService(ledger)
     iid = open_incident(ledger, team_id, "SEV1")
     incidents.acknowledge(ic.Acknowledge(iid), ctx())
     incidents.resolve(ic.Resolve(iid, "fixed", "bad deploy"), ctx())
     incidents.publish_postmortem(ic.PublishPostmortem(
-        iid, ["bad deploy"], [{"title": "canary", "owner_id": "u1", "due": "2025-04-01"}]
+        iid, ["bad deploy"], [{"title": "canary", "owner_id": str(owner), "due": "2025-04-01"}]
     ), ctx())
 
-    for position, event in stored_events(ledger):
+    public = [(p, e) for p, e in stored_events(ledger) if isinstance(e, LedgerAggregate.Event)]
+    assert {type(e).__name__ for _, e in public} >= {
+        "MemberMovedOut", "MemberMovedIn", "PrincipalBound"}
+    for position, event in public:
         envelope = envelope_of(event, position).as_dict()
         assert json.loads(json.dumps(envelope)) == envelope
 
@@ -147,7 +156,7 @@ def test_importing_the_catalog_registers_every_public_event() -> None:
         for event in catalog.ALL_EVENTS
     }
 
-    assert len(registered) == len(catalog.ALL_EVENTS) == 26
+    assert len(registered) == len(catalog.ALL_EVENTS) == 29
     assert all(EVENT_CLASSES[name] is event for name, event in registered.items())
     assert {name.split(".")[0] for name in registered} == set(catalog.CONTEXTS)
 
@@ -163,9 +172,10 @@ def test_answers_carry_the_aggregate_version_and_a_gap_free_global_position(
     second = teams.form(tc.FormTeam(name="B"), ctx())
     joined = teams.add_member(tc.AddMember(first.id, "Ada", "ada@x.test", "engineer"), ctx())
 
-    assert [(r.version, r.position) for r in (first, second, joined)] == [(1, 1), (1, 2), (2, 3)]
-    assert ledger.head_position() == 3
-    assert [p for p, _ in stored_events(ledger)] == [1, 2, 3]
+    # Position 3 holds Ada's member-directory record, saved (private) with her join.
+    assert [(r.version, r.position) for r in (first, second, joined)] == [(1, 1), (1, 2), (2, 4)]
+    assert ledger.head_position() == 4
+    assert [p for p, _ in stored_events(ledger)] == [1, 2, 3, 4]
 
 
 def test_a_matching_if_match_lets_the_command_through(ledger: Ledger) -> None:
@@ -187,7 +197,7 @@ def test_a_stale_if_match_is_refused_and_appends_nothing(ledger: Ledger) -> None
         teams.add_member(tc.AddMember(team_id, "Bob", "bob@x.test", "engineer"), ctx(if_match=1))
 
     assert (refused.value.expected, refused.value.actual) == (1, 2)
-    assert ledger.head_position() == 2
+    assert ledger.head_position() == 3  # the team, Ada's directory record, her join
 
 
 def test_an_unknown_id_is_not_found(ledger: Ledger) -> None:
@@ -245,7 +255,7 @@ def test_a_concurrent_change_is_refused_and_appends_nothing(ledger: Ledger) -> N
 
     with pytest.raises(ConcurrencyError, match="changed by another command"):
         ledger.execute(ctx(), run)
-    assert ledger.head_position() == 2
+    assert ledger.head_position() == 3  # the team, Ada's directory record, her join
 
 
 # -- idempotency ---------------------------------------------------------------------

@@ -282,3 +282,64 @@ def test_removing_an_unknown_member_through_the_service_is_not_found(ledger: Led
 
     with pytest.raises(NotFoundError):
         teams.remove_member(c.RemoveMember(formed.id, uuid4(), "gone"), ctx)
+
+
+# -- moving and principals ------------------------------------------------------------
+
+OTHER_TEAM = UUID("00000000-0000-4000-8000-00000000000b")
+
+
+def test_moving_out_records_member_moved_out_and_vacates_the_lead() -> None:
+    team = given_team(members=(ADA, BOB), lead=ADA)
+
+    member = team.move_out(ADA, OTHER_TEAM, " reorg ", meta())
+
+    assert then(team) == [("MemberMovedOut", {
+        "member_id": str(ADA), "to_team_id": str(OTHER_TEAM), "reason": "reorg",
+    })]
+    assert (member["role"], member["responsibilities"]) == ("engineer", ["on-call"])
+    assert team.lead_id is None
+    with pytest.raises(DomainError, match="has moved to team"):
+        team.assign_role(ADA, "senior engineer", "promotion", None, "", meta())
+
+
+def test_moving_in_records_the_member_as_it_stood_on_its_team() -> None:
+    source = given_team(members=())
+    source.join(ADA, "Ada", "ada@x.test", "engineer", ["on-call"], meta(),
+                principal="user:ada")
+    member = source.move_out(ADA, OTHER_TEAM, "reorg", meta())
+    destination = Team.form(OTHER_TEAM, "Platform", "", meta())
+    destination.collect_events()
+
+    destination.move_in(ADA, TEAM_ID, member, "reorg", meta(1))
+
+    assert then(destination) == [("MemberMovedIn", {
+        "member_id": str(ADA), "from_team_id": str(TEAM_ID), "name": "Ada",
+        "email": "ada@x.test", "role": "engineer", "responsibilities": ["on-call"],
+        "principal": "user:ada", "reason": "reorg",
+    })]
+    assert destination.members[str(ADA)]["active"] is True
+    assert destination.members[str(ADA)]["since"] == NOW + timedelta(minutes=1)
+
+
+def test_a_member_already_on_the_team_cannot_move_in_nor_move_to_its_own_team() -> None:
+    team = given_team(members=(ADA,))
+    member = dict(team.members[str(ADA)])
+
+    with pytest.raises(DomainError, match="already joined"):
+        team.move_in(ADA, OTHER_TEAM, member, "reorg", meta())
+    with pytest.raises(DomainError, match="already on team"):
+        team.move_out(ADA, TEAM_ID, "reorg", meta())
+    assert then(team) == []
+
+
+def test_binding_a_principal_records_it_with_the_previous_one() -> None:
+    team = given_team()
+
+    team.bind_principal(ADA, "user:ada", "verified identity", meta())
+
+    assert then(team) == [("PrincipalBound", {
+        "member_id": str(ADA), "principal": "user:ada", "previous_principal": None,
+        "reason": "verified identity",
+    })]
+    assert team.members[str(ADA)]["principal"] == "user:ada"

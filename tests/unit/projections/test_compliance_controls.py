@@ -318,3 +318,28 @@ def test_thresholds_are_configurable() -> None:
 
     assert evaluate([doc], [], [], [], "2026-11-24T00:00:00Z",
                     Thresholds(sev1_ack_minutes=30)) == []
+
+
+def role_change_after_binding(actor: str) -> tuple[list[Document], list[Document]]:
+    """Ada joined without a principal; an admin then bound ``user:lovelace`` to her."""
+    store = project(
+        team_formed(),
+        joined(ADA, "Ada", "ada.l@example.com", "engineer", 2, 2, "2026-11-02T09:05:00Z"),
+        ev("teams", "PrincipalBound", TEAM, 3, 3, "2026-11-02T10:00:00Z", actor="user:admin",
+           member_id=ADA, principal="user:lovelace", previous_principal=None,
+           reason="verified identity"),
+        ev("teams", "RoleAssigned", TEAM, 4, 4, "2026-11-03T10:00:00Z", actor=actor,
+           member_id=ADA, role="lead", previous_role="engineer", responsibilities=[],
+           effective_date="2026-11-03", reason="promotion"),
+    )
+    records = [r for r in store.all("audit_trail") if r["name"] == "RoleAssigned"]
+    return records, store.all("members")
+
+
+def test_a_principal_bound_after_the_join_decides_who_the_member_is() -> None:
+    own, members = role_change_after_binding("user:lovelace")
+    other, others = role_change_after_binding("user:ada.l")
+
+    [finding] = findings("2026-11-04T10:00:00Z", role_changes=own, members=members)
+    assert finding["control"] == "self_role_change" and finding["subject_id"] == ADA
+    assert findings("2026-11-04T10:00:00Z", role_changes=other, members=others) == []

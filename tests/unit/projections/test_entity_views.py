@@ -69,10 +69,13 @@ def test_role_change_lead_change_and_leaving_update_team_and_members() -> None:
         "since": "2026-11-02T09:05:00Z", "active": True, "left_at": None, "is_lead": False,
         "roles": [
             {"role": "engineer", "since": "2026-11-02T09:05:00Z", "effective_date": None,
-             "reason": "joined"},
+             "reason": "joined", "position": 2},
             {"role": "senior engineer", "since": "2026-11-03T10:00:00Z",
-             "effective_date": "2026-11-03", "reason": "promotion"},
+             "effective_date": "2026-11-03", "reason": "promotion", "position": 4},
         ],
+        # one tenure per join or move-in, by the position that started it
+        "teams": [{"team_id": TEAM, "since": "2026-11-02T09:05:00Z", "until": None,
+                   "reason": "joined", "position": 2}],
     }
     bob = store.get("members", BOB)
     assert bob is not None
@@ -363,3 +366,147 @@ def test_entity_state_evolves_by_context_and_leaves_its_input_alone() -> None:
     assert joined is not None and joined["roster"][0]["member_id"] == ADA
     assert entity_state(formed, ev("nowhere", "Thing", TEAM, 2, 2, "2026-11-02T09:00:00Z")) \
         == formed
+
+
+# -- moving a member between teams ------------------------------------------------------
+
+TEAM2 = "team-2"
+
+
+def a_move() -> tuple[list, list]:
+    """The two teams' streams of a move: Ada (lead of team-1, principal bound) moves to
+    team-2 and is promoted there; team-1 then gets Bob as lead."""
+    team1 = [
+        *a_team(),
+        ev("teams", "RoleAssigned", TEAM, 4, 5, "2026-11-03T10:00:00Z", member_id=ADA,
+           role="senior engineer", previous_role="engineer", responsibilities=["db"],
+           effective_date="2026-11-03", reason="promotion"),
+        ev("teams", "TeamLeadChanged", TEAM, 5, 6, "2026-11-03T11:00:00Z", member_id=ADA,
+           previous_lead_id=None, reason="new lead"),
+        ev("teams", "PrincipalBound", TEAM, 6, 7, "2026-11-03T12:00:00Z", member_id=ADA,
+           principal="user:ada", previous_principal=None, reason="verified"),
+        ev("teams", "MemberMovedOut", TEAM, 7, 9, "2026-11-04T09:00:00Z", member_id=ADA,
+           to_team_id=TEAM2, reason="reorg"),
+        ev("teams", "TeamLeadChanged", TEAM, 8, 11, "2026-11-05T09:00:00Z", member_id=BOB,
+           previous_lead_id=None, reason="Ada moved"),
+    ]
+    team2 = [
+        ev("teams", "TeamFormed", TEAM2, 1, 4, "2026-11-02T09:30:00Z", name="Platform",
+           mission=""),
+        ev("teams", "MemberMovedIn", TEAM2, 2, 8, "2026-11-04T09:00:00Z", member_id=ADA,
+           from_team_id=TEAM, name="Ada", email="ada.l@example.com", role="senior engineer",
+           responsibilities=["db"], principal="user:ada", reason="reorg"),
+        ev("teams", "RoleAssigned", TEAM2, 3, 10, "2026-11-04T10:00:00Z", member_id=ADA,
+           role="staff engineer", previous_role="senior engineer", responsibilities=["db"],
+           effective_date="2026-11-04", reason="platform promotion"),
+    ]
+    return team1, team2
+
+
+def in_position_order(*streams: list) -> list:
+    return sorted((e for s in streams for e in s), key=lambda e: e.position)
+
+
+def test_a_move_changes_both_rosters_and_the_member_follows_with_its_history() -> None:
+    store = project(*in_position_order(*a_move()))
+
+    team1, team2 = store.get("teams", TEAM), store.get("teams", TEAM2)
+    assert team1 is not None and team2 is not None
+    ada_in_1 = next(m for m in team1["roster"] if m["member_id"] == ADA)
+    assert (ada_in_1["active"], ada_in_1["left_at"], ada_in_1["moved_to_team_id"]) == (
+        False, "2026-11-04T09:00:00Z", TEAM2)
+    assert team1["lead_id"] == BOB  # the moved lead's seat was vacated, then filled
+    assert team2["roster"] == [{
+        "member_id": ADA, "name": "Ada", "email": "ada.l@example.com",
+        "role": "staff engineer", "responsibilities": ["db"],
+        "since": "2026-11-04T09:00:00Z", "active": True, "left_at": None,
+        "moved_from_team_id": TEAM,
+    }]
+    assert store.get("members", ADA) == {
+        "id": ADA, "team_id": TEAM2, "name": "Ada", "email": "ada.l@example.com",
+        "role": "staff engineer", "responsibilities": ["db"],
+        "since": "2026-11-02T09:05:00Z", "active": True, "left_at": None, "is_lead": False,
+        "principal": "user:ada",
+        "roles": [
+            {"role": "engineer", "since": "2026-11-02T09:05:00Z", "effective_date": None,
+             "reason": "joined", "position": 2},
+            {"role": "senior engineer", "since": "2026-11-03T10:00:00Z",
+             "effective_date": "2026-11-03", "reason": "promotion", "position": 5},
+            {"role": "staff engineer", "since": "2026-11-04T10:00:00Z",
+             "effective_date": "2026-11-04", "reason": "platform promotion", "position": 10},
+        ],
+        "teams": [
+            {"team_id": TEAM, "since": "2026-11-02T09:05:00Z", "until": "2026-11-04T09:00:00Z",
+             "reason": "joined", "position": 2},
+            {"team_id": TEAM2, "since": "2026-11-04T09:00:00Z", "until": None,
+             "reason": "reorg", "position": 8},
+        ],
+    }
+
+
+def test_a_move_is_on_both_teams_timelines_and_once_on_the_members() -> None:
+    store = project(*in_position_order(*a_move()))
+
+    def summaries(owner: str) -> list[tuple[str, str]]:
+        return [(d["kind"], d["summary"]) for (c, _), d in sorted(
+            store.docs.items(), key=lambda kv: kv[1].get("position", 0))
+            if c == "timeline" and d["owner"] == owner]
+
+    assert ("moved_out", f"Ada moved to team {TEAM2}: reorg") in summaries(f"team:{TEAM}")
+    assert ("moved_in", f"Ada moved from team {TEAM}: reorg") in summaries(f"team:{TEAM2}")
+    ada = summaries(f"member:{ADA}")
+    assert [kind for kind, _ in ada].count("moved") == 1
+    assert [kind for kind, _ in ada][:2] == ["joined", "role_changed"]  # history stays
+
+
+def interleavings(a: list, b: list) -> list[list]:
+    """Every merge of two streams that keeps each stream's own order."""
+    if not a or not b:
+        return [[*a, *b]]
+    return [[a[0], *rest] for rest in interleavings(a[1:], b)] + [
+        [b[0], *rest] for rest in interleavings(a, b[1:])]
+
+
+def test_a_move_folds_the_same_in_any_interleaving_of_the_two_teams_streams() -> None:
+    """Kafka orders each team's stream but not the two against each other."""
+    team1, team2 = a_move()
+    ordered = project(*in_position_order(team1, team2))
+    expected = {key: ordered.get(*key) for key in ordered.docs}
+
+    merges = interleavings(team1, team2)
+    assert len(merges) == 165
+    for events in merges:
+        one_batch = project(*events)
+        one_by_one = project()
+        for event in events:
+            one_by_one.apply([event])
+        for store in (one_batch, one_by_one):
+            assert {key: store.get(*key) for key in store.docs} == expected
+
+
+def test_a_bound_principal_becomes_the_members_principal() -> None:
+    store = project(*a_team(), ev(
+        "teams", "PrincipalBound", TEAM, 4, 4, "2026-11-03T12:00:00Z", member_id=BOB,
+        principal="user:bob", previous_principal=None, reason="verified"))
+
+    assert store.get("members", BOB)["principal"] == "user:bob"  # type: ignore[index]
+    assert "principal" not in store.get("members", ADA)  # type: ignore[operator]
+    assert store.get("teams", TEAM)["version"] == 4  # type: ignore[index]
+
+
+def test_a_member_document_made_before_tenures_were_kept_takes_new_events() -> None:
+    store = project(*a_team())
+    key = ("members", ADA)
+    old = dict(store.docs[key])
+    del old["teams"]
+    old["roles"] = [{k: v for k, v in r.items() if k != "position"} for r in old["roles"]]
+    store.docs[key] = old
+
+    store.apply([ev("teams", "RoleAssigned", TEAM, 4, 4, "2026-11-03T10:00:00Z",
+                    member_id=ADA, role="lead", previous_role="engineer",
+                    responsibilities=[], effective_date="2026-11-03", reason="promotion")])
+
+    ada = store.get(*key)
+    assert ada is not None
+    assert (ada["role"], [r["role"] for r in ada["roles"]]) == ("lead", ["engineer", "lead"])
+    assert ada["teams"][0]["team_id"] == TEAM
