@@ -95,7 +95,13 @@ def admin(api: Api) -> Api:
 def test_following_next_cursor_reads_the_whole_log_once(admin: Api) -> None:
     events, pages = follow(admin, limit=2)
 
-    assert [e["position"] for e in events] == list(range(1, admin.head() + 1))
+    # Every public event once, in order (private records, such as the member directory's,
+    # take positions the feed never shows).
+    whole = admin.get("/v1/events", after=0, limit=500)["items"]
+    assert len(whole) < 500
+    assert [e["position"] for e in events] == [e["position"] for e in whole]
+    assert [e["position"] for e in events] == sorted({e["position"] for e in events})
+    assert events[-1]["position"] <= admin.head()
     assert all(len(p["items"]) <= 2 for p in pages)
 
 
@@ -131,13 +137,14 @@ def test_a_scoped_page_may_be_empty_while_its_cursor_advances(admin: Api) -> Non
 def test_cursor_continues_where_the_previous_page_ended_and_wins_over_after(
     admin: Api,
 ) -> None:
+    public = [e["position"] for e in admin.get("/v1/events", after=0, limit=500)["items"]]
     first = admin.get("/v1/events", limit=3)
-    assert [e["position"] for e in first["items"]] == [1, 2, 3]
-    assert first["next_cursor"] and first["next_after"] == 3
+    assert [e["position"] for e in first["items"]] == public[:3]
+    assert first["next_cursor"] and first["next_after"] == public[2]
 
     second = admin.get("/v1/events", limit=3, after=0, cursor=first["next_cursor"])
 
-    assert [e["position"] for e in second["items"]] == [4, 5, 6]
+    assert [e["position"] for e in second["items"]] == public[3:6]
 
 
 def test_a_scoped_feed_decides_teams_from_the_event_store_not_the_read_models(
