@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from infra.settings import Settings
-from services.api import problems
+from services.api import openapi, problems
 from services.api.limits import BodyLimit
 from services.api.routes import (
     audit,
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     counts: dict[str, int] = runtime.request_counts if runtime else {}
     problems.install(app)
+    openapi.install(app)
     for module in (teams, goals, incidents, feedback, audit, compliance, performance, events,
                    health):
         app.include_router(module.router)
