@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+import typing
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import fastapi.routing
 from fastapi import FastAPI, Request
@@ -35,7 +37,10 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
 
+from services.api import schemas
 from services.api.deps import current_grant
 from services.api.problems import PROBLEM_JSON, problem
 
@@ -134,8 +139,9 @@ SPECIFIC: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
 # `If-Match` as the server reads it: a version number, optionally quoted or weak.
 IF_MATCH_SCHEMA: dict[str, Any] = {
     "type": "string",
-    "pattern": r'^(W/)?"?[0-9]{1,18}"?$',
-    "description": 'expected aggregate version: 3, "3" or W/"3" (a stale one answers 412)',
+    "pattern": r'^((W/)?"?[0-9]{1,18}"?)?$',
+    "description": 'expected aggregate version: 3, "3" or W/"3" (a stale one answers 412); '
+                   "empty is no condition",
 }
 
 
@@ -185,6 +191,126 @@ def _portable_schemas(node: Any) -> None:
     elif isinstance(node, list):
         for value in node:
             _portable_schemas(value)
+
+
+def _forbidden_text() -> str | None:
+    """The characters no text in a body may hold (``schemas.FORBIDDEN_IN_TEXT``, a
+    character class), if the body models refuse any."""
+    forbidden = getattr(schemas, "FORBIDDEN_IN_TEXT", None)
+    if not isinstance(forbidden, re.Pattern):
+        return None
+    # written with escapes, so the document shows which characters (NUL is invisible)
+    return "".join(c if 0x20 <= ord(c) < 0x7F or ord(c) > 0xFFFF else f"\\u{ord(c):04x}"
+                   for c in forbidden.pattern)
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            yield ref.rsplit("/", 1)[1]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def _body_models(document: dict[str, Any]) -> set[str]:
+    """Every component schema a request body uses, directly or nested."""
+    schemas_ = document.get("components", {}).get("schemas", {})
+    found: set[str] = set()
+    todo = [name for path in document.get("paths", {}).values() for op in path.values()
+            if isinstance(op, dict) for name in _refs(op.get("requestBody", {}))]
+    while todo:
+        name = todo.pop()
+        if name not in found and name in schemas_:
+            found.add(name)
+            todo.extend(_refs(schemas_[name]))
+    return found
+
+
+def _refuse_text(node: Any, forbidden: str) -> None:
+    if isinstance(node, dict):
+        if (node.get("type") == "string" and not {"format", "enum", "const", "not"} & set(node)):
+            node["not"] = {"pattern": forbidden}
+        for key, value in node.items():
+            if key != "not":
+                _refuse_text(value, forbidden)
+    elif isinstance(node, list):
+        for value in node:
+            _refuse_text(value, forbidden)
+
+
+def _document_forbidden_text(document: dict[str, Any]) -> None:
+    """Body text refuses NUL and bidirectional controls (a 422): say so on every free
+    text field of every body, as ``not: {pattern: <the class>}``."""
+    forbidden = _forbidden_text()
+    if forbidden is None:
+        return
+    schemas_ = document.get("components", {}).get("schemas", {})
+    for name in _body_models(document):
+        _refuse_text(schemas_[name], forbidden)
+
+
+def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+        for field in annotation.model_fields.values():
+            yield from _models_in(field.annotation)
+    for arg in typing.get_args(annotation):
+        yield from _models_in(arg)
+
+
+def _refuses(annotation: Any, blank: Any, plain: Any) -> bool:
+    """Whether values of this type refuse ``blank`` as too short (once stripped) while
+    taking ``plain``."""
+    adapter = TypeAdapter(annotation)
+    try:
+        adapter.validate_python(plain)
+    except PydanticValidationError:
+        return False
+    try:
+        adapter.validate_python(blank)
+    except PydanticValidationError as e:
+        return any(error["type"] == "string_too_short" for error in e.errors())
+    return False
+
+
+def _strings(schema: dict[str, Any], kind: str) -> Iterator[dict[str, Any]]:
+    """The string schemas (``kind="string"``) or array item schemas (``"array"``) of a
+    property, through ``anyOf``."""
+    for branch in [schema, *schema.get("anyOf", [])]:
+        if kind == "string" and branch.get("type") == "string":
+            yield branch
+        elif kind == "array" and branch.get("type") == "array":
+            items = branch.get("items", {})
+            if items.get("type") == "string":
+                yield items
+
+
+def _document_blank_text(document: dict[str, Any], routes: list[Any]) -> None:
+    """Names, titles, reasons and texts are trimmed, then must not be empty, so text of
+    white space only is a 422: say so (a pattern: at least one character that is not
+    white space), on the fields that refuse it."""
+    components = document.get("components", {}).get("schemas", {})
+    models = {m for route in api_routes(routes)
+              if (body := getattr(getattr(route, "original_route", route), "body_field", None))
+              for m in _models_in(body.field_info.annotation)}
+    not_blank = f"[^{WHITE_SPACE}]"
+    for model in models:
+        names = {f.alias or n for n, f in model.model_fields.items()}
+        for schema in components.values():
+            if schema.get("title") != model.__name__ or set(schema.get("properties", {})) != names:
+                continue
+            for name, field in model.model_fields.items():
+                prop = schema["properties"][field.alias or name]
+                annotation = (Annotated[field.annotation, *field.metadata] if field.metadata
+                              else field.annotation)
+                for kind, blank, plain in (("string", " ", "x"), ("array", [" "], ["x"])):
+                    if _refuses(annotation, blank, plain):
+                        for string in _strings(prop, kind):
+                            string.setdefault("pattern", not_blank)
 
 
 def _calls(dependant: Dependant) -> Iterator[Callable[..., Any] | None]:
@@ -288,8 +414,7 @@ def _complete_operation(document: dict[str, Any], route: Any, method: str,
             parameter["schema"] = dict(IF_MATCH_SCHEMA)
     if method in COMMAND_METHODS:
         for status, answer in responses.items():
-            schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
-            if status.startswith("2") and schema.get("$ref", "").endswith("/CommandAnswer"):
+            if status.startswith("2") and "application/json" in answer.get("content", {}):
                 answer.setdefault("headers", {}).setdefault("ETag", ETAG)
 
 
@@ -322,6 +447,8 @@ def complete(document: dict[str, Any], routes: list[Any]) -> dict[str, Any]:
     _portable_schemas(document.get("components", {}).get("schemas", {}))
     for path in paths.values():
         _portable_schemas(path)
+    _document_forbidden_text(document)
+    _document_blank_text(document, routes)
     return document
 
 

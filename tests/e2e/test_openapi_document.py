@@ -113,8 +113,8 @@ def test_if_match_is_documented_as_a_version_number(spec: dict[str, Any]) -> Non
     header = next(p for p in spec["paths"]["/v1/goals"]["post"]["parameters"]
                   if p["name"] == "if-match")
     pattern = re.compile(header["schema"]["pattern"])
-    assert all(pattern.match(v) for v in ("3", '"3"', 'W/"3"'))
-    assert not any(pattern.match(v) for v in ("", "three", "3.0", "9" * 19))
+    assert all(pattern.match(v) for v in ("3", '"3"', 'W/"3"', ""))  # empty: no condition
+    assert not any(pattern.match(v) for v in ("three", "3.0", "9" * 19))
 
 
 def test_patterns_spell_out_white_space_as_the_server_matches_it(
@@ -154,3 +154,40 @@ def test_the_interactive_docs_load_no_asset_from_a_cdn(api: Api) -> None:
         for asset in assets:
             assert asset.startswith("/"), (page, asset)
             assert api.client.get(asset).status_code == 200, (page, asset)
+
+
+def test_text_the_bodies_refuse_is_documented_on_every_free_text_field(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whatever characters the body models refuse in text (``FORBIDDEN_IN_TEXT``, NUL
+    and the bidirectional controls), every free text field of every body says so."""
+    from services.api import schemas
+    from services.api.app import create_app
+
+    monkeypatch.setattr(schemas, "FORBIDDEN_IN_TEXT", re.compile("[\x00\u202a-\u202e]"),
+                        raising=False)
+    spec = create_app().openapi()
+    models = spec["components"]["schemas"]
+    refused = {"pattern": "[\\u0000\\u202a-\\u202e]"}
+    assert models["MemberCreate"]["properties"]["name"]["not"] == refused
+    assert models["MemberCreate"]["properties"]["responsibilities"]["items"]["not"] == refused
+    assert models["ActionItem"]["properties"]["title"]["not"] == refused  # nested in a body
+    assert "not" not in models["ActionItem"]["properties"]["owner_id"]  # a uuid, not text
+    note = models["GoalCreate"]["properties"]["title"]
+    assert re.search(note["not"]["pattern"], "a\x00b") and not re.search(
+        note["not"]["pattern"], "plain text")
+
+
+def test_fields_that_are_trimmed_document_that_white_space_alone_is_refused(
+    api: Api, spec: dict[str, Any],
+) -> None:
+    """A name is trimmed, then must not be empty: the document says it needs one
+    character that is not white space; a unit, not trimmed, may be a space."""
+    goal = spec["components"]["schemas"]["GoalCreate"]["properties"]
+    title = re.compile(goal["title"]["pattern"])
+    assert not title.search(" \t\u3000") and title.search(" x ")
+    assert "pattern" not in goal["unit"]
+    team = api.team()
+    answer = api.post(f"/v1/teams/{team}/members",
+                      {"name": "\u3000", "email": "a@example.com", "role": "SRE"})
+    assert answer.status_code == 422
