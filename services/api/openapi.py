@@ -1,4 +1,4 @@
-"""The OpenAPI document, completed in one place, and the interactive docs without a CDN.
+r"""The OpenAPI document, completed in one place, and the interactive docs without a CDN.
 
 FastAPI documents each route's success answer and a generic 422. This module walks
 the routes once, when ``/openapi.json`` is first asked for, and adds what every
@@ -10,7 +10,14 @@ route of a kind can answer:
   document (``application/problem+json``, schema ``Problem``), with the headers that
   come with them (``WWW-Authenticate``, ``Retry-After``);
 - the real content types of the answers that are not JSON (``/metrics``, the audit
-  export).
+  export);
+- the input rules a generated client (or a fuzzer) cannot see in FastAPI's schema:
+  ``\s`` in patterns written out as the server matches it, YYYY-MM-DD as
+  ``format: date``, the characters body text refuses, white space alone refused on
+  trimmed fields, ``If-Match`` as a version number.
+
+A 405 names in ``Allow`` every method the path serves (Starlette names only those of
+the first route that matched the path), as the document lists them.
 
 A route may still declare specifics of its own (``responses=``, ``openapi_extra=``):
 what it declares is kept, the common entries only fill the gaps.
