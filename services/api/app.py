@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from infra.settings import Settings
-from services.api import problems
+from services.api import openapi, problems
 from services.api.limits import BodyLimit
 from services.api.middleware import AnswerHeaders, HttpMetrics, RequestMetrics
 from services.api.routes import (
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     app.state.http_metrics = metrics = HttpMetrics()
     problems.install(app)
+    openapi.install(app)
     for module in (teams, goals, incidents, feedback, audit, compliance, performance, events,
                    health):
         app.include_router(module.router)
