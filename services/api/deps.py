@@ -121,7 +121,8 @@ def _if_match(value: str | None) -> int | None:
     if value is None or not value.strip():
         return None
     raw = value.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
+    # Bounded: a version fits 64 bits, and int() of thousands of digits is refused anyway.
+    if not raw.isdigit() or len(raw) > 19:
         raise ProblemError(400, "If-Match must be an aggregate version number, e.g. If-Match: 3")
     return int(raw)
 

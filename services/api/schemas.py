@@ -88,6 +88,17 @@ class StrictBody(BaseModel):
         return value
 
 
+def _printable(value: str) -> str:
+    if FORBIDDEN_IN_TEXT.search(value):
+        raise ValueError("text must not contain NUL or bidirectional control characters "
+                         "(U+202A-U+202E, U+2066-U+2069)")
+    return value
+
+
+PrintableReason = Annotated[Reason, AfterValidator(_printable)]
+"""A reason given outside a body (a query parameter), held to the body rules."""
+
+
 def _has_forbidden_text(value: Any) -> bool:
     if isinstance(value, str):
         return FORBIDDEN_IN_TEXT.search(value) is not None

@@ -285,3 +285,12 @@ def test_a_malformed_if_match_is_still_a_400(api: Api) -> None:
     r = api.post(f"/v1/teams/{team}/members", {"name": "Bo", "email": "bo@example.com",
                                                "role": "SRE"}, **{"If-Match": "W/"})
     assert r.status_code == 400, r.text
+
+
+def test_an_if_match_of_thousands_of_digits_is_a_400_not_a_500(api: Api) -> None:
+    team = api.team()
+    r = api.post("/v1/teams", {"name": "x"}, **{"If-Match": "9" * 5000})
+    assert r.status_code == 400, r.text
+    r = api.post(f"/v1/teams/{team}/members", {"name": "A", "email": "a@example.com",
+                                               "role": "SRE"}, **{"If-Match": "1" * 20})
+    assert r.status_code == 400, r.text

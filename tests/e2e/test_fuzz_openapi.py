@@ -142,7 +142,8 @@ def _as_a_client_would(case: Any) -> None:
     ``cursor`` is opaque and comes from an answer's ``next_cursor`` (a made-up one is a
     400); an ``Idempotency-Key`` names one logical request (reused for another body it
     is a 422, by design); a token is revoked with a reason in the body or the query,
-    not both. Invalid requests keep whatever was generated."""
+    not both; a team's id is given as ``team_id`` or as its alias ``id``, and two that
+    differ are a 422. Invalid requests keep whatever was generated."""
     if case.meta is None or not case.meta.generation.mode.is_positive:
         return
     if case.query and "cursor" in case.query:
@@ -153,6 +154,9 @@ def _as_a_client_would(case: Any) -> None:
             case.query.pop("reason", None)
         elif not isinstance(case.body, dict) and not (case.query or {}).get("reason"):
             case.query = {**(case.query or {}), "reason": "fuzzed revocation"}
+    if case.operation.label == "POST /v1/teams" and isinstance(case.body, dict):
+        if "team_id" in case.body and "id" in case.body:
+            case.body["id"] = case.body["team_id"]
     for name in list(case.headers or {}):
         if name.lower() == "idempotency-key":
             case.headers[name] = f"fuzz-{next(_keys)}"

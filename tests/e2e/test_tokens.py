@@ -347,3 +347,17 @@ def test_a_scoped_admin_manages_only_tokens_within_its_teams(api: Api) -> None:
 
 def test_configured_tokens_are_not_listed(api: Api, tmp_path: Path) -> None:
     assert api.get("/v1/tokens") == {"items": [], "next_cursor": None}
+
+
+def test_a_revocation_reason_in_the_query_is_held_to_the_body_rules(api: Api) -> None:
+    # Given an issued token
+    issued = api.post("/v1/tokens", {"principal": "user:nul", "roles": ["member"],
+                                     "teams": ["*"]}, expect=201).json()
+    # When it is revoked with a NUL and a bidi override in a query reason
+    r = api.client.delete(f"/v1/tokens/{issued['token_id']}",
+                          params={"reason": "a\x00b\u202e"}, headers=api.headers)
+    # Then it is refused, and the token still works
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert api.client.get("/v1/teams", headers={
+        "Authorization": f"Bearer {issued['token']}"}).status_code == 200

@@ -239,7 +239,7 @@ def test_two_projectors_in_one_group_share_the_partitions(
 
     with running(first) as t1, running(second) as t2:
         wait_until(lambda: bool(first.assignment()) and bool(second.assignment())
-                   and len(first.assignment() | second.assignment()) == 12,
+                   and len(first.assignment() | second.assignment()) == 3 * len(topics.event_topics),
                    60, "both members to hold partitions")
         assert not first.assignment() & second.assignment()
         produce(servers.kafka_bootstrap, topics, history.all)

@@ -26,7 +26,7 @@ from projections import access_tokens
 from projections.fold import Document, public
 from services.api.deps import CommandCtx, Cursor, Fresh, Limit, RuntimeDep, allow, check_team
 from services.api.problems import ProblemError
-from services.api.schemas import CommandAnswer, Reason, StrictBody
+from services.api.schemas import CommandAnswer, PrintableReason, Reason, StrictBody
 from services.runtime import Runtime
 
 router = APIRouter(tags=["tokens"])
@@ -48,7 +48,8 @@ class TokenCreate(StrictBody):
     teams: Annotated[list[TeamRef], Field(
         min_length=1, max_length=100, description='team ids, or ["*"] for every team')]
     expires_at: Annotated[str, StringConstraints(max_length=64, pattern=RFC3339)] | None = Field(
-        default=None, description="RFC 3339 time with an offset; the token stops working then")
+        default=None, description="RFC 3339 time with an offset; the token stops working then",
+        json_schema_extra={"format": "date-time"})
     reason: Reason | None = Field(default=None, description="why it is issued")
 
 
@@ -145,7 +146,9 @@ def list_tokens(
 def revoke_token(
     token_id: UUID, grant: Admin, ctx: CommandCtx, rt: RuntimeDep,
     body: TokenRevoke | None = None,
-    reason: Annotated[Reason | None, Query(description="the reason, if not in the body")] = None,
+    reason: Annotated[
+        PrintableReason | None, Query(description="the reason, if not in the body")
+    ] = None,
 ) -> Any:
     """Revoke a token: it stops working at once, in every API process."""
     if body is not None and reason is not None:
