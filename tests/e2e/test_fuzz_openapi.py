@@ -154,9 +154,10 @@ def _as_a_client_would(case: Any) -> None:
             case.query.pop("reason", None)
         elif not isinstance(case.body, dict) and not (case.query or {}).get("reason"):
             case.query = {**(case.query or {}), "reason": "fuzzed revocation"}
-    if case.operation.label == "POST /v1/teams" and isinstance(case.body, dict):
-        if "team_id" in case.body and "id" in case.body:
-            case.body["id"] = case.body["team_id"]
+    body = case.body
+    if (case.operation.label == "POST /v1/teams" and isinstance(body, dict)
+            and "team_id" in body and "id" in body):
+        body["id"] = body["team_id"]
     for name in list(case.headers or {}):
         if name.lower() == "idempotency-key":
             case.headers[name] = f"fuzz-{next(_keys)}"

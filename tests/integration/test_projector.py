@@ -238,8 +238,9 @@ def test_two_projectors_in_one_group_share_the_partitions(
     second = new_projector(servers, topics, mongo_db, group)
 
     with running(first) as t1, running(second) as t2:
+        partitions = 3 * len(topics.event_topics)
         wait_until(lambda: bool(first.assignment()) and bool(second.assignment())
-                   and len(first.assignment() | second.assignment()) == 3 * len(topics.event_topics),
+                   and len(first.assignment() | second.assignment()) == partitions,
                    60, "both members to hold partitions")
         assert not first.assignment() & second.assignment()
         produce(servers.kafka_bootstrap, topics, history.all)
