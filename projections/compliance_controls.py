@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from projections.entity_views import parse_time
 from projections.fold import Document
+from projections.times import parse_time
 
 Finding = dict[str, Any]
 

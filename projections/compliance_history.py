@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from domain.envelope import EventEnvelope
-from projections.entity_views import ENTITY_VIEWS, entity_state, parse_time
 from projections.fold import Document, Fold, Lookup
 from projections.team_scope import team_of
+from projections.times import parse_time
+from projections.views import ENTITY_VIEWS, entity_state
 
 COLLECTION = "compliance_history"
 

@@ -55,8 +55,8 @@ class Fold:
     # record, a timeline entry): the engine evolves it without reading it first, and
     # a store may treat a second write of the same id as already done.
     append_only: bool = False
-    # Documents fed by several aggregates (a member moved between teams), hence by
-    # several Kafka partitions and possibly several projector processes at once.
+    # Documents fed by several streams (a member moved between teams), which are not
+    # ordered against each other and may be folded by several writers at once.
     shared: bool = False
     # Whether ``evolve`` may modify the document it is given (entity views update
     # in place); if not, the engine passes the stored source without copying it.

@@ -19,8 +19,8 @@ from statistics import fmean
 from typing import Any, Literal
 
 from domain.envelope import EventEnvelope
-from projections.entity_views import parse_time
 from projections.fold import Document, Fold, Lookup
+from projections.times import parse_time
 
 COLLECTION = "timeline"
 

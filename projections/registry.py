@@ -6,18 +6,13 @@ needs its goal's owner and progress, already updated by the same event).
 
 from __future__ import annotations
 
-from projections import (
-    access_tokens,
-    audit_trail,
-    compliance_history,
-    entity_views,
-    performance_timeline,
-)
+from projections import audit_trail, compliance_history, performance_timeline, views
 from projections.fold import Fold
+from projections.views import access
 
 ALL_FOLDS: list[Fold] = [
-    *entity_views.FOLDS,
-    access_tokens.FOLD,
+    *views.FOLDS,
+    access.FOLD,
     compliance_history.FOLD,
     audit_trail.FOLD,
     *performance_timeline.FOLDS,
@@ -27,4 +22,5 @@ APPEND_ONLY: frozenset[str] = frozenset(f.collection for f in ALL_FOLDS if f.app
 """Collections whose documents never change once written."""
 
 SHARED: frozenset[str] = frozenset(f.collection for f in ALL_FOLDS if f.shared)
-"""Collections whose documents several aggregates (so several partitions) feed."""
+"""Collections whose documents several streams feed (so several writers may fold
+them at once)."""

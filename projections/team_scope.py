@@ -23,8 +23,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.envelope import EventEnvelope
-from projections.entity_views import ENTITY_VIEWS
 from projections.fold import Lookup
+from projections.views import ENTITY_VIEWS
 
 TEAM_CONTEXT = "teams"
 

@@ -118,7 +118,7 @@ from infra.read_store.port import (
     decode_cursor,
     encode_cursor,
 )
-from projections import audit_trail, entity_views
+from projections import audit_trail, views
 from projections.catalog import INDEXED_FIELDS
 from projections.fold import Document
 from projections.registry import ALL_FOLDS, APPEND_ONLY
@@ -127,7 +127,7 @@ _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _DUPLICATE_KEY = 11000
 _CHECKPOINTS = "checkpoints"
 # Written after the collections whose folds look them up, audit last of all.
-_LOOKED_UP = frozenset(fold.collection for fold in entity_views.FOLDS)
+_LOOKED_UP = frozenset(fold.collection for fold in views.FOLDS)
 _AUDIT = audit_trail.COLLECTION
 _MAX_INSERTS = 1000  # documents per insert command
 # Replacements per update command. FerretDB v1 (SQLite) keeps the cursor of every

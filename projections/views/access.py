@@ -8,8 +8,8 @@ depends on when it is asked, so the query answers ``expired`` (a fold stays pure
 from __future__ import annotations
 
 from domain.envelope import EventEnvelope
-from projections.entity_views import MissingDocumentError, View
 from projections.fold import Document, Fold, Lookup
+from projections.views.view import MissingDocumentError, View
 
 COLLECTION = "tokens"
 CONTEXT = "access"

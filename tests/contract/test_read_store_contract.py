@@ -21,7 +21,7 @@ from domain.envelope import EventEnvelope
 from infra.read_store.mongo_store import MongoReadStore
 from infra.read_store.port import AnyOf, BadCursorError, Range, ReadStore, encode_cursor
 from infra.read_store.sqlite_store import SQLiteReadStore
-from projections import audit_trail, entity_views
+from projections import audit_trail, views
 from projections.catalog import INDEXED_FIELDS
 from projections.engine import DocKey, fold_events
 from projections.fold import Document
@@ -606,7 +606,7 @@ def test_a_stale_batch_written_late_regresses_nothing(store: ReadStore) -> None:
 
 
 def entity_views_collections() -> set[str]:
-    return {fold.collection for fold in entity_views.FOLDS}
+    return {fold.collection for fold in views.FOLDS}
 
 
 # -- the MongoDB adapter's write plan ---------------------------------------------------

@@ -15,8 +15,8 @@ from fastapi import APIRouter, Path, Query
 from domain.envelope import iso_time
 from infra.read_store.port import BadCursorError, Range, decode_cursor, encode_cursor
 from projections import compliance_controls
-from projections.entity_views import parse_time
 from projections.fold import public
+from projections.times import parse_time
 from services.api.deps import (
     Auditor,
     Cursor,

@@ -22,8 +22,8 @@ from domain.errors import NotFoundError
 from domain.meta import utcnow
 from infra.read_store.port import BadCursorError, Filters, decode_cursor, encode_cursor
 from infra.tokens import Grant
-from projections import access_tokens
 from projections.fold import Document, public
+from projections.views import access
 from services.api.deps import CommandCtx, Cursor, Fresh, Limit, RuntimeDep, allow, check_team
 from services.api.problems import ProblemError
 from services.api.schemas import CommandAnswer, PrintableReason, Reason, StrictBody
@@ -197,7 +197,7 @@ def visible_page(
     kept: list[Document] = []
     after = cursor
     while len(kept) <= limit:
-        found = rt.store.find(access_tokens.COLLECTION, clean, order_by=order_by,
+        found = rt.store.find(access.COLLECTION, clean, order_by=order_by,
                               limit=limit + 1, cursor=after)
         kept += [doc for doc in (public(d) for d in found.items)
                  if doc is not None and keep(doc)]

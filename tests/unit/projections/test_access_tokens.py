@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from projections.entity_views import MissingDocumentError
+from projections.views import MissingDocumentError
 from tests.unit.projections.builders import ev, project
 
 TOKEN = "00000000-0000-4000-8000-0000000000aa"

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from projections.compliance_controls import Thresholds, add_working_days, evaluate
-from projections.entity_views import parse_time
 from projections.fold import Document
+from projections.times import parse_time
 from tests.unit.projections.builders import (
     ADA,
     BOB,

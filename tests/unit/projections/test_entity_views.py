@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from projections.entity_views import MissingDocumentError, entity_state, progress_pct
 from projections.fold import public
+from projections.views import MissingDocumentError, entity_state
+from projections.views.goals import progress_pct
 from tests.unit.projections.builders import (
     ADA,
     BOB,

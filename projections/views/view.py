@@ -1,0 +1,83 @@
+"""The machinery every entity view shares: a ``View`` is the fold of one context's
+events into one document per entity, one small handler per event name.
+
+A versioned view (one that holds an aggregate) keeps that aggregate's ``version``
+(for ``If-Match``) and the ids of every event applied (``event_ids``, evidence for
+compliance findings). An event name the view does not know changes none of its
+fields but those two, so a client never sees a stale version because the domain
+learnt a new event before the projections did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from domain.envelope import EventEnvelope
+from projections.fold import Document, Fold, Lookup, no_lookup
+
+Handler = Callable[[Document | None, EventEnvelope], Document]
+"""Next state of a document; it may mutate and return the one it is given."""
+
+Route = Callable[[EventEnvelope, Lookup], list[str]]
+
+
+class MissingDocumentError(LookupError):
+    """An event arrived for a document that an earlier event should have created.
+
+    Raised rather than skipped: a projector must stop and replay, never skip.
+    """
+
+
+@dataclass(frozen=True)
+class View:
+    """The fold of one context's events into one document per entity."""
+
+    collection: str
+    context: str
+    handlers: Mapping[str, Handler]
+    creating: frozenset[str]
+    versioned: bool = True
+
+    def evolve(
+        self, doc: Document | None, event: EventEnvelope, lookup: Lookup = no_lookup
+    ) -> Document | None:
+        if event.context != self.context:
+            return doc
+        handler = self.handlers.get(event.name)
+        if handler is None:
+            return self._bookkeep(doc, event) if doc is not None else None
+        if doc is None and event.name not in self.creating:
+            raise MissingDocumentError(
+                f"{event.name} (stream version {event.stream_version}) for "
+                f"{self.collection} of {event.subject}, which no earlier event created"
+            )
+        return self._bookkeep(handler(doc, event), event)
+
+    def _bookkeep(self, doc: Document, event: EventEnvelope) -> Document:
+        if self.versioned:
+            doc["version"] = event.stream_version
+            doc["event_ids"] = [*doc.get("event_ids", []), event.id]
+        return doc
+
+
+def subject_route(context: str) -> Route:
+    """Routes each event of ``context`` to the document of its subject."""
+
+    def route(event: EventEnvelope, lookup: Lookup) -> list[str]:
+        return [event.subject] if event.context == context else []
+
+    return route
+
+
+def fold_of(view: View, route: Route | None = None, *, shared: bool = False) -> Fold:
+    """The engine's fold for ``view``: by default, one document per subject."""
+    return Fold(view.collection, route or subject_route(view.context), view.evolve,
+                shared=shared)
+
+
+def existing(doc: Document | None) -> Document:
+    """The document a non-creating handler is given (``View.evolve`` checked it)."""
+    if doc is None:  # pragma: no cover - guarded by View.evolve
+        raise MissingDocumentError("no document to update")
+    return doc
