@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from services.cli import auditor, distributed
+from services.cli import audit, ops
 from services.cli.common import DataDir, load_settings
 
 app = typer.Typer(
@@ -73,18 +73,18 @@ def demo(
     run_demo(url, token, seed=seed)
 
 
-app.command()(distributed.api)
-app.add_typer(distributed.topics_app, name="topics")
-app.add_typer(distributed.schema_app, name="schema")
-app.command()(distributed.relay)
-app.command()(distributed.projector)
-app.add_typer(distributed.deadletter_app, name="deadletter")
-app.command()(auditor.verify)
-app.command()(auditor.replay)
-app.command()(auditor.restore)
-app.command()(auditor.rebuild)
-app.add_typer(auditor.checkpoint_app, name="checkpoint")
-app.add_typer(auditor.audit_app, name="audit")
+app.command()(ops.api)
+app.add_typer(ops.topics_app, name="topics")
+app.add_typer(ops.schema_app, name="schema")
+app.command()(ops.relay)
+app.command()(ops.projector)
+app.add_typer(ops.deadletter_app, name="deadletter")
+app.command()(audit.verify)
+app.command()(audit.replay)
+app.command()(audit.restore)
+app.command()(audit.rebuild)
+app.add_typer(audit.checkpoint_app, name="checkpoint")
+app.add_typer(audit.audit_app, name="audit")
 
 if __name__ == "__main__":
     app()

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from infra.settings import Settings
-from services.projector import MissingSettingError, require_distributed, run_projector
+from services.projector.bootstrap import MissingSettingError, require_distributed, run_projector
 
 CRASH_AFTER_WRITE = "OPSLEDGER_PROJECTOR_CRASH_AFTER_WRITE"
 

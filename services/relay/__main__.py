@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.settings import Settings
-from services.relay import RelayConfigError, run_relay
+from services.relay.bootstrap import RelayConfigError, run_relay
 
 log = logging.getLogger("services.relay")
 

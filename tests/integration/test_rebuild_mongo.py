@@ -32,7 +32,7 @@ from infra.settings import Settings
 from projections import audit_trail
 from projections.engine import DocKey
 from projections.fold import Document
-from services.projector import run_projector
+from services.projector.bootstrap import run_projector
 from services.runtime import Runtime
 from tests.integration.test_projector import (
     BOOKKEEPING,

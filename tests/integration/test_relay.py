@@ -425,7 +425,7 @@ def test_a_different_position_layout_is_reported_not_skipped(env: Env) -> None:
 
 def test_run_relay_creates_the_topics_and_stops_cleanly(tmp_path: Path, servers: Any,
                                                        topic_prefix: str) -> None:
-    from services.relay import run_relay
+    from services.relay.bootstrap import run_relay
 
     settings = Settings(data_dir=tmp_path / "data", kafka_bootstrap=servers.kafka_bootstrap,
                         kafka_topic_prefix=topic_prefix, relay_batch=20)

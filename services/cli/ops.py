@@ -105,7 +105,7 @@ def relay(data_dir: DataDir = None) -> None:
     """Publish the event store's events to Kafka, exactly once, in position order."""
     import logging
 
-    from services.relay import RelayConfigError, run_relay
+    from services.relay.bootstrap import RelayConfigError, run_relay
 
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -125,7 +125,7 @@ def projector() -> None:
     """Fold the Kafka topics into the MongoDB read models (a consumer-group member)."""
     import logging
 
-    from services.projector import MissingSettingError, require_distributed, run_projector
+    from services.projector.bootstrap import MissingSettingError, require_distributed, run_projector
 
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
