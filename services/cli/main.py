@@ -1,9 +1,16 @@
-"""The ``opsledger`` command line."""
+"""The ``opsledger`` command line: one entry point for every process and tool.
+
+``python -m services.relay``, ``python -m services.projector`` and
+``python -m services.api`` are ``opsledger relay``, ``opsledger projector`` and
+``opsledger api`` (:func:`run_command`), so whatever starts a process, compose, a
+test or a shell, it runs the same code.
+"""
 
 from __future__ import annotations
 
-import logging
 import os
+import sys
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -14,6 +21,7 @@ from services.cli.common import DataDir, load_settings
 app = typer.Typer(
     help="OpsLedger: the event-sourced system of record for operations teams.",
     no_args_is_help=True, add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 @app.command()
@@ -27,9 +35,10 @@ def serve(
 
     from infra.tokens import TokenConfigError, ensure_admin_token
     from services.api.app import create_app
+    from services.process import configure_logging
     from services.runtime import load_tokens
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     settings = load_settings(data_dir, host=host, port=port)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     typer.echo(f"OpsLedger on http://{settings.host}:{settings.port}  (docs: /docs)")
@@ -85,6 +94,18 @@ app.command()(audit.restore)
 app.command()(audit.rebuild)
 app.add_typer(audit.checkpoint_app, name="checkpoint")
 app.add_typer(audit.audit_app, name="audit")
+
+
+def run_command(name: str, argv: Sequence[str] | None = None) -> int:
+    """``opsledger <name> <argv>`` (``argv`` defaults to the process's arguments), its
+    exit status returned rather than raised."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        app(args=[name, *args], prog_name="opsledger")
+    except SystemExit as e:  # how Typer ends every run, success included
+        return e.code if isinstance(e.code, int) else 0 if e.code is None else 1
+    return 0
+
 
 if __name__ == "__main__":
     app()

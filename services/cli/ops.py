@@ -4,26 +4,12 @@ schemas and the dead-letter queue."""
 from __future__ import annotations
 
 import json
-import signal
-import threading
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from services.cli.common import DataDir, load_settings
-
-
-def _stop_on_signals() -> threading.Event:
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: object) -> None:
-        typer.echo(f"received signal {signum}; stopping after the current batch", err=True)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    return stop
 
 
 def api(
@@ -102,41 +88,55 @@ def schema_export(
 
 
 def relay(data_dir: DataDir = None) -> None:
-    """Publish the event store's events to Kafka, exactly once, in position order."""
-    import logging
+    """Publish the event store's events to Kafka, exactly once, in position order.
 
-    from services.relay.bootstrap import RelayConfigError, run_relay
+    Needs OPSLEDGER_KAFKA_BOOTSTRAP (exit 2 without). SIGTERM/SIGINT: the batch in
+    hand is finished, then the relay stops.
+    """
+    from services.process import configure_logging, stop_on_signals
+    from services.relay.bootstrap import RelayConfigError, require_kafka, run_relay
 
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("kafka").setLevel(logging.WARNING)
     settings = load_settings(data_dir)
-    if not settings.kafka_bootstrap:
-        typer.echo("the relay needs OPSLEDGER_KAFKA_BOOTSTRAP", err=True)
-        raise typer.Exit(2)
     try:
-        run_relay(settings, _stop_on_signals())
+        require_kafka(settings)  # before the signal handlers: a refusal stays a refusal
+        configure_logging()
+        run_relay(settings, stop_on_signals("relay"))
     except RelayConfigError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
 
 
 def projector() -> None:
-    """Fold the Kafka topics into the MongoDB read models (a consumer-group member)."""
-    import logging
+    """Fold the Kafka topics into the MongoDB read models (a consumer-group member).
 
-    from services.projector.bootstrap import MissingSettingError, require_distributed, run_projector
+    Needs OPSLEDGER_KAFKA_BOOTSTRAP and OPSLEDGER_MONGO_URI (exit 2 without).
+    Optional: OPSLEDGER_MONGO_DB, OPSLEDGER_KAFKA_TOPIC_PREFIX,
+    OPSLEDGER_PROJECTOR_GROUP, OPSLEDGER_PROJECTOR_BATCH,
+    OPSLEDGER_PROJECTOR_SESSION_TIMEOUT_MS (10000: a killed projector's
+    partitions move after this), OPSLEDGER_PROJECTOR_HEARTBEAT_INTERVAL_MS (2000),
+    OPSLEDGER_PROJECTOR_INSTANCE_ID (static membership: a stable id per replica;
+    a restart with it resumes at once).
 
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("kafka").setLevel(logging.WARNING)
+    SIGTERM/SIGINT: the batch in hand is finished and the process leaves its
+    group at once.
+    """
+    from services.process import configure_logging, stop_on_signals
+    from services.projector.bootstrap import (
+        MissingSettingError,
+        crash_hook_from_env,
+        require_distributed,
+        run_projector,
+    )
+
     settings = load_settings()
     try:
         require_distributed(settings)
     except MissingSettingError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
-    run_projector(settings, _stop_on_signals())
+    configure_logging()
+    run_projector(settings, stop_on_signals("projector"),
+                  after_store_commit=crash_hook_from_env())
 
 
 deadletter_app = typer.Typer(help="Messages a projector could not apply.",

@@ -1,8 +1,5 @@
-"""The projector service: Kafka event topics -> MongoDB read models.
-
-``python -m services.projector`` runs one consumer-group member until SIGTERM/SIGINT;
-start several for more throughput (up to one per partition). The CLI calls
-:func:`run_projector` with its own settings and stop event.
+"""Building and running a projector from the settings: what ``opsledger projector``
+(and ``python -m services.projector``, the same command) calls.
 
 Generations: the projector writes into the *active* generation of the read models
 (see :mod:`infra.read_store.mongo_store`), as a member of that generation's consumer
@@ -16,6 +13,8 @@ every projector has moved, and nothing is skipped.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -34,10 +33,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MissingSettingError", "open_store", "run_projector"]
+__all__ = ["MissingSettingError", "crash_hook_from_env", "open_store", "require_distributed",
+           "run_projector"]
 
 WATCH_SECONDS = 3.0
 """How often a running projector looks for a switch of the active generation."""
+
+CRASH_AFTER_WRITE = "OPSLEDGER_PROJECTOR_CRASH_AFTER_WRITE"
+"""Test only: SIGKILL the process right after its N-th store write, before that
+batch's offsets are committed (the crash window the fault tests exercise)."""
 
 T = TypeVar("T")
 
@@ -58,6 +62,23 @@ def require_distributed(settings: Settings) -> tuple[str, str]:
             "MongoDB); the embedded mode follows the event store in-process instead"
         )
     return settings.kafka_bootstrap or "", settings.mongo_uri or ""
+
+
+def crash_hook_from_env() -> Callable[[int], None] | None:
+    """The ``after_store_commit`` hook :data:`CRASH_AFTER_WRITE` asks for, if set."""
+    raw = os.environ.get(CRASH_AFTER_WRITE, "").strip()
+    if not raw:
+        return None
+    crash_at = int(raw)
+
+    def after_store_commit(writes: int) -> None:
+        if writes >= crash_at:
+            log.warning("%s=%d: killing this process after the store write, before the "
+                        "offset commit", CRASH_AFTER_WRITE, crash_at)
+            os.kill(os.getpid(), signal.SIGKILL)
+            os._exit(137)  # pragma: no cover - not reached
+
+    return after_store_commit
 
 
 def _retrying(what: str, attempt: Callable[[], T], stop: threading.Event,

@@ -1,8 +1,5 @@
-"""The outbox relay service: the event store's events, published to Kafka exactly once.
-
-``python -m services.relay [--data-dir DIR]`` runs it until SIGTERM/SIGINT;
-``opsledger relay`` calls :func:`run_relay`.
-"""
+"""Building and running the outbox relay from the settings: what ``opsledger relay``
+(and ``python -m services.relay``, the same command) calls."""
 
 from __future__ import annotations
 
@@ -26,6 +23,13 @@ class RelayConfigError(RuntimeError):
     """The relay cannot start with these settings."""
 
 
+def require_kafka(settings: Settings) -> str:
+    """The Kafka bootstrap servers; :class:`RelayConfigError` if none are set."""
+    if not settings.kafka_bootstrap:
+        raise RelayConfigError("the relay needs OPSLEDGER_KAFKA_BOOTSTRAP (host:port of a broker)")
+    return settings.kafka_bootstrap
+
+
 def transactional_id(settings: Settings) -> str:
     """Stable per deployment (topic prefix), so a restarted relay fences its zombie."""
     return f"{settings.kafka_topic_prefix}-relay"
@@ -33,11 +37,9 @@ def transactional_id(settings: Settings) -> str:
 
 def build_relay(settings: Settings, ledger: Ledger, **options: Any) -> Relay:
     """The relay these settings describe (``options`` go to :class:`Relay`)."""
-    if not settings.kafka_bootstrap:
-        raise RelayConfigError("the relay needs OPSLEDGER_KAFKA_BOOTSTRAP (host:port of a broker)")
     return Relay(
         ledger,
-        settings.kafka_bootstrap,
+        require_kafka(settings),
         Topics(settings.kafka_topic_prefix),
         transactional_id=transactional_id(settings),
         batch_size=settings.relay_batch,
@@ -51,9 +53,7 @@ def run_relay(settings: Settings, stop: threading.Event, *, max_backoff: float =
     Never gives up on Kafka: while no broker answers (at start or later) it logs,
     backs off (up to ``max_backoff`` seconds) and tries again, until ``stop``.
     """
-    if not settings.kafka_bootstrap:
-        raise RelayConfigError("the relay needs OPSLEDGER_KAFKA_BOOTSTRAP (host:port of a broker)")
-    bootstrap = settings.kafka_bootstrap
+    bootstrap = require_kafka(settings)
     topics = Topics(settings.kafka_topic_prefix)
     ledger = open_ledger(settings)
     try:
