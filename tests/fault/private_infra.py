@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pymongo
 
+from tests.support.waiting import poll
+
 ROOT = Path(__file__).resolve().parents[2]
 UP = ROOT / "infra/local/up.sh"
 DOWN = ROOT / "infra/local/down.sh"
@@ -90,13 +92,12 @@ def pids_with_marker(marker: str) -> list[int]:
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str,
              interval: float = 0.1) -> float:
-    """Poll ``condition`` until true; seconds it took. Raises after ``timeout``."""
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout:
-            raise InfraError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
-    return time.monotonic() - start
+    """Poll ``condition`` until true; seconds it took. Raises :class:`InfraError` (which
+    a caller may handle, unlike a test failure) after ``timeout``."""
+    took = poll(condition, timeout, interval)
+    if took is None:
+        raise InfraError(f"timed out after {timeout:.0f}s waiting for {what}")
+    return took
 
 
 def _reap(proc: subprocess.Popen[bytes]) -> None:

@@ -21,7 +21,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import replace
@@ -58,8 +57,8 @@ from tests.integration.test_projector import (
     running,
     stored,
     wait_caught_up,
-    wait_until,
 )
+from tests.support.waiting import stays_true, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -455,7 +454,10 @@ def test_a_projector_pointed_at_a_closed_port_waits_and_commits_nothing(
     waiting = ProjectorProcess(servers, mongo_db, topic_prefix, group, tmp_path / "p1.log",
                                mongo_uri=nowhere)
     processes.append(waiting)
-    time.sleep(8)
+    stays_true(lambda: waiting.alive()
+               and committed_offsets(servers.kafka_bootstrap, group) == before,
+               8, "the waiting projector alive, committing nothing", interval=1.0,
+               detail=waiting.tail)
     assert waiting.alive(), waiting.tail()
     assert committed_offsets(servers.kafka_bootstrap, group) == before
     assert waiting.stop() == 0, waiting.tail()
@@ -497,7 +499,9 @@ def test_mongodb_cut_mid_run_then_a_rebalance_loses_nothing(
                        "the store to fail under the projector")
             offsets = committed_offsets(servers.kafka_bootstrap, group)
             failures = stuck.stats.store_failures
-            time.sleep(3)
+            stays_true(lambda: t1.is_alive()
+                       and committed_offsets(servers.kafka_bootstrap, group) == offsets,
+                       3, "the stuck projector alive, committing nothing", interval=1.0)
             assert t1.is_alive()
             assert stuck.stats.store_failures > failures  # still retrying, with backoff
             assert committed_offsets(servers.kafka_bootstrap, group) == offsets
@@ -506,7 +510,8 @@ def test_mongodb_cut_mid_run_then_a_rebalance_loses_nothing(
             helper = new_projector(servers, topics, mongo_db, group)
             with running(helper) as t2:
                 wait_until(lambda: bool(helper.assignment()), 60, "the rebalance")
-                time.sleep(2)
+                stays_true(lambda: t1.is_alive() and t2.is_alive(), 2,
+                           "both members alive while the store is cut")
                 proxy.restore()
                 wait_caught_up(servers.kafka_bootstrap, topics, group,
                                alive=lambda: t1.is_alive() and t2.is_alive())

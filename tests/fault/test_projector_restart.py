@@ -23,8 +23,8 @@ from tests.integration.test_projector import (
     create_topics,
     produce,
     wait_caught_up,
-    wait_until,
 )
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

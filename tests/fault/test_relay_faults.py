@@ -43,8 +43,8 @@ from tests.integration.test_relay import (
     consume_all,
     ctx,
     delete_topics,
-    wait_until,
 )
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -37,7 +37,8 @@ from tests.integration.test_projector import (
 from tests.integration.test_projector import (
     create_topics as create_projector_topics,
 )
-from tests.integration.test_relay import append_history, assert_exactly_once, wait_until
+from tests.integration.test_relay import append_history, assert_exactly_once
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -16,7 +16,6 @@ partitions) reach the projectors in whatever interleaving Kafka gives.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -37,6 +36,7 @@ from infra.read_store.mongo_store import MongoReadStore
 from projections.engine import DocKey, fold_events
 from projections.fold import Document, public
 from projections.registry import ALL_FOLDS
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -119,15 +119,6 @@ def assert_matches_oracle(uri: str, db_name: str, events: Sequence[EventEnvelope
             detail.append(f"{key}:\n  expected {_comparable(expected[key])}\n"
                           f"  stored   {_comparable(actual[key])}")
         pytest.fail("\n".join(detail))
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str,
-               interval: float = 0.2) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
 
 
 def wait_caught_up(bootstrap: str, topics: Topics, group: str, timeout: float = 120,

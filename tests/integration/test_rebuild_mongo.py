@@ -44,8 +44,8 @@ from tests.integration.test_projector import (
     produce,
     project_history,
     wait_caught_up,
-    wait_until,
 )
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

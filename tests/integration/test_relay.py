@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ from infra.kafka.relay import Relay, _end_transaction, _FastEncoder, no_hashes, 
 from infra.kafka.topics import Topics
 from infra.notifications import iter_envelopes
 from infra.settings import Settings
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -219,15 +220,6 @@ def assert_cloudevent(record: Any, envelope: EventEnvelope) -> None:
     assert headers["content-type"].startswith(b"application/cloudevents+json")
     for attribute in CE_REQUIRED:
         assert headers[f"ce_{attribute}"] == str(ce[attribute]).encode(), attribute
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    delay = 0.02
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(delay)
-        delay = min(delay * 2, 0.5)
 
 
 def drain(relay: Relay, timeout: float = 60.0) -> int:
