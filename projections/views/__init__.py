@@ -35,7 +35,7 @@ def entity_state(doc: Document | None, event: EventEnvelope) -> Document | None:
 
     Pure: ``doc`` is not modified. Events of contexts without entities leave it as is.
     """
-    state = copy_doc(doc)
+    state: Document | None = copy_doc(doc)
     view = ENTITY_VIEWS.get(event.context)
     if view is None:
         return state

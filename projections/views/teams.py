@@ -22,7 +22,8 @@ def _team_formed(doc: Document | None, e: EventEnvelope) -> Document:
 
 
 def _roster_entry(team: Document, member_id: str) -> dict[str, Any]:
-    for entry in team["roster"]:
+    roster: list[dict[str, Any]] = team["roster"]
+    for entry in roster:
         if entry["member_id"] == member_id:
             return entry
     raise MissingDocumentError(f"member {member_id} is not on the roster of team {team['id']}")
