@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, get_args
 
 from fastapi import Depends, Header, Query, Request
 
+from domain.access.aggregate import Role
 from domain.ledger import CommandContext
 from domain.meta import CommandMeta
 from infra.tokens import Grant
 from services.api.problems import ProblemError
 from services.runtime import PositionBeyondHeadError, Runtime, TooManyWaitsError
 
-ALL_ROLES = ("admin", "lead", "member", "auditor", "service")
+ALL_ROLES: tuple[str, ...] = get_args(Role)
 MANAGE = ("admin", "lead")
 OPERATE = ("admin", "lead", "member")
 AUDIT = ("admin", "lead", "auditor")
@@ -104,6 +105,8 @@ FeedReader = Annotated[Grant, Depends(allow(*FEED))]
 
 
 def check_team(grant: Grant, team_id: object) -> None:
+    """Team scope of a request that names its team (path, body or document). A command
+    that names only its aggregate is checked by the ledger, after its one load."""
     if not grant.may_see_team(str(team_id)):
         raise ProblemError(403, f"{grant.principal} may not act on team {team_id}")
 
@@ -147,7 +150,7 @@ async def command_context(
                            causation_id=x_causation_id or "")
     return CommandContext(
         meta=meta, if_match=_if_match(if_match),
-        idempotency_key=idempotency_key or None, fingerprint=fingerprint,
+        idempotency_key=idempotency_key or None, fingerprint=fingerprint, teams=grant.teams,
     )
 
 
@@ -185,15 +188,6 @@ Fresh = Annotated[None, Depends(read_your_writes)]
 
 Limit = Annotated[int, Query(ge=1, le=500, description="page size")]
 Cursor = Annotated[str | None, Query(max_length=500, description="from next_cursor")]
-
-
-def check_team_of(grant: Grant, runtime: Runtime, cls: type, aggregate_id: object) -> None:
-    """Team scope for commands that name an aggregate, not a team (loads it only if
-    the grant is scoped)."""
-    if "*" in grant.teams:
-        return
-    aggregate = runtime.ledger.load(cls, aggregate_id)  # type: ignore[arg-type]
-    check_team(grant, aggregate.team_id)
 
 
 # -- team scope of reads ---------------------------------------------------------------

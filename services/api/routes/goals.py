@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from domain.goals import commands as c
-from domain.goals.aggregate import Goal
 from services.api.deps import (
     CommandCtx,
     Cursor,
@@ -21,7 +20,6 @@ from services.api.deps import (
     RuntimeDep,
     check_list_scope,
     check_team,
-    check_team_of,
 )
 from services.api.queries import one, page
 from services.api.schemas import (
@@ -81,7 +79,6 @@ def set_goal(body: GoalCreate, grant: Manager, ctx: CommandCtx, rt: RuntimeDep) 
 def check_in(goal_id: UUID, body: CheckInBody, grant: Operator, ctx: CommandCtx,
              rt: RuntimeDep) -> Any:
     """Record progress on an open goal."""
-    check_team_of(grant, rt, Goal, goal_id)
     return answer(rt.goals.check_in(c.CheckIn(goal_id, body.value, body.note), ctx))
 
 
@@ -89,7 +86,6 @@ def check_in(goal_id: UUID, body: CheckInBody, grant: Operator, ctx: CommandCtx,
 def revise_target(goal_id: UUID, body: TargetBody, grant: Manager, ctx: CommandCtx,
                   rt: RuntimeDep) -> Any:
     """Revise a goal's target (a reason is required; the old target is kept)."""
-    check_team_of(grant, rt, Goal, goal_id)
     return answer(rt.goals.revise_target(c.ReviseTarget(goal_id, body.target, body.reason), ctx))
 
 
@@ -97,7 +93,6 @@ def revise_target(goal_id: UUID, body: TargetBody, grant: Manager, ctx: CommandC
 def close_goal(goal_id: UUID, body: CloseBody, grant: Manager, ctx: CommandCtx,
                rt: RuntimeDep) -> Any:
     """Close a goal as achieved, missed or abandoned."""
-    check_team_of(grant, rt, Goal, goal_id)
     return answer(rt.goals.close(c.CloseGoal(goal_id, body.outcome, body.note), ctx))
 
 

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from domain.incidents import commands as c
-from domain.incidents.aggregate import Incident
 from services.api.deps import (
     CommandCtx,
     Cursor,
@@ -20,7 +19,6 @@ from services.api.deps import (
     RuntimeDep,
     check_list_scope,
     check_team,
-    check_team_of,
 )
 from services.api.queries import one, page
 from services.api.schemas import (
@@ -85,10 +83,6 @@ class PostmortemBody(StrictBody):
     action_items: Annotated[list[ActionItem], Field(max_length=100)] = Field(default_factory=list)
 
 
-def _scoped(grant: Any, rt: Any, incident_id: UUID) -> None:
-    check_team_of(grant, rt, Incident, incident_id)
-
-
 @router.post("/v1/incidents", status_code=201, responses=ANSWERS)
 def open_incident(body: IncidentCreate, grant: Operator, ctx: CommandCtx,
                   rt: RuntimeDep) -> Any:
@@ -103,7 +97,6 @@ def open_incident(body: IncidentCreate, grant: Operator, ctx: CommandCtx,
 def acknowledge(incident_id: UUID, grant: Operator, ctx: CommandCtx, rt: RuntimeDep,
                 body: Empty | None = None) -> Any:
     """Acknowledge an open incident."""
-    _scoped(grant, rt, incident_id)
     return answer(rt.incidents.acknowledge(c.Acknowledge(incident_id), ctx))
 
 
@@ -111,7 +104,6 @@ def acknowledge(incident_id: UUID, grant: Operator, ctx: CommandCtx, rt: Runtime
 def assign(incident_id: UUID, body: AssignBody, grant: Operator, ctx: CommandCtx,
            rt: RuntimeDep) -> Any:
     """Assign a responder."""
-    _scoped(grant, rt, incident_id)
     return answer(rt.incidents.assign_responder(
         c.AssignResponder(incident_id, body.responder_id), ctx))
 
@@ -120,7 +112,6 @@ def assign(incident_id: UUID, body: AssignBody, grant: Operator, ctx: CommandCtx
 def escalate(incident_id: UUID, body: EscalateBody, grant: Operator, ctx: CommandCtx,
              rt: RuntimeDep) -> Any:
     """Raise the severity (never lower it); a reason is required."""
-    _scoped(grant, rt, incident_id)
     return answer(rt.incidents.escalate(
         c.Escalate(incident_id, body.severity, body.reason), ctx))
 
@@ -129,7 +120,6 @@ def escalate(incident_id: UUID, body: EscalateBody, grant: Operator, ctx: Comman
 def add_note(incident_id: UUID, body: NoteBody, grant: Operator, ctx: CommandCtx,
              rt: RuntimeDep) -> Any:
     """Add a note to the incident's timeline."""
-    _scoped(grant, rt, incident_id)
     return answer(rt.incidents.add_note(c.AddNote(incident_id, body.text), ctx))
 
 
@@ -137,7 +127,6 @@ def add_note(incident_id: UUID, body: NoteBody, grant: Operator, ctx: CommandCtx
 def mitigate(incident_id: UUID, body: SummaryBody, grant: Operator, ctx: CommandCtx,
              rt: RuntimeDep) -> Any:
     """Record that the impact is mitigated."""
-    _scoped(grant, rt, incident_id)
     return answer(rt.incidents.mitigate(c.Mitigate(incident_id, body.summary), ctx))
 
 
@@ -145,7 +134,6 @@ def mitigate(incident_id: UUID, body: SummaryBody, grant: Operator, ctx: Command
 def resolve(incident_id: UUID, body: ResolveBody, grant: Operator, ctx: CommandCtx,
             rt: RuntimeDep) -> Any:
     """Resolve the incident."""
-    _scoped(grant, rt, incident_id)
     return answer(rt.incidents.resolve(
         c.Resolve(incident_id, body.summary, body.root_cause), ctx))
 
@@ -154,7 +142,6 @@ def resolve(incident_id: UUID, body: ResolveBody, grant: Operator, ctx: CommandC
 def postmortem(incident_id: UUID, body: PostmortemBody, grant: Operator, ctx: CommandCtx,
                rt: RuntimeDep) -> Any:
     """Publish the postmortem: causes and action items (owner, due date)."""
-    _scoped(grant, rt, incident_id)
     items = [
         {"title": i.title, "owner_id": str(i.owner_id), "due": i.due} for i in body.action_items
     ]
@@ -166,7 +153,6 @@ def postmortem(incident_id: UUID, body: PostmortemBody, grant: Operator, ctx: Co
 def close(incident_id: UUID, grant: Operator, ctx: CommandCtx, rt: RuntimeDep,
           body: Empty | None = None) -> Any:
     """Close a resolved incident (SEV1/SEV2 need a published postmortem first)."""
-    _scoped(grant, rt, incident_id)
     return answer(rt.incidents.close(c.CloseIncident(incident_id), ctx))
 
 
