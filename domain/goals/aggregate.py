@@ -16,6 +16,8 @@ OPEN = "open"
 Outcome = Literal["achieved", "missed", "abandoned"]
 """How a goal is closed (its status from then on)."""
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
+Status = Literal["open", Outcome]
+"""A goal's status: ``OPEN``, then its outcome."""
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

@@ -47,8 +47,8 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
-from services.api import schemas
 from services.api.deps import current_grant
+from services.api.models import common
 from services.api.problems import PROBLEM_JSON, problem
 
 SCHEME = "bearerAuth"
@@ -201,9 +201,9 @@ def _portable_schemas(node: Any) -> None:
 
 
 def _forbidden_text() -> str | None:
-    """The characters no text in a body may hold (``schemas.FORBIDDEN_IN_TEXT``, a
+    """The characters no text in a body may hold (``common.FORBIDDEN_IN_TEXT``, a
     character class), if the body models refuse any."""
-    forbidden = getattr(schemas, "FORBIDDEN_IN_TEXT", None)
+    forbidden = getattr(common, "FORBIDDEN_IN_TEXT", None)
     if not isinstance(forbidden, re.Pattern):
         return None
     # written with escapes, so the document shows which characters (NUL is invisible)
