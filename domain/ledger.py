@@ -87,7 +87,7 @@ class Ledger(Application[UUID]):
 
     def _get(self, cls: type[A], aggregate_id: UUID) -> A:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFoundError(f"{cls.__name__.lower()} {aggregate_id} not found") from None
         if not isinstance(aggregate, cls):
@@ -212,7 +212,7 @@ class Ledger(Application[UUID]):
 
     def _earlier_answer(self, record_id: UUID, ctx: CommandContext) -> CommandResult | None:
         try:
-            record = self.repository.get(record_id)
+            record: object = self.repository.get(record_id)
         except AggregateNotFoundError:
             return None
         if not isinstance(record, IdempotencyRecord):

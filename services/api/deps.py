@@ -15,11 +15,11 @@ from infra.tokens import Grant
 from services.api.problems import ProblemError
 from services.runtime import PositionBeyondHeadError, Runtime, TooManyWaitsError
 
-ALL_ROLES: tuple[str, ...] = get_args(Role)
-MANAGE = ("admin", "lead")
-OPERATE = ("admin", "lead", "member")
-AUDIT = ("admin", "lead", "auditor")
-FEED = ("admin", "auditor", "service")
+ALL_ROLES: tuple[Role, ...] = get_args(Role)
+MANAGE: tuple[Role, ...] = ("admin", "lead")
+OPERATE: tuple[Role, ...] = ("admin", "lead", "member")
+AUDIT: tuple[Role, ...] = ("admin", "lead", "auditor")
+FEED: tuple[Role, ...] = ("admin", "auditor", "service")
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -86,7 +86,7 @@ def optional_grant(
 OptionalGrant = Annotated[Grant | None, Depends(optional_grant)]
 
 
-def allow(*roles: str) -> Callable[[Grant], Grant]:
+def allow(*roles: Role) -> Callable[[Grant], Grant]:
     def check(grant: GrantDep) -> Grant:
         if not grant.roles & set(roles):
             raise ProblemError(
@@ -97,6 +97,7 @@ def allow(*roles: str) -> Callable[[Grant], Grant]:
     return check
 
 
+Admin = Annotated[Grant, Depends(allow("admin"))]
 Manager = Annotated[Grant, Depends(allow(*MANAGE))]
 Operator = Annotated[Grant, Depends(allow(*OPERATE))]
 Reader = Annotated[Grant, Depends(allow(*ALL_ROLES))]

@@ -400,15 +400,16 @@ def _complete_operation(document: dict[str, Any], route: Any, method: str,
                         operation: dict[str, Any]) -> None:
     auth = auth_of(route)
     if auth != "none":
-        security = [{SCHEME: []}] if auth == "required" else [{}, {SCHEME: []}]
+        security: list[dict[str, list[str]]] = (
+            [{SCHEME: []}] if auth == "required" else [{}, {SCHEME: []}])
         operation.setdefault("security", security)
     responses: dict[str, Any] = operation.setdefault("responses", {})
     # FastAPI's default 422 says application/json and HTTPValidationError: not what is sent.
     default_422 = responses.get("422", {}).get("content", {}).get("application/json", {})
     if default_422.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
         del responses["422"]
-    for status, answer in common_errors(method, auth, operation).items():
-        responses.setdefault(str(status), answer)
+    for code, error in common_errors(method, auth, operation).items():
+        responses.setdefault(str(code), error)
     for status, answer in SPECIFIC.get((method, route.path_format), {}).items():
         responses.setdefault(status, copy.deepcopy(answer))
     content = NON_JSON.get((method, route.path_format))

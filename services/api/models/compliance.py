@@ -8,6 +8,9 @@ from pydantic import BaseModel, Field
 
 from services.api.models.common import JsonNumber, ReadDocument
 
+FindingStatus = Literal["open", "resolved"]
+"""Open while the control is still breached; resolved once put right (late)."""
+
 
 class EntityVersionPublic(ReadDocument):
     """An entity at one version, with the event that made it; ``state`` is the entity's
@@ -50,7 +53,7 @@ class FindingPublic(ReadDocument):
     control: str
     subject_id: str
     team_id: str | None
-    status: Literal["open", "resolved"]
+    status: FindingStatus
     opened_at: str
     resolved_at: str | None
     summary: str

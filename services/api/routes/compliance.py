@@ -8,7 +8,7 @@ is 403.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
@@ -31,6 +31,7 @@ from services.api.models.compliance import (
     EntityAsOfPublic,
     EntityHistoryPublic,
     FindingsPublic,
+    FindingStatus,
 )
 from services.api.problems import ProblemError
 from services.api.queries import page
@@ -89,7 +90,7 @@ def findings(
     grant: Auditor, rt: RuntimeDep, _: Fresh,
     control: Annotated[str | None, Query(max_length=100)] = None,
     team_id: Annotated[str | None, Query(max_length=100)] = None,
-    status: Annotated[Literal["open", "resolved"] | None, Query()] = None,
+    status: Annotated[FindingStatus | None, Query()] = None,
     limit: Limit = 50, cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Findings of the compliance controls on the token's teams, with the events that

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
 from domain.teams import commands as c
 from infra.read_store.port import BadCursorError, decode_cursor, encode_cursor
 from infra.tokens import Grant
 from projections.fold import public
 from services.api.deps import (
+    Admin,
     CommandCtx,
     Cursor,
     Fresh,
@@ -19,7 +20,6 @@ from services.api.deps import (
     Manager,
     Reader,
     RuntimeDep,
-    allow,
     check_team,
 )
 from services.api.models.common import CommandAnswer, answer
@@ -40,7 +40,6 @@ from services.api.queries import one, page
 from services.runtime import Runtime
 
 router = APIRouter(tags=["teams"])
-Admin = Annotated[Grant, Depends(allow("admin"))]
 
 
 @router.post("/v1/teams", status_code=201)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from domain.access import commands as c
 from domain.access.aggregate import has_expired, teams_of
@@ -22,7 +22,7 @@ from infra.read_store.port import BadCursorError, Filters, decode_cursor, encode
 from infra.tokens import Grant
 from projections import access_tokens
 from projections.fold import Document, public
-from services.api.deps import CommandCtx, Cursor, Fresh, Limit, RuntimeDep, allow, check_team
+from services.api.deps import Admin, CommandCtx, Cursor, Fresh, Limit, RuntimeDep, check_team
 from services.api.models.common import CommandAnswer, PrintableReason, answer
 from services.api.models.tokens import (
     TokenIssue,
@@ -38,7 +38,6 @@ from services.runtime import Runtime
 
 router = APIRouter(tags=["tokens"])
 
-Admin = Annotated[Grant, Depends(allow("admin"))]
 
 
 def within_scope(grant: Grant, teams: list[str]) -> bool:
