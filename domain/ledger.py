@@ -136,7 +136,7 @@ class Ledger(Application[UUID]):
         a caller of every team it comes after the key, inside :meth:`execute`. Either
         way ``If-Match`` is checked after the key, so a retry gets its first answer.
         """
-        scoped = self._in_scope(cls, aggregate_id, ctx) if ctx.scoped else None
+        scoped = self._load_in_scope(cls, aggregate_id, ctx) if ctx.scoped else None
 
         def run() -> A:
             aggregate = scoped if scoped is not None else self._get(cls, aggregate_id)
@@ -146,7 +146,7 @@ class Ledger(Application[UUID]):
 
         return self.execute(ctx, run, answer_id=answer_id)
 
-    def _in_scope(self, cls: type[A], aggregate_id: UUID, ctx: CommandContext) -> A:
+    def _load_in_scope(self, cls: type[A], aggregate_id: UUID, ctx: CommandContext) -> A:
         aggregate = self._get(cls, aggregate_id)
         self._check_scope(aggregate, ctx)
         return aggregate
