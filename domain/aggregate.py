@@ -43,6 +43,12 @@ class LedgerAggregate(Aggregate):
                 member.CONTEXT = cls.CONTEXT  # type: ignore[attr-defined]
                 EVENT_CLASSES.setdefault(f"{cls.CONTEXT}.{member.__name__}", member)
 
+    def owning_team(self) -> str | None:
+        """The team whose members may change this aggregate, for a team-scoped command
+        (:meth:`domain.ledger.Ledger.load`); None when no one team owns it (a token,
+        whose service decides)."""
+        return None
+
     @classmethod
     def _start(
         cls, event_class: type[LedgerAggregate.Created], aggregate_id: UUID,

@@ -11,6 +11,10 @@ class NotFoundError(DomainError):
     """The command names an aggregate that does not exist (HTTP 404)."""
 
 
+class OutOfScopeError(DomainError):
+    """The command's aggregate belongs to a team the caller may not act on (HTTP 403)."""
+
+
 class ConcurrencyError(DomainError):
     """Another command changed the aggregate first (HTTP 409)."""
 

@@ -19,10 +19,11 @@ from domain.errors import (
     DomainError,
     IdempotencyKeyReusedError,
     NotFoundError,
+    OutOfScopeError,
     StaleVersionError,
 )
 from domain.idempotency import IdempotencyRecord, idempotency_record_id
-from domain.meta import CommandMeta
+from domain.meta import ALL_TEAMS, CommandMeta
 
 A = TypeVar("A", bound=LedgerAggregate)
 
@@ -46,6 +47,13 @@ class CommandContext:
     if_match: int | None = None
     idempotency_key: str | None = None
     fingerprint: str = ""
+    teams: frozenset[str] = frozenset({ALL_TEAMS})
+    """The teams the caller may act on (``"*"``: every team)."""
+
+    @property
+    def scoped(self) -> bool:
+        """Whether the caller may act on some teams only."""
+        return ALL_TEAMS not in self.teams
 
 
 @dataclass(frozen=True)
@@ -69,15 +77,33 @@ class Ledger(Application[UUID]):
     # -- reading -------------------------------------------------------------
 
     def load(self, cls: type[A], aggregate_id: UUID, ctx: CommandContext | None = None) -> A:
+        """The aggregate; with a command's context, also checked against the caller's
+        teams (:class:`OutOfScopeError`), then against ``If-Match``."""
+        aggregate = self._get(cls, aggregate_id)
+        if ctx is not None:
+            self._check_scope(aggregate, ctx)
+            self._check_version(aggregate, ctx)
+        return aggregate
+
+    def _get(self, cls: type[A], aggregate_id: UUID) -> A:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFoundError(f"{cls.__name__.lower()} {aggregate_id} not found") from None
         if not isinstance(aggregate, cls):
             raise NotFoundError(f"{cls.__name__.lower()} {aggregate_id} not found")
-        if ctx is not None and ctx.if_match is not None and ctx.if_match != aggregate.version:
-            raise StaleVersionError(ctx.if_match, aggregate.version)
         return aggregate
+
+    @staticmethod
+    def _check_scope(aggregate: LedgerAggregate, ctx: CommandContext) -> None:
+        team = aggregate.owning_team()
+        if ctx.scoped and team is not None and team not in ctx.teams:
+            raise OutOfScopeError(f"{ctx.meta.actor} may not act on team {team}")
+
+    @staticmethod
+    def _check_version(aggregate: LedgerAggregate, ctx: CommandContext) -> None:
+        if ctx.if_match is not None and ctx.if_match != aggregate.version:
+            raise StaleVersionError(ctx.if_match, aggregate.version)
 
     def exists(self, aggregate_id: UUID) -> bool:
         return bool(self.recorder.select_events(aggregate_id, limit=1))
@@ -94,6 +120,36 @@ class Ledger(Application[UUID]):
         return self.recorder.max_notification_id() or 0
 
     # -- writing -------------------------------------------------------------
+
+    def update(
+        self, cls: type[A], aggregate_id: UUID, ctx: CommandContext,
+        change: Callable[[A], object], *, answer_id: UUID | None = None,
+    ) -> CommandResult:
+        """Load → change → save: a command on one existing aggregate, in one statement.
+
+        ``change`` calls the aggregate's command method (after checking what it refers
+        to, if need be); :meth:`execute` saves what it recorded, with its guarantees.
+
+        The aggregate is loaded once. For a caller scoped to some teams, that load
+        comes first: another team's aggregate is refused (:class:`OutOfScopeError`),
+        and a missing one is not found, before the idempotency key is looked at. For
+        a caller of every team it comes after the key, inside :meth:`execute`. Either
+        way ``If-Match`` is checked after the key, so a retry gets its first answer.
+        """
+        scoped = self._load_in_scope(cls, aggregate_id, ctx) if ctx.scoped else None
+
+        def run() -> A:
+            aggregate = scoped if scoped is not None else self._get(cls, aggregate_id)
+            self._check_version(aggregate, ctx)
+            change(aggregate)
+            return aggregate
+
+        return self.execute(ctx, run, answer_id=answer_id)
+
+    def _load_in_scope(self, cls: type[A], aggregate_id: UUID, ctx: CommandContext) -> A:
+        aggregate = self._get(cls, aggregate_id)
+        self._check_scope(aggregate, ctx)
+        return aggregate
 
     def execute(
         self, ctx: CommandContext, command: Callable[[], Changed],
@@ -156,7 +212,7 @@ class Ledger(Application[UUID]):
 
     def _earlier_answer(self, record_id: UUID, ctx: CommandContext) -> CommandResult | None:
         try:
-            record = self.repository.get(record_id)
+            record: object = self.repository.get(record_id)
         except AggregateNotFoundError:
             return None
         if not isinstance(record, IdempotencyRecord):

@@ -7,6 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
+ALL_TEAMS = "*"
+"""In a set of teams (a token's, a command's scope): every team."""
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

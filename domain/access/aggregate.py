@@ -10,18 +10,20 @@ import hashlib
 import hmac
 import re
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, require, require_reason
 from domain.envelope import iso_time
 from domain.errors import ValidationError
+from domain.meta import ALL_TEAMS as ALL_TEAMS  # re-exported: a token's "every team"
 from domain.meta import CommandMeta
 
-ROLES = frozenset({"admin", "lead", "member", "auditor", "service"})
-"""Every role a token can carry (``infra.tokens`` checks configured tokens against it)."""
+Role = Literal["admin", "lead", "member", "auditor", "service"]
+"""Every role a token can carry, in the order they are listed to people."""
+ROLES: frozenset[str] = frozenset(get_args(Role))
+"""The same roles as a set (``infra.tokens`` checks configured tokens against it)."""
 
-ALL_TEAMS = "*"
 PRINCIPAL = re.compile(r"^(user|service):[A-Za-z0-9._@+-]{1,200}$")
 SECRET_PREFIX = "olt_"  # noqa: S105 - the visible prefix of every issued secret, not a secret
 _SECRET = re.compile(r"^olt_([0-9a-f]{32})_[A-Za-z0-9_-]{20,200}$")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from domain.access import commands as c
 from domain.access.aggregate import SECRET_PREFIX, AccessToken, secret_digest, token_id_of
@@ -51,15 +51,11 @@ class AccessService:
         return Issued(result, token, secret)
 
     def revoke(self, cmd: c.RevokeToken, ctx: CommandContext) -> CommandResult:
-        def run() -> AccessToken:
-            token = self.ledger.load(AccessToken, cmd.token_id, ctx)
-            token.revoke(cmd.reason, ctx.meta)
-            return token
+        return self.ledger.update(AccessToken, cmd.token_id, ctx,
+                                  lambda t: t.revoke(cmd.reason, ctx.meta))
 
-        return self.ledger.execute(ctx, run)
-
-    def token(self, token_id: object) -> AccessToken:
-        return self.ledger.load(AccessToken, token_id)  # type: ignore[arg-type]
+    def token(self, token_id: UUID) -> AccessToken:
+        return self.ledger.load(AccessToken, token_id)
 
     def resolve(self, secret: str, now: datetime) -> AccessToken | None:
         """The active token whose secret this is, else None (unknown, wrong, revoked or

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, require
 from domain.errors import ValidationError
 from domain.meta import CommandMeta
 
-KINDS = ("customer", "peer", "manager")
-PRIORITIES = ("low", "medium", "high", "urgent")
+Kind = Literal["customer", "peer", "manager"]
+"""Who the feedback comes from: received from a customer, or given by a peer or manager."""
+KINDS: tuple[str, ...] = get_args(Kind)
+Priority = Literal["low", "medium", "high", "urgent"]
+PRIORITIES: tuple[str, ...] = get_args(Priority)
 DEFAULT_CHANNEL = "unspecified"
 NEW, TRIAGED, RESOLVED = "new", "triaged", "resolved"
 
@@ -96,6 +99,9 @@ class Feedback(LedgerAggregate):
         self.owner_id = None
         self.triage_history = []
         self.resolution = None
+
+    def owning_team(self) -> str | None:
+        return self.team_id
 
     # -- commands -------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The feedback command service: load, call, save over the one ledger."""
+"""The feedback command service: one ledger call per command (load, change, save)."""
 
 from __future__ import annotations
 
@@ -29,18 +29,12 @@ class FeedbackService:
         return self.ledger.execute(ctx, run, created=True)
 
     def triage(self, cmd: c.TriageFeedback, ctx: CommandContext) -> CommandResult:
-        def run() -> Feedback:
-            feedback = self.ledger.load(Feedback, cmd.feedback_id, ctx)
+        def triage(feedback: Feedback) -> None:
             self.directory.require_active(cmd.owner_id, "owner_id", team_id=feedback.team_id)
             feedback.triage(cmd.priority, cmd.owner_id, ctx.meta)
-            return feedback
 
-        return self.ledger.execute(ctx, run)
+        return self.ledger.update(Feedback, cmd.feedback_id, ctx, triage)
 
     def resolve(self, cmd: c.ResolveFeedback, ctx: CommandContext) -> CommandResult:
-        def run() -> Feedback:
-            feedback = self.ledger.load(Feedback, cmd.feedback_id, ctx)
-            feedback.resolve(cmd.resolution, ctx.meta)
-            return feedback
-
-        return self.ledger.execute(ctx, run)
+        return self.ledger.update(Feedback, cmd.feedback_id, ctx,
+                                  lambda f: f.resolve(cmd.resolution, ctx.meta))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, require, require_reason
@@ -13,7 +13,11 @@ from domain.errors import ValidationError
 from domain.meta import CommandMeta
 
 OPEN = "open"
-OUTCOMES = ("achieved", "missed", "abandoned")
+Outcome = Literal["achieved", "missed", "abandoned"]
+"""How a goal is closed (its status from then on)."""
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
+Status = Literal["open", Outcome]
+"""A goal's status: ``OPEN``, then its outcome."""
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -120,6 +124,9 @@ class Goal(LedgerAggregate):
         def apply(self, goal: Goal) -> None:
             goal.status = "abandoned"
             goal.closing_note = self.note
+
+    def owning_team(self) -> str | None:
+        return self.team_id
 
     # -- commands -------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The goals command service: load, call, save over the one ledger."""
+"""The goals command service: one ledger call per command (load, change, save)."""
 
 from __future__ import annotations
 
@@ -28,25 +28,13 @@ class GoalService:
         return self.ledger.execute(ctx, run, created=True)
 
     def check_in(self, cmd: c.CheckIn, ctx: CommandContext) -> CommandResult:
-        def run() -> Goal:
-            goal = self.ledger.load(Goal, cmd.goal_id, ctx)
-            goal.check_in(cmd.value, cmd.note, ctx.meta)
-            return goal
-
-        return self.ledger.execute(ctx, run)
+        return self.ledger.update(Goal, cmd.goal_id, ctx,
+                                  lambda g: g.check_in(cmd.value, cmd.note, ctx.meta))
 
     def revise_target(self, cmd: c.ReviseTarget, ctx: CommandContext) -> CommandResult:
-        def run() -> Goal:
-            goal = self.ledger.load(Goal, cmd.goal_id, ctx)
-            goal.revise_target(cmd.target, cmd.reason, ctx.meta)
-            return goal
-
-        return self.ledger.execute(ctx, run)
+        return self.ledger.update(Goal, cmd.goal_id, ctx,
+                                  lambda g: g.revise_target(cmd.target, cmd.reason, ctx.meta))
 
     def close(self, cmd: c.CloseGoal, ctx: CommandContext) -> CommandResult:
-        def run() -> Goal:
-            goal = self.ledger.load(Goal, cmd.goal_id, ctx)
-            goal.close(cmd.outcome, cmd.note, ctx.meta)
-            return goal
-
-        return self.ledger.execute(ctx, run)
+        return self.ledger.update(Goal, cmd.goal_id, ctx,
+                                  lambda g: g.close(cmd.outcome, cmd.note, ctx.meta))

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, require, require_reason
 from domain.errors import ValidationError
 from domain.meta import CommandMeta
 
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
-"""Most severe first."""
+Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
+"""An incident's severity, most severe first."""
+SEVERITIES: tuple[str, ...] = get_args(Severity)
 NEEDS_POSTMORTEM = frozenset({"SEV1", "SEV2"})
 
-OPEN, ACKNOWLEDGED, MITIGATED, RESOLVED, CLOSED = (
-    "open", "acknowledged", "mitigated", "resolved", "closed",
-)
+Status = Literal["open", "acknowledged", "mitigated", "resolved", "closed"]
+"""Where an incident is in its response, in the order it gets there."""
+STATUSES: tuple[str, ...] = get_args(Status)
+OPEN, ACKNOWLEDGED, MITIGATED, RESOLVED, CLOSED = STATUSES
 ACTION_ITEM_FIELDS = ("title", "owner_id", "due")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -172,6 +174,9 @@ class Incident(LedgerAggregate):
         def apply(self, incident: Incident) -> None:
             incident.status = CLOSED
             incident.closed_at = self.timestamp
+
+    def owning_team(self) -> str | None:
+        return self.team_id
 
     # -- commands -------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The incidents command service: load, call, save over the one ledger."""
+"""The incidents command service: one ledger call per command (load, change, save)."""
 
 from __future__ import annotations
 
@@ -26,71 +26,42 @@ class IncidentService:
         return self.ledger.execute(ctx, run, created=True)
 
     def acknowledge(self, cmd: c.Acknowledge, ctx: CommandContext) -> CommandResult:
-        def run() -> Incident:
-            incident = self.ledger.load(Incident, cmd.incident_id, ctx)
-            incident.acknowledge(ctx.meta)
-            return incident
-
-        return self.ledger.execute(ctx, run)
+        return self.ledger.update(Incident, cmd.incident_id, ctx,
+                                  lambda i: i.acknowledge(ctx.meta))
 
     def assign_responder(self, cmd: c.AssignResponder, ctx: CommandContext) -> CommandResult:
-        def run() -> Incident:
-            incident = self.ledger.load(Incident, cmd.incident_id, ctx)
+        def assign(incident: Incident) -> None:
             # Any team's member may respond (cross-team responders are normal).
             self.directory.require_active(cmd.responder_id, "responder_id")
             incident.assign_responder(cmd.responder_id, ctx.meta)
-            return incident
 
-        return self.ledger.execute(ctx, run)
+        return self.ledger.update(Incident, cmd.incident_id, ctx, assign)
 
     def escalate(self, cmd: c.Escalate, ctx: CommandContext) -> CommandResult:
-        def run() -> Incident:
-            incident = self.ledger.load(Incident, cmd.incident_id, ctx)
-            incident.escalate(cmd.severity, cmd.reason, ctx.meta)
-            return incident
-
-        return self.ledger.execute(ctx, run)
+        return self.ledger.update(Incident, cmd.incident_id, ctx,
+                                  lambda i: i.escalate(cmd.severity, cmd.reason, ctx.meta))
 
     def add_note(self, cmd: c.AddNote, ctx: CommandContext) -> CommandResult:
-        def run() -> Incident:
-            incident = self.ledger.load(Incident, cmd.incident_id, ctx)
-            incident.add_note(cmd.text, ctx.meta)
-            return incident
-
-        return self.ledger.execute(ctx, run)
+        return self.ledger.update(Incident, cmd.incident_id, ctx,
+                                  lambda i: i.add_note(cmd.text, ctx.meta))
 
     def mitigate(self, cmd: c.Mitigate, ctx: CommandContext) -> CommandResult:
-        def run() -> Incident:
-            incident = self.ledger.load(Incident, cmd.incident_id, ctx)
-            incident.mitigate(cmd.summary, ctx.meta)
-            return incident
-
-        return self.ledger.execute(ctx, run)
+        return self.ledger.update(Incident, cmd.incident_id, ctx,
+                                  lambda i: i.mitigate(cmd.summary, ctx.meta))
 
     def resolve(self, cmd: c.Resolve, ctx: CommandContext) -> CommandResult:
-        def run() -> Incident:
-            incident = self.ledger.load(Incident, cmd.incident_id, ctx)
-            incident.resolve(cmd.summary, cmd.root_cause, ctx.meta)
-            return incident
-
-        return self.ledger.execute(ctx, run)
+        return self.ledger.update(Incident, cmd.incident_id, ctx,
+                                  lambda i: i.resolve(cmd.summary, cmd.root_cause, ctx.meta))
 
     def publish_postmortem(self, cmd: c.PublishPostmortem, ctx: CommandContext) -> CommandResult:
-        def run() -> Incident:
-            incident = self.ledger.load(Incident, cmd.incident_id, ctx)
+        def publish(incident: Incident) -> None:
             for n, item in enumerate(cmd.action_items, start=1):
                 owner_id = item.get("owner_id") if isinstance(item, dict) else None
                 if owner_id:  # a missing owner is the aggregate's to refuse
                     self.directory.require_active(owner_id, f"action item {n} owner_id")
             incident.publish_postmortem(cmd.causes, cmd.action_items, ctx.meta)
-            return incident
 
-        return self.ledger.execute(ctx, run)
+        return self.ledger.update(Incident, cmd.incident_id, ctx, publish)
 
     def close(self, cmd: c.CloseIncident, ctx: CommandContext) -> CommandResult:
-        def run() -> Incident:
-            incident = self.ledger.load(Incident, cmd.incident_id, ctx)
-            incident.close(ctx.meta)
-            return incident
-
-        return self.ledger.execute(ctx, run)
+        return self.ledger.update(Incident, cmd.incident_id, ctx, lambda i: i.close(ctx.meta))

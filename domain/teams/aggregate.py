@@ -126,6 +126,9 @@ class Team(LedgerAggregate):
         def apply(self, team: Team) -> None:
             team.members[self.member_id]["principal"] = self.principal
 
+    def owning_team(self) -> str | None:
+        return str(self.id)
+
     # -- commands -------------------------------------------------------------
 
     @classmethod

@@ -1,4 +1,4 @@
-"""The teams command service: load, call, save over the one ledger.
+"""The teams command service: one ledger call per command (load, change, save).
 
 Joins, leaves, moves and principal bindings also change the member directory
 (:mod:`domain.teams.directory`), saved atomically with the team events.
@@ -49,15 +49,12 @@ class TeamService:
         return self.directory.execute(ctx, run, created=True, answer_id=member_id)
 
     def assign_role(self, cmd: c.AssignRole, ctx: CommandContext) -> CommandResult:
-        def run() -> Team:
-            team = self.ledger.load(Team, cmd.team_id, ctx)
-            team.assign_role(
-                cmd.member_id, cmd.role, cmd.reason, cmd.responsibilities,
-                cmd.effective_date, ctx.meta,
-            )
-            return team
-
-        return self.ledger.execute(ctx, run, answer_id=cmd.member_id)
+        return self.ledger.update(
+            Team, cmd.team_id, ctx,
+            lambda t: t.assign_role(cmd.member_id, cmd.role, cmd.reason, cmd.responsibilities,
+                                    cmd.effective_date, ctx.meta),
+            answer_id=cmd.member_id,
+        )
 
     def remove_member(self, cmd: c.RemoveMember, ctx: CommandContext) -> CommandResult:
         def run(index: DirectoryChanges) -> Sequence[Aggregate]:
@@ -106,12 +103,8 @@ class TeamService:
         return self.directory.execute(ctx, run, answer_id=cmd.member_id)
 
     def change_lead(self, cmd: c.ChangeLead, ctx: CommandContext) -> CommandResult:
-        def run() -> Team:
-            team = self.ledger.load(Team, cmd.team_id, ctx)
-            team.change_lead(cmd.member_id, cmd.reason, ctx.meta)
-            return team
-
-        return self.ledger.execute(ctx, run)
+        return self.ledger.update(Team, cmd.team_id, ctx,
+                                  lambda t: t.change_lead(cmd.member_id, cmd.reason, ctx.meta))
 
     def team_of(self, member_id: UUID) -> str | None:
         """The team a member is on (or left), from the directory; None if unknown."""

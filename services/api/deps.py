@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, get_args
 
 from fastapi import Depends, Header, Query, Request
 
+from domain.access.aggregate import Role
 from domain.ledger import CommandContext
 from domain.meta import CommandMeta
 from infra.tokens import Grant
 from services.api.problems import ProblemError
 from services.runtime import PositionBeyondHeadError, Runtime, TooManyWaitsError
 
-ALL_ROLES = ("admin", "lead", "member", "auditor", "service")
-MANAGE = ("admin", "lead")
-OPERATE = ("admin", "lead", "member")
-AUDIT = ("admin", "lead", "auditor")
-FEED = ("admin", "auditor", "service")
+ALL_ROLES: tuple[Role, ...] = get_args(Role)
+MANAGE: tuple[Role, ...] = ("admin", "lead")
+OPERATE: tuple[Role, ...] = ("admin", "lead", "member")
+AUDIT: tuple[Role, ...] = ("admin", "lead", "auditor")
+FEED: tuple[Role, ...] = ("admin", "auditor", "service")
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -85,7 +86,7 @@ def optional_grant(
 OptionalGrant = Annotated[Grant | None, Depends(optional_grant)]
 
 
-def allow(*roles: str) -> Callable[[Grant], Grant]:
+def allow(*roles: Role) -> Callable[[Grant], Grant]:
     def check(grant: GrantDep) -> Grant:
         if not grant.roles & set(roles):
             raise ProblemError(
@@ -96,6 +97,7 @@ def allow(*roles: str) -> Callable[[Grant], Grant]:
     return check
 
 
+Admin = Annotated[Grant, Depends(allow("admin"))]
 Manager = Annotated[Grant, Depends(allow(*MANAGE))]
 Operator = Annotated[Grant, Depends(allow(*OPERATE))]
 Reader = Annotated[Grant, Depends(allow(*ALL_ROLES))]
@@ -104,6 +106,8 @@ FeedReader = Annotated[Grant, Depends(allow(*FEED))]
 
 
 def check_team(grant: Grant, team_id: object) -> None:
+    """Team scope of a request that names its team (path, body or document). A command
+    that names only its aggregate is checked by the ledger, after its one load."""
     if not grant.may_see_team(str(team_id)):
         raise ProblemError(403, f"{grant.principal} may not act on team {team_id}")
 
@@ -147,7 +151,7 @@ async def command_context(
                            causation_id=x_causation_id or "")
     return CommandContext(
         meta=meta, if_match=_if_match(if_match),
-        idempotency_key=idempotency_key or None, fingerprint=fingerprint,
+        idempotency_key=idempotency_key or None, fingerprint=fingerprint, teams=grant.teams,
     )
 
 
@@ -185,15 +189,6 @@ Fresh = Annotated[None, Depends(read_your_writes)]
 
 Limit = Annotated[int, Query(ge=1, le=500, description="page size")]
 Cursor = Annotated[str | None, Query(max_length=500, description="from next_cursor")]
-
-
-def check_team_of(grant: Grant, runtime: Runtime, cls: type, aggregate_id: object) -> None:
-    """Team scope for commands that name an aggregate, not a team (loads it only if
-    the grant is scoped)."""
-    if "*" in grant.teams:
-        return
-    aggregate = runtime.ledger.load(cls, aggregate_id)  # type: ignore[arg-type]
-    check_team(grant, aggregate.team_id)
 
 
 # -- team scope of reads ---------------------------------------------------------------

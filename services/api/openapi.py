@@ -47,8 +47,8 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
-from services.api import schemas
 from services.api.deps import current_grant
+from services.api.models import common
 from services.api.problems import PROBLEM_JSON, problem
 
 SCHEME = "bearerAuth"
@@ -201,9 +201,9 @@ def _portable_schemas(node: Any) -> None:
 
 
 def _forbidden_text() -> str | None:
-    """The characters no text in a body may hold (``schemas.FORBIDDEN_IN_TEXT``, a
+    """The characters no text in a body may hold (``common.FORBIDDEN_IN_TEXT``, a
     character class), if the body models refuse any."""
-    forbidden = getattr(schemas, "FORBIDDEN_IN_TEXT", None)
+    forbidden = getattr(common, "FORBIDDEN_IN_TEXT", None)
     if not isinstance(forbidden, re.Pattern):
         return None
     # written with escapes, so the document shows which characters (NUL is invisible)
@@ -400,15 +400,16 @@ def _complete_operation(document: dict[str, Any], route: Any, method: str,
                         operation: dict[str, Any]) -> None:
     auth = auth_of(route)
     if auth != "none":
-        security = [{SCHEME: []}] if auth == "required" else [{}, {SCHEME: []}]
+        security: list[dict[str, list[str]]] = (
+            [{SCHEME: []}] if auth == "required" else [{}, {SCHEME: []}])
         operation.setdefault("security", security)
     responses: dict[str, Any] = operation.setdefault("responses", {})
     # FastAPI's default 422 says application/json and HTTPValidationError: not what is sent.
     default_422 = responses.get("422", {}).get("content", {}).get("application/json", {})
     if default_422.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
         del responses["422"]
-    for status, answer in common_errors(method, auth, operation).items():
-        responses.setdefault(str(status), answer)
+    for code, error in common_errors(method, auth, operation).items():
+        responses.setdefault(str(code), error)
     for status, answer in SPECIFIC.get((method, route.path_format), {}).items():
         responses.setdefault(status, copy.deepcopy(answer))
     content = NON_JSON.get((method, route.path_format))

@@ -15,6 +15,7 @@ from domain.errors import (
     DomainError,
     IdempotencyKeyReusedError,
     NotFoundError,
+    OutOfScopeError,
     StaleVersionError,
     ValidationError,
 )
@@ -62,6 +63,8 @@ def problem(status: int, detail: str, request: Request | None = None,
 def status_of(error: DomainError) -> int:
     if isinstance(error, NotFoundError):
         return 404
+    if isinstance(error, OutOfScopeError):
+        return 403
     if isinstance(error, StaleVersionError):
         return 412
     if isinstance(error, (IdempotencyKeyReusedError, ValidationError)):

@@ -1,10 +1,13 @@
-"""Small helpers the query routes share: fetch one document or a page of them."""
+"""Small helpers the query routes share: fetch one document or a page of them, and
+read a time range."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from infra.read_store.port import Filters
+from domain.envelope import iso_time
+from infra.read_store.port import Filters, Range
 from projections.fold import public
 from services.api.problems import ProblemError
 from services.runtime import Runtime
@@ -24,3 +27,12 @@ def page(
     clean = {k: v for k, v in filters.items() if v is not None}
     found = runtime.store.find(collection, clean, order_by=order_by, limit=limit, cursor=cursor)
     return {"items": [public(d) for d in found.items], "next_cursor": found.next_cursor}
+
+
+def time_range(since: datetime | None, until: datetime | None) -> Range | None:
+    """``since``..``until`` (either may be open) as a filter on event times, if either
+    is given."""
+    if since is None and until is None:
+        return None
+    return Range(gte=None if since is None else iso_time(since),
+                 lte=None if until is None else iso_time(until))

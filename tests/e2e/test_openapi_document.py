@@ -122,7 +122,7 @@ def test_patterns_spell_out_white_space_as_the_server_matches_it(
 ) -> None:
     """pydantic-core matches ``\\s`` as Unicode White_Space (U+0085 included, U+001C
     not); Python's ``re`` and ECMA-262 disagree on both. The document says which."""
-    member = spec["components"]["schemas"]["MemberCreate"]["properties"]["email"]
+    member = spec["components"]["schemas"]["MemberJoin"]["properties"]["email"]
     assert "\\s" not in member["pattern"]
     email = re.compile(member["pattern"])
     team = api.team()
@@ -134,7 +134,7 @@ def test_patterns_spell_out_white_space_as_the_server_matches_it(
 
 
 def test_a_yyyy_mm_dd_field_is_documented_as_a_calendar_date(spec: dict[str, Any]) -> None:
-    deadline = spec["components"]["schemas"]["GoalCreate"]["properties"]["deadline"]
+    deadline = spec["components"]["schemas"]["GoalSet"]["properties"]["deadline"]
     assert deadline["format"] == "date"
 
 
@@ -161,19 +161,19 @@ def test_text_the_bodies_refuse_is_documented_on_every_free_text_field(
 ) -> None:
     """Whatever characters the body models refuse in text (``FORBIDDEN_IN_TEXT``, NUL
     and the bidirectional controls), every free text field of every body says so."""
-    from services.api import schemas
     from services.api.app import create_app
+    from services.api.models import common as schemas
 
     monkeypatch.setattr(schemas, "FORBIDDEN_IN_TEXT", re.compile("[\x00\u202a-\u202e]"),
                         raising=False)
     spec = create_app().openapi()
     models = spec["components"]["schemas"]
     refused = {"pattern": "[\\u0000\\u202a-\\u202e]"}
-    assert models["MemberCreate"]["properties"]["name"]["not"] == refused
-    assert models["MemberCreate"]["properties"]["responsibilities"]["items"]["not"] == refused
+    assert models["MemberJoin"]["properties"]["name"]["not"] == refused
+    assert models["MemberJoin"]["properties"]["responsibilities"]["items"]["not"] == refused
     assert models["ActionItem"]["properties"]["title"]["not"] == refused  # nested in a body
     assert "not" not in models["ActionItem"]["properties"]["owner_id"]  # a uuid, not text
-    note = models["GoalCreate"]["properties"]["title"]
+    note = models["GoalSet"]["properties"]["title"]
     assert re.search(note["not"]["pattern"], "a\x00b") and not re.search(
         note["not"]["pattern"], "plain text")
 
@@ -183,7 +183,7 @@ def test_fields_that_are_trimmed_document_that_white_space_alone_is_refused(
 ) -> None:
     """A name is trimmed, then must not be empty: the document says it needs one
     character that is not white space; a unit, not trimmed, may be a space."""
-    goal = spec["components"]["schemas"]["GoalCreate"]["properties"]
+    goal = spec["components"]["schemas"]["GoalSet"]["properties"]
     title = re.compile(goal["title"]["pattern"])
     assert not title.search(" \t\u3000") and title.search(" x ")
     assert "pattern" not in goal["unit"]

@@ -7,25 +7,19 @@ those teams (``team_id`` of the record, in the query), a token for all teams
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from domain.envelope import iso_time
 from infra.audit_export import export_chunks
-from infra.read_store.port import Range
 from services.api.deps import Auditor, Cursor, Fresh, Limit, RuntimeDep, team_scope
-from services.api.queries import page
-from services.api.schemas import UtcDateTime
+from services.api.models.audit import AuditTrailPublic
+from services.api.models.common import UtcDateTime
+from services.api.queries import page, time_range
 
 router = APIRouter(tags=["audit"])
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else iso_time(value)
 
 
 def audit_filters(
@@ -36,12 +30,13 @@ def audit_filters(
     until: UtcDateTime | None = None,
 ) -> dict[str, Any]:
     filters: dict[str, Any] = {"entity_id": entity_id, "actor": actor, "type": type}
-    if since or until:
-        filters["time"] = Range(gte=_iso(since), lte=_iso(until))
+    when = time_range(since, until)
+    if when is not None:
+        filters["time"] = when
     return filters
 
 
-@router.get("/v1/audit")
+@router.get("/v1/audit", response_model=AuditTrailPublic, response_model_exclude_unset=True)
 def audit_trail(
     grant: Auditor, rt: RuntimeDep, _: Fresh,
     entity_id: Annotated[str | None, Query(max_length=100)] = None,

@@ -8,7 +8,7 @@ is 403.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
@@ -26,18 +26,21 @@ from services.api.deps import (
     may_see_record,
     team_scope,
 )
+from services.api.models.common import UtcDateTime
+from services.api.models.compliance import (
+    EntityAsOfPublic,
+    EntityHistoryPublic,
+    FindingsPublic,
+    FindingStatus,
+)
 from services.api.problems import ProblemError
 from services.api.queries import page
-from services.api.schemas import UtcDateTime
 
 router = APIRouter(tags=["compliance"])
 
 
-def _iso(value: datetime) -> str:
-    return iso_time(value)
-
-
-@router.get("/v1/compliance/entities/{entity_id}/history")
+@router.get("/v1/compliance/entities/{entity_id}/history", response_model=EntityHistoryPublic,
+            response_model_exclude_unset=True)
 def entity_history(entity_id: Annotated[str, Path(max_length=100)], grant: Auditor,
                    rt: RuntimeDep, _: Fresh, limit: Limit = 50,
                    cursor: Cursor = None) -> dict[str, Any]:
@@ -50,11 +53,12 @@ def entity_history(entity_id: Annotated[str, Path(max_length=100)], grant: Audit
     return result
 
 
-@router.get("/v1/compliance/entities/{entity_id}")
+@router.get("/v1/compliance/entities/{entity_id}", response_model=EntityAsOfPublic,
+            response_model_exclude_unset=True)
 def entity_as_of(entity_id: Annotated[str, Path(max_length=100)], grant: Auditor,
                  rt: RuntimeDep, _: Fresh, as_of: UtcDateTime | None = None) -> dict[str, Any]:
     """The entity's state as of a time (default: now)."""
-    when = _iso(as_of or datetime.now(UTC))
+    when = iso_time(as_of or datetime.now(UTC))
     latest = None
     for record in rt.store.iter_find(
         "compliance_history",
@@ -80,12 +84,13 @@ def _order(finding: dict[str, Any]) -> tuple[datetime, str]:
     return parse_time(finding["opened_at"]), finding["id"]
 
 
-@router.get("/v1/compliance/findings")
+@router.get("/v1/compliance/findings", response_model=FindingsPublic,
+            response_model_exclude_unset=True)
 def findings(
     grant: Auditor, rt: RuntimeDep, _: Fresh,
     control: Annotated[str | None, Query(max_length=100)] = None,
     team_id: Annotated[str | None, Query(max_length=100)] = None,
-    status: Annotated[Literal["open", "resolved"] | None, Query()] = None,
+    status: Annotated[FindingStatus | None, Query()] = None,
     limit: Limit = 50, cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Findings of the compliance controls on the token's teams, with the events that
@@ -103,7 +108,7 @@ def findings(
         goals=rt.store.iter_find("goals", scope),
         role_changes=role_changes,
         members=rt.store.get_many("members", member_ids).values(),
-        now_iso=_iso(datetime.now(UTC)),
+        now_iso=iso_time(datetime.now(UTC)),
         thresholds=rt.settings.control_thresholds(),
     )
     selected = [

@@ -17,6 +17,7 @@ from infra.cloudevents import to_cloudevent
 from infra.event_teams import stream_teams
 from infra.notifications import read_envelopes
 from services.api.deps import FeedReader, RuntimeDep, may_see_record
+from services.api.models.events import EventsPublic
 from services.api.problems import ProblemError
 
 router = APIRouter(tags=["events"])
@@ -34,7 +35,7 @@ def _position_of(cursor: str) -> int:
     return int(cursor)
 
 
-@router.get("/v1/events")
+@router.get("/v1/events", response_model=EventsPublic, response_model_exclude_unset=True)
 def events_feed(
     grant: FeedReader, rt: RuntimeDep,
     after: Annotated[int, Query(ge=0, le=MAX_POSITION, description="last position seen")] = 0,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
-from pydantic import Field
+from fastapi import APIRouter, Query, Response
 
 from domain.feedback import commands as c
-from domain.feedback.aggregate import Feedback
+from domain.feedback.aggregate import Kind
 from services.api.deps import (
     CommandCtx,
     Cursor,
@@ -20,64 +19,49 @@ from services.api.deps import (
     RuntimeDep,
     check_list_scope,
     check_team,
-    check_team_of,
+)
+from services.api.models.common import CommandAnswer, answer
+from services.api.models.feedback import (
+    FeedbackGive,
+    FeedbackItemsPublic,
+    FeedbackPublic,
+    FeedbackResolve,
+    FeedbackTriage,
 )
 from services.api.queries import one, page
-from services.api.schemas import CommandAnswer, Name, StrictBody, Text, answer
 
 router = APIRouter(tags=["feedback"])
-ANSWERS: dict[int | str, dict[str, Any]] = {201: {"model": CommandAnswer}}
-Kind = Literal["customer", "peer", "manager"]
 
 
-class FeedbackCreate(StrictBody):
-    kind: Kind
-    team_id: UUID
-    text: Text
-    subject_member_id: UUID | None = None
-    channel: Name | None = None
-    score: Annotated[int, Field(ge=0, le=10, strict=True)] | None = None
-    feedback_id: UUID | None = None
-
-
-class TriageBody(StrictBody):
-    priority: Literal["low", "medium", "high", "urgent"]
-    owner_id: UUID
-
-
-class ResolveBody(StrictBody):
-    resolution: Text
-
-
-@router.post("/v1/feedback", status_code=201, responses=ANSWERS)
-def give_feedback(body: FeedbackCreate, grant: Operator, ctx: CommandCtx,
-                  rt: RuntimeDep) -> Any:
+@router.post("/v1/feedback", status_code=201)
+def give_feedback(body: FeedbackGive, grant: Operator, ctx: CommandCtx, rt: RuntimeDep,
+                  response: Response) -> CommandAnswer:
     """Record customer feedback, or peer/manager feedback about a member."""
     check_team(grant, body.team_id)
     return answer(rt.feedback.give(c.GiveFeedback(
         body.kind, body.team_id, body.text, body.subject_member_id, body.channel, body.score,
         body.feedback_id,
-    ), ctx))
+    ), ctx), response)
 
 
-@router.post("/v1/feedback/{feedback_id}/triage", response_model=CommandAnswer)
-def triage(feedback_id: UUID, body: TriageBody, grant: Operator, ctx: CommandCtx,
-           rt: RuntimeDep) -> Any:
+@router.post("/v1/feedback/{feedback_id}/triage")
+def triage(feedback_id: UUID, body: FeedbackTriage, grant: Operator, ctx: CommandCtx,
+           rt: RuntimeDep, response: Response) -> CommandAnswer:
     """Give feedback a priority and an owner."""
-    check_team_of(grant, rt, Feedback, feedback_id)
     return answer(rt.feedback.triage(
-        c.TriageFeedback(feedback_id, body.priority, body.owner_id), ctx))
+        c.TriageFeedback(feedback_id, body.priority, body.owner_id), ctx), response)
 
 
-@router.post("/v1/feedback/{feedback_id}/resolve", response_model=CommandAnswer)
-def resolve(feedback_id: UUID, body: ResolveBody, grant: Operator, ctx: CommandCtx,
-            rt: RuntimeDep) -> Any:
+@router.post("/v1/feedback/{feedback_id}/resolve")
+def resolve(feedback_id: UUID, body: FeedbackResolve, grant: Operator, ctx: CommandCtx,
+            rt: RuntimeDep, response: Response) -> CommandAnswer:
     """Resolve triaged feedback."""
-    check_team_of(grant, rt, Feedback, feedback_id)
-    return answer(rt.feedback.resolve(c.ResolveFeedback(feedback_id, body.resolution), ctx))
+    return answer(rt.feedback.resolve(
+        c.ResolveFeedback(feedback_id, body.resolution), ctx), response)
 
 
-@router.get("/v1/feedback")
+@router.get("/v1/feedback", response_model=FeedbackItemsPublic,
+            response_model_exclude_unset=True)
 def list_feedback(
     grant: Reader, rt: RuntimeDep, _: Fresh, team_id: UUID | None = None,
     kind: Annotated[Kind | None, Query()] = None, limit: Limit = 50, cursor: Cursor = None,
@@ -88,7 +72,8 @@ def list_feedback(
     return page(rt, "feedback", filters, limit=limit, cursor=cursor, order_by="received_at")
 
 
-@router.get("/v1/feedback/{feedback_id}")
+@router.get("/v1/feedback/{feedback_id}", response_model=FeedbackPublic,
+            response_model_exclude_unset=True)
 def get_feedback(feedback_id: UUID, grant: Reader, rt: RuntimeDep, _: Fresh) -> dict[str, Any]:
     """One feedback item."""
     item = one(rt, "feedback", str(feedback_id), "feedback")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
-from pydantic import Field
+from fastapi import APIRouter, Query, Response
 
 from domain.incidents import commands as c
-from domain.incidents.aggregate import Incident
+from domain.incidents.aggregate import Severity, Status
 from services.api.deps import (
     CommandCtx,
     Cursor,
@@ -20,157 +19,98 @@ from services.api.deps import (
     RuntimeDep,
     check_list_scope,
     check_team,
-    check_team_of,
+)
+from services.api.models.common import CommandAnswer, Empty, answer
+from services.api.models.incidents import (
+    IncidentAssign,
+    IncidentEscalate,
+    IncidentMitigate,
+    IncidentNote,
+    IncidentOpen,
+    IncidentPostmortem,
+    IncidentPublic,
+    IncidentResolve,
+    IncidentsPublic,
 )
 from services.api.queries import one, page
-from services.api.schemas import (
-    CommandAnswer,
-    IsoDate,
-    Name,
-    OptionalText,
-    Reason,
-    StrictBody,
-    Text,
-    answer,
-)
 
 router = APIRouter(tags=["incidents"])
-ANSWERS: dict[int | str, dict[str, Any]] = {201: {"model": CommandAnswer}}
-Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
-Status = Literal["open", "acknowledged", "mitigated", "resolved", "closed"]
 
 
-class IncidentCreate(StrictBody):
-    team_id: UUID
-    severity: Severity
-    service: Name
-    summary: Text
-    incident_id: UUID | None = None
-
-
-class Empty(StrictBody):
-    pass
-
-
-class AssignBody(StrictBody):
-    responder_id: UUID
-
-
-class EscalateBody(StrictBody):
-    severity: Severity
-    reason: Reason
-
-
-class NoteBody(StrictBody):
-    text: Text
-
-
-class SummaryBody(StrictBody):
-    summary: Text
-
-
-class ResolveBody(StrictBody):
-    summary: Text
-    root_cause: OptionalText = ""
-
-
-class ActionItem(StrictBody):
-    title: Name
-    owner_id: UUID
-    due: IsoDate
-
-
-class PostmortemBody(StrictBody):
-    causes: Annotated[list[Text], Field(min_length=1, max_length=50)]
-    action_items: Annotated[list[ActionItem], Field(max_length=100)] = Field(default_factory=list)
-
-
-def _scoped(grant: Any, rt: Any, incident_id: UUID) -> None:
-    check_team_of(grant, rt, Incident, incident_id)
-
-
-@router.post("/v1/incidents", status_code=201, responses=ANSWERS)
-def open_incident(body: IncidentCreate, grant: Operator, ctx: CommandCtx,
-                  rt: RuntimeDep) -> Any:
+@router.post("/v1/incidents", status_code=201)
+def open_incident(body: IncidentOpen, grant: Operator, ctx: CommandCtx, rt: RuntimeDep,
+                  response: Response) -> CommandAnswer:
     """Open an incident."""
     check_team(grant, body.team_id)
     return answer(rt.incidents.open(c.OpenIncident(
         body.team_id, body.severity, body.service, body.summary, body.incident_id,
-    ), ctx))
+    ), ctx), response)
 
 
-@router.post("/v1/incidents/{incident_id}/acknowledge", response_model=CommandAnswer)
+@router.post("/v1/incidents/{incident_id}/acknowledge")
 def acknowledge(incident_id: UUID, grant: Operator, ctx: CommandCtx, rt: RuntimeDep,
-                body: Empty | None = None) -> Any:
+                response: Response, body: Empty | None = None) -> CommandAnswer:
     """Acknowledge an open incident."""
-    _scoped(grant, rt, incident_id)
-    return answer(rt.incidents.acknowledge(c.Acknowledge(incident_id), ctx))
+    return answer(rt.incidents.acknowledge(c.Acknowledge(incident_id), ctx), response)
 
 
-@router.post("/v1/incidents/{incident_id}/assign", response_model=CommandAnswer)
-def assign(incident_id: UUID, body: AssignBody, grant: Operator, ctx: CommandCtx,
-           rt: RuntimeDep) -> Any:
+@router.post("/v1/incidents/{incident_id}/assign")
+def assign(incident_id: UUID, body: IncidentAssign, grant: Operator, ctx: CommandCtx,
+           rt: RuntimeDep, response: Response) -> CommandAnswer:
     """Assign a responder."""
-    _scoped(grant, rt, incident_id)
     return answer(rt.incidents.assign_responder(
-        c.AssignResponder(incident_id, body.responder_id), ctx))
+        c.AssignResponder(incident_id, body.responder_id), ctx), response)
 
 
-@router.post("/v1/incidents/{incident_id}/escalate", response_model=CommandAnswer)
-def escalate(incident_id: UUID, body: EscalateBody, grant: Operator, ctx: CommandCtx,
-             rt: RuntimeDep) -> Any:
+@router.post("/v1/incidents/{incident_id}/escalate")
+def escalate(incident_id: UUID, body: IncidentEscalate, grant: Operator, ctx: CommandCtx,
+             rt: RuntimeDep, response: Response) -> CommandAnswer:
     """Raise the severity (never lower it); a reason is required."""
-    _scoped(grant, rt, incident_id)
     return answer(rt.incidents.escalate(
-        c.Escalate(incident_id, body.severity, body.reason), ctx))
+        c.Escalate(incident_id, body.severity, body.reason), ctx), response)
 
 
-@router.post("/v1/incidents/{incident_id}/notes", response_model=CommandAnswer)
-def add_note(incident_id: UUID, body: NoteBody, grant: Operator, ctx: CommandCtx,
-             rt: RuntimeDep) -> Any:
+@router.post("/v1/incidents/{incident_id}/notes")
+def add_note(incident_id: UUID, body: IncidentNote, grant: Operator, ctx: CommandCtx,
+             rt: RuntimeDep, response: Response) -> CommandAnswer:
     """Add a note to the incident's timeline."""
-    _scoped(grant, rt, incident_id)
-    return answer(rt.incidents.add_note(c.AddNote(incident_id, body.text), ctx))
+    return answer(rt.incidents.add_note(c.AddNote(incident_id, body.text), ctx), response)
 
 
-@router.post("/v1/incidents/{incident_id}/mitigate", response_model=CommandAnswer)
-def mitigate(incident_id: UUID, body: SummaryBody, grant: Operator, ctx: CommandCtx,
-             rt: RuntimeDep) -> Any:
+@router.post("/v1/incidents/{incident_id}/mitigate")
+def mitigate(incident_id: UUID, body: IncidentMitigate, grant: Operator, ctx: CommandCtx,
+             rt: RuntimeDep, response: Response) -> CommandAnswer:
     """Record that the impact is mitigated."""
-    _scoped(grant, rt, incident_id)
-    return answer(rt.incidents.mitigate(c.Mitigate(incident_id, body.summary), ctx))
+    return answer(rt.incidents.mitigate(c.Mitigate(incident_id, body.summary), ctx), response)
 
 
-@router.post("/v1/incidents/{incident_id}/resolve", response_model=CommandAnswer)
-def resolve(incident_id: UUID, body: ResolveBody, grant: Operator, ctx: CommandCtx,
-            rt: RuntimeDep) -> Any:
+@router.post("/v1/incidents/{incident_id}/resolve")
+def resolve(incident_id: UUID, body: IncidentResolve, grant: Operator, ctx: CommandCtx,
+            rt: RuntimeDep, response: Response) -> CommandAnswer:
     """Resolve the incident."""
-    _scoped(grant, rt, incident_id)
     return answer(rt.incidents.resolve(
-        c.Resolve(incident_id, body.summary, body.root_cause), ctx))
+        c.Resolve(incident_id, body.summary, body.root_cause), ctx), response)
 
 
-@router.post("/v1/incidents/{incident_id}/postmortem", response_model=CommandAnswer)
-def postmortem(incident_id: UUID, body: PostmortemBody, grant: Operator, ctx: CommandCtx,
-               rt: RuntimeDep) -> Any:
+@router.post("/v1/incidents/{incident_id}/postmortem")
+def postmortem(incident_id: UUID, body: IncidentPostmortem, grant: Operator, ctx: CommandCtx,
+               rt: RuntimeDep, response: Response) -> CommandAnswer:
     """Publish the postmortem: causes and action items (owner, due date)."""
-    _scoped(grant, rt, incident_id)
     items = [
         {"title": i.title, "owner_id": str(i.owner_id), "due": i.due} for i in body.action_items
     ]
     return answer(rt.incidents.publish_postmortem(
-        c.PublishPostmortem(incident_id, list(body.causes), items), ctx))
+        c.PublishPostmortem(incident_id, list(body.causes), items), ctx), response)
 
 
-@router.post("/v1/incidents/{incident_id}/close", response_model=CommandAnswer)
+@router.post("/v1/incidents/{incident_id}/close")
 def close(incident_id: UUID, grant: Operator, ctx: CommandCtx, rt: RuntimeDep,
-          body: Empty | None = None) -> Any:
+          response: Response, body: Empty | None = None) -> CommandAnswer:
     """Close a resolved incident (SEV1/SEV2 need a published postmortem first)."""
-    _scoped(grant, rt, incident_id)
-    return answer(rt.incidents.close(c.CloseIncident(incident_id), ctx))
+    return answer(rt.incidents.close(c.CloseIncident(incident_id), ctx), response)
 
 
-@router.get("/v1/incidents")
+@router.get("/v1/incidents", response_model=IncidentsPublic, response_model_exclude_unset=True)
 def list_incidents(
     grant: Reader, rt: RuntimeDep, _: Fresh, team_id: UUID | None = None,
     status: Annotated[Status | None, Query()] = None,
@@ -184,7 +124,8 @@ def list_incidents(
     return page(rt, "incidents", filters, limit=limit, cursor=cursor, order_by="opened_at")
 
 
-@router.get("/v1/incidents/{incident_id}")
+@router.get("/v1/incidents/{incident_id}", response_model=IncidentPublic,
+            response_model_exclude_unset=True)
 def get_incident(incident_id: UUID, grant: Reader, rt: RuntimeDep, _: Fresh) -> dict[str, Any]:
     """One incident with its timeline."""
     incident = one(rt, "incidents", str(incident_id), "incident")

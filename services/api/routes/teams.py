@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
-from pydantic import Field
+from fastapi import APIRouter, Response
 
 from domain.teams import commands as c
 from infra.read_store.port import BadCursorError, decode_cursor, encode_cursor
 from infra.tokens import Grant
 from projections.fold import public
 from services.api.deps import (
+    Admin,
     CommandCtx,
     Cursor,
     Fresh,
@@ -20,76 +20,31 @@ from services.api.deps import (
     Manager,
     Reader,
     RuntimeDep,
-    allow,
     check_team,
+)
+from services.api.models.common import CommandAnswer, answer
+from services.api.models.teams import (
+    MemberJoin,
+    MemberLeave,
+    MemberMove,
+    MemberPrincipalBind,
+    MemberPublic,
+    MemberRoleChange,
+    TeamForm,
+    TeamLeadChange,
+    TeamPublic,
+    TeamsPublic,
 )
 from services.api.problems import ProblemError
 from services.api.queries import one, page
-from services.api.schemas import (
-    CommandAnswer,
-    Email,
-    IsoDate,
-    Items,
-    Name,
-    OptionalText,
-    Principal,
-    Reason,
-    StrictBody,
-    answer,
-)
 from services.runtime import Runtime
 
 router = APIRouter(tags=["teams"])
-ANSWERS: dict[int | str, dict[str, Any]] = {201: {"model": CommandAnswer}}
-Admin = Annotated[Grant, Depends(allow("admin"))]
 
 
-class TeamCreate(StrictBody):
-    name: Name
-    mission: OptionalText = ""
-    team_id: UUID | None = Field(default=None, description="client-chosen id")
-    id: UUID | None = Field(default=None, description="alias of team_id")
-
-
-class MemberCreate(StrictBody):
-    name: Name
-    email: Email
-    role: Name
-    member_id: UUID | None = None
-    responsibilities: Items = Field(default_factory=list)
-    principal: Principal | None = Field(
-        default=None, description="the principal (user:<name>) who acts as this member, "
-                                  "for segregation-of-duties controls (admin only)")
-
-
-class RoleChange(StrictBody):
-    role: Name
-    reason: Reason
-    responsibilities: Items | None = None
-    effective_date: IsoDate | None = None
-
-
-class Leave(StrictBody):
-    reason: Reason
-
-
-class LeadChange(StrictBody):
-    member_id: UUID
-    reason: Reason
-
-
-class Move(StrictBody):
-    to_team_id: UUID
-    reason: Reason
-
-
-class PrincipalBinding(StrictBody):
-    principal: Principal
-    reason: Reason
-
-
-@router.post("/v1/teams", status_code=201, responses=ANSWERS)
-def form_team(body: TeamCreate, grant: Manager, ctx: CommandCtx, rt: RuntimeDep) -> Any:
+@router.post("/v1/teams", status_code=201)
+def form_team(body: TeamForm, grant: Manager, ctx: CommandCtx, rt: RuntimeDep,
+              response: Response) -> CommandAnswer:
     """Form a team."""
     if body.team_id is not None and body.id is not None and body.team_id != body.id:
         raise ProblemError(422, "team_id and id name the same field; they must not differ")
@@ -97,13 +52,14 @@ def form_team(body: TeamCreate, grant: Manager, ctx: CommandCtx, rt: RuntimeDep)
     if "*" not in grant.teams:  # a scoped lead may only form the team it is scoped to
         check_team(grant, team_id or "a new team")
     result = rt.teams.form(c.FormTeam(body.name, body.mission, team_id), ctx)
-    return answer(result)
+    return answer(result, response)
 
 
-@router.post("/v1/teams/{team_id}/members", status_code=201, responses=ANSWERS)
+@router.post("/v1/teams/{team_id}/members", status_code=201)
 def add_member(
-    team_id: UUID, body: MemberCreate, grant: Manager, ctx: CommandCtx, rt: RuntimeDep
-) -> Any:
+    team_id: UUID, body: MemberJoin, grant: Manager, ctx: CommandCtx, rt: RuntimeDep,
+    response: Response,
+) -> CommandAnswer:
     """A member joins the team. Its id is global: one that exists anywhere is a 409.
     Only an admin may name the member's ``principal``."""
     check_team(grant, team_id)
@@ -113,70 +69,74 @@ def add_member(
     return answer(rt.teams.add_member(c.AddMember(
         team_id, body.name, body.email, body.role, body.member_id, list(body.responsibilities),
         body.principal,
-    ), ctx))
+    ), ctx), response)
 
 
-@router.post("/v1/teams/{team_id}/members/{member_id}/role", response_model=CommandAnswer)
+@router.post("/v1/teams/{team_id}/members/{member_id}/role")
 def assign_role(
-    team_id: UUID, member_id: UUID, body: RoleChange, grant: Manager, ctx: CommandCtx,
-    rt: RuntimeDep,
-) -> Any:
+    team_id: UUID, member_id: UUID, body: MemberRoleChange, grant: Manager, ctx: CommandCtx,
+    rt: RuntimeDep, response: Response,
+) -> CommandAnswer:
     """Give a member a new role (a reason is required)."""
     check_team(grant, team_id)
     return answer(rt.teams.assign_role(c.AssignRole(
         team_id, member_id, body.role, body.reason,
         None if body.responsibilities is None else list(body.responsibilities),
         body.effective_date or "",
-    ), ctx))
+    ), ctx), response)
 
 
-@router.post("/v1/teams/{team_id}/members/{member_id}/leave", response_model=CommandAnswer)
+@router.post("/v1/teams/{team_id}/members/{member_id}/leave")
 def leave(
-    team_id: UUID, member_id: UUID, body: Leave, grant: Manager, ctx: CommandCtx,
-    rt: RuntimeDep,
-) -> Any:
+    team_id: UUID, member_id: UUID, body: MemberLeave, grant: Manager, ctx: CommandCtx,
+    rt: RuntimeDep, response: Response,
+) -> CommandAnswer:
     """A member leaves the team."""
     check_team(grant, team_id)
-    return answer(rt.teams.remove_member(c.RemoveMember(team_id, member_id, body.reason), ctx))
+    return answer(rt.teams.remove_member(
+        c.RemoveMember(team_id, member_id, body.reason), ctx), response)
 
 
-@router.post("/v1/teams/{team_id}/members/{member_id}/move", response_model=CommandAnswer)
+@router.post("/v1/teams/{team_id}/members/{member_id}/move")
 def move_member(
-    team_id: UUID, member_id: UUID, body: Move, grant: Manager, ctx: CommandCtx,
-    rt: RuntimeDep,
-) -> Any:
+    team_id: UUID, member_id: UUID, body: MemberMove, grant: Manager, ctx: CommandCtx,
+    rt: RuntimeDep, response: Response,
+) -> CommandAnswer:
     """Move an active member to another team (an admin, or a lead holding both teams).
     It keeps its id, name, email, role, responsibilities and principal; ``If-Match``
     and the answer's version are the source team's."""
     check_team(grant, team_id)
     check_team(grant, body.to_team_id)
     return answer(rt.teams.move_member(
-        c.MoveMember(team_id, member_id, body.to_team_id, body.reason), ctx))
+        c.MoveMember(team_id, member_id, body.to_team_id, body.reason), ctx), response)
 
 
-@router.post("/v1/members/{member_id}/principal", response_model=CommandAnswer)
+@router.post("/v1/members/{member_id}/principal")
 def bind_principal(
-    member_id: UUID, body: PrincipalBinding, grant: Admin, ctx: CommandCtx, rt: RuntimeDep,
-) -> Any:
+    member_id: UUID, body: MemberPrincipalBind, grant: Admin, ctx: CommandCtx, rt: RuntimeDep,
+    response: Response,
+) -> CommandAnswer:
     """Bind the principal who acts as an active member (admin only). A principal is
     bound to at most one active member; ``If-Match`` is the member's team's version."""
     team_id = rt.teams.team_of(member_id)
     if team_id is not None:
         check_team(grant, team_id)
     return answer(rt.teams.bind_principal(
-        c.BindPrincipal(member_id, body.principal, body.reason), ctx))
+        c.BindPrincipal(member_id, body.principal, body.reason), ctx), response)
 
 
-@router.post("/v1/teams/{team_id}/lead", response_model=CommandAnswer)
+@router.post("/v1/teams/{team_id}/lead")
 def change_lead(
-    team_id: UUID, body: LeadChange, grant: Manager, ctx: CommandCtx, rt: RuntimeDep
-) -> Any:
+    team_id: UUID, body: TeamLeadChange, grant: Manager, ctx: CommandCtx, rt: RuntimeDep,
+    response: Response,
+) -> CommandAnswer:
     """Make an active member the team's lead."""
     check_team(grant, team_id)
-    return answer(rt.teams.change_lead(c.ChangeLead(team_id, body.member_id, body.reason), ctx))
+    return answer(rt.teams.change_lead(
+        c.ChangeLead(team_id, body.member_id, body.reason), ctx), response)
 
 
-@router.get("/v1/teams")
+@router.get("/v1/teams", response_model=TeamsPublic, response_model_exclude_unset=True)
 def list_teams(grant: Reader, rt: RuntimeDep, _: Fresh, limit: Limit = 50,
                cursor: Cursor = None) -> dict[str, Any]:
     """Teams, by name. A team-scoped token pages over its own teams only (neither the
@@ -207,14 +167,15 @@ def _page_of_own_teams(rt: Runtime, grant: Grant, limit: int, cursor: str | None
             "next_cursor": encode_cursor(items[-1]["name"], items[-1]["id"]) if more else None}
 
 
-@router.get("/v1/teams/{team_id}")
+@router.get("/v1/teams/{team_id}", response_model=TeamPublic, response_model_exclude_unset=True)
 def get_team(team_id: UUID, grant: Reader, rt: RuntimeDep, _: Fresh) -> dict[str, Any]:
     """One team with its roster."""
     check_team(grant, team_id)
     return one(rt, "teams", str(team_id), "team")
 
 
-@router.get("/v1/members/{member_id}")
+@router.get("/v1/members/{member_id}", response_model=MemberPublic,
+            response_model_exclude_unset=True)
 def get_member(member_id: UUID, grant: Reader, rt: RuntimeDep, _: Fresh) -> dict[str, Any]:
     """A member, with current team and role."""
     member = one(rt, "members", str(member_id), "member")

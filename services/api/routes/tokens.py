@@ -9,80 +9,35 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, StringConstraints
+from fastapi import APIRouter, Query, Response
 
 from domain.access import commands as c
-from domain.access.aggregate import ALL_TEAMS, RFC3339, has_expired, teams_of
+from domain.access.aggregate import has_expired, teams_of
 from domain.errors import NotFoundError
-from domain.meta import utcnow
+from domain.meta import ALL_TEAMS, utcnow
 from infra.read_store.port import BadCursorError, Filters, decode_cursor, encode_cursor
 from infra.tokens import Grant
 from projections.fold import Document, public
 from projections.views import access
-from services.api.deps import CommandCtx, Cursor, Fresh, Limit, RuntimeDep, allow, check_team
+from services.api.deps import Admin, CommandCtx, Cursor, Fresh, Limit, RuntimeDep, check_team
+from services.api.models.common import CommandAnswer, PrintableReason, answer
+from services.api.models.tokens import (
+    TokenIssue,
+    TokenIssued,
+    TokenPrincipal,
+    TokenPublic,
+    TokenRevoke,
+    TokensPublic,
+    TokenStatus,
+)
 from services.api.problems import ProblemError
-from services.api.schemas import CommandAnswer, PrintableReason, Reason, StrictBody
 from services.runtime import Runtime
 
 router = APIRouter(tags=["tokens"])
 
-Admin = Annotated[Grant, Depends(allow("admin"))]
-TokenPrincipal = Annotated[
-    str, StringConstraints(pattern=r"^(user|service):[A-Za-z0-9._@+-]{1,200}$")
-]
-Role = Literal["admin", "lead", "member", "auditor", "service"]
-TeamRef = Annotated[str, StringConstraints(
-    pattern=r"^(\*|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
-)]
-Status = Literal["active", "revoked", "expired"]
-
-
-class TokenCreate(StrictBody):
-    principal: TokenPrincipal = Field(description="whom the token speaks for")
-    roles: Annotated[list[Role], Field(min_length=1, max_length=5)]
-    teams: Annotated[list[TeamRef], Field(
-        min_length=1, max_length=100, description='team ids, or ["*"] for every team')]
-    expires_at: Annotated[str, StringConstraints(max_length=64, pattern=RFC3339)] | None = Field(
-        default=None, description="RFC 3339 time with an offset; the token stops working then",
-        json_schema_extra={"format": "date-time"})
-    reason: Reason | None = Field(default=None, description="why it is issued")
-
-
-class TokenRevoke(StrictBody):
-    reason: Reason
-
-
-class TokenIssuedAnswer(CommandAnswer):
-    token_id: str
-    token: str = Field(description="the secret: answered once, never again")
-    principal: str
-    roles: list[str]
-    teams: list[str]
-    expires_at: str | None
-
-
-class TokenOut(BaseModel):
-    token_id: str
-    principal: str
-    roles: list[str]
-    teams: list[str]
-    issued_at: str
-    issued_by: str
-    expires_at: str | None
-    status: Status
-    revoked_at: str | None
-    revoked_by: str | None
-    revoked_reason: str | None
-
-
-class TokenPage(BaseModel):
-    items: list[TokenOut]
-    next_cursor: str | None
 
 
 def within_scope(grant: Grant, teams: list[str]) -> bool:
@@ -92,9 +47,9 @@ def within_scope(grant: Grant, teams: list[str]) -> bool:
     return ALL_TEAMS not in teams and all(grant.may_see_team(t) for t in teams)
 
 
-@router.post("/v1/tokens", status_code=201,
-             responses={201: {"model": TokenIssuedAnswer}})
-def issue_token(body: TokenCreate, grant: Admin, ctx: CommandCtx, rt: RuntimeDep) -> Any:
+@router.post("/v1/tokens", status_code=201)
+def issue_token(body: TokenIssue, grant: Admin, ctx: CommandCtx, rt: RuntimeDep,
+                response: Response) -> TokenIssued:
     """Issue a token. The secret is in this answer only: OpsLedger keeps its SHA-256."""
     teams = teams_of(list(body.teams))
     if ALL_TEAMS not in grant.teams:
@@ -112,20 +67,19 @@ def issue_token(body: TokenCreate, grant: Admin, ctx: CommandCtx, rt: RuntimeDep
             token_id=str(issued.result.id),
         )
     token = issued.token
-    out = TokenIssuedAnswer(
-        **CommandAnswer.of(issued.result).model_dump(), token_id=str(token.id),
+    response.headers["Cache-Control"] = "no-store"
+    return TokenIssued(
+        **answer(issued.result, response).model_dump(), token_id=str(token.id),
         token=issued.secret, principal=token.principal, roles=list(token.roles),
         teams=list(token.teams), expires_at=token.expires_at,
     )
-    return JSONResponse(out.model_dump(), status_code=201, headers={
-        "ETag": f'"{issued.result.version}"', "Cache-Control": "no-store"})
 
 
-@router.get("/v1/tokens", response_model=TokenPage)
+@router.get("/v1/tokens", response_model=TokensPublic)
 def list_tokens(
     grant: Admin, rt: RuntimeDep, _: Fresh,
     principal: Annotated[TokenPrincipal | None, Query()] = None,
-    status: Status | None = None,
+    status: TokenStatus | None = None,
     limit: Limit = 50, cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Issued tokens, oldest first: metadata only, never a secret or its digest."""
@@ -142,14 +96,14 @@ def list_tokens(
     return {"items": [shown(doc, now) for doc in items], "next_cursor": next_cursor}
 
 
-@router.delete("/v1/tokens/{token_id}", response_model=CommandAnswer)
+@router.delete("/v1/tokens/{token_id}")
 def revoke_token(
-    token_id: UUID, grant: Admin, ctx: CommandCtx, rt: RuntimeDep,
+    token_id: UUID, grant: Admin, ctx: CommandCtx, rt: RuntimeDep, response: Response,
     body: TokenRevoke | None = None,
     reason: Annotated[
         PrintableReason | None, Query(description="the reason, if not in the body")
     ] = None,
-) -> Any:
+) -> CommandAnswer:
     """Revoke a token: it stops working at once, in every API process."""
     if body is not None and reason is not None:
         raise ProblemError(422, "give the reason in the body or the query, not both")
@@ -163,15 +117,13 @@ def revoke_token(
     if not within_scope(grant, list(token.teams)):
         raise ProblemError(403, f"{grant.principal} may not revoke token {token_id}: "
                                 "it is not limited to its teams")
-    result = rt.access.revoke(c.RevokeToken(token_id, why), ctx)
-    return JSONResponse(CommandAnswer.of(result).model_dump(),
-                        headers={"ETag": f'"{result.version}"'})
+    return answer(rt.access.revoke(c.RevokeToken(token_id, why), ctx), response)
 
 
 # -- reading the tokens read model -------------------------------------------------------
 
 
-def shown_status(doc: Document, now: datetime) -> Status:
+def shown_status(doc: Document, now: datetime) -> TokenStatus:
     if doc.get("status") == "revoked":
         return "revoked"
     if has_expired(doc.get("expires_at"), now):
@@ -180,7 +132,7 @@ def shown_status(doc: Document, now: datetime) -> Status:
 
 
 def shown(doc: Document, now: datetime) -> dict[str, Any]:
-    fields = TokenOut.model_fields
+    fields = TokenPublic.model_fields
     return {**{k: v for k, v in doc.items() if k in fields}, "status": shown_status(doc, now)}
 
 

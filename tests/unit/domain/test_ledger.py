@@ -19,6 +19,7 @@ from domain.errors import (
     DomainError,
     IdempotencyKeyReusedError,
     NotFoundError,
+    OutOfScopeError,
     StaleVersionError,
 )
 from domain.goals import commands as gc
@@ -39,11 +40,12 @@ NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 def ctx(
     minutes: int = 0, *, actor: str = "user:alice", correlation_id: str = "corr-1",
     causation_id: str = "", if_match: int | None = None, key: str | None = None,
-    fingerprint: str = "",
+    fingerprint: str = "", teams: frozenset[str] = frozenset({"*"}),
 ) -> CommandContext:
     meta = CommandMeta(actor=actor, correlation_id=correlation_id, causation_id=causation_id,
                        now=NOW + timedelta(minutes=minutes))
-    return CommandContext(meta, if_match=if_match, idempotency_key=key, fingerprint=fingerprint)
+    return CommandContext(meta, if_match=if_match, idempotency_key=key, fingerprint=fingerprint,
+                          teams=teams)
 
 
 def stored_events(ledger: Ledger) -> list[tuple[int, object]]:
@@ -258,6 +260,47 @@ def test_a_concurrent_change_is_refused_and_appends_nothing(ledger: Ledger) -> N
     assert ledger.head_position() == 3  # the team, Ada's directory record, her join
 
 
+# -- team scope ----------------------------------------------------------------------
+
+
+def test_a_command_on_another_teams_aggregate_is_out_of_scope_and_appends_nothing(
+    ledger: Ledger,
+) -> None:
+    iid = open_incident(ledger, form_team(ledger))
+    head = ledger.head_position()
+    other_team = str(uuid4())
+
+    with pytest.raises(OutOfScopeError, match="user:alice may not act on team"):
+        IncidentService(ledger).acknowledge(ic.Acknowledge(iid), ctx(teams=frozenset({other_team})))
+
+    assert ledger.head_position() == head
+    assert ledger.load(Incident, iid).status == "open"
+
+
+def test_a_command_within_its_teams_goes_through(ledger: Ledger) -> None:
+    team_id = form_team(ledger)
+    iid = open_incident(ledger, team_id)
+
+    answer = IncidentService(ledger).acknowledge(
+        ic.Acknowledge(iid), ctx(teams=frozenset({str(team_id)}), if_match=1))
+
+    assert answer.version == 2
+
+
+def test_scope_is_checked_before_if_match(ledger: Ledger) -> None:
+    iid = open_incident(ledger, form_team(ledger))
+
+    with pytest.raises(OutOfScopeError):
+        IncidentService(ledger).acknowledge(
+            ic.Acknowledge(iid), ctx(teams=frozenset({str(uuid4())}), if_match=7))
+
+
+def test_a_scoped_command_on_an_unknown_id_is_not_found(ledger: Ledger) -> None:
+    with pytest.raises(NotFoundError, match="incident"):
+        IncidentService(ledger).acknowledge(
+            ic.Acknowledge(uuid4()), ctx(teams=frozenset({str(uuid4())})))
+
+
 # -- idempotency ---------------------------------------------------------------------
 
 
@@ -336,6 +379,22 @@ def test_idempotency_keys_belong_to_their_principal(keyed_ledger: RetryingLedger
     bob = teams.form(tc.FormTeam(name="A"), ctx(actor="user:bob", key="k", fingerprint="f"))
 
     assert bob.id != alice.id
+
+
+def test_an_out_of_scope_repeat_of_a_key_is_refused_before_its_first_answer(
+    keyed_ledger: RetryingLedger,
+) -> None:
+    team_id = form_team(keyed_ledger)
+    iid = open_incident(keyed_ledger, team_id)
+    incidents = IncidentService(keyed_ledger)
+    incidents.acknowledge(ic.Acknowledge(iid), ctx(key="ack", fingerprint="f"))
+
+    with pytest.raises(OutOfScopeError):
+        incidents.acknowledge(ic.Acknowledge(iid), ctx(key="ack", fingerprint="f",
+                                                       teams=frozenset({str(uuid4())})))
+    again = incidents.acknowledge(ic.Acknowledge(iid), ctx(key="ack", fingerprint="f",
+                                                           teams=frozenset({str(team_id)})))
+    assert again.version == 2
 
 
 def test_a_refused_command_does_not_use_up_its_idempotency_key(

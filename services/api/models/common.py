@@ -1,4 +1,5 @@
-"""API models shared by every resource: strict bodies and the common answers."""
+"""What every resource's models share: strict bodies, the text, number and time types
+they are made of, the answer to every command, and the base of every read document."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
+from fastapi import Response
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -17,6 +19,7 @@ from pydantic import (
 )
 
 from domain.ledger import CommandResult
+from domain.teams.aggregate import PRINCIPAL as MEMBER_PRINCIPAL
 
 # NUL, and the bidirectional embedding/override (U+202A-U+202E) and isolate (U+2066-U+2069)
 # controls, which make stored text display as something other than what it says.
@@ -68,7 +71,12 @@ Email = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
 ]
 Items = Annotated[list[Name], Field(max_length=100)]
-Principal = Annotated[str, StringConstraints(pattern=r"^user:[A-Za-z0-9._@+-]{1,200}$")]
+Principal = Annotated[str, StringConstraints(pattern=MEMBER_PRINCIPAL.pattern)]
+"""The principal who acts as a member (``user:<name>``), as the teams context reads it."""
+Number = Annotated[float, Field(allow_inf_nan=False, strict=True)]
+"""A finite number in a body: an int or a float, never a boolean."""
+JsonNumber = int | float
+"""A number in an answer, as stored: an int stays an int, a float a float."""
 
 
 class StrictBody(BaseModel):
@@ -109,7 +117,14 @@ def _has_forbidden_text(value: Any) -> bool:
     return False
 
 
+class Empty(StrictBody):
+    """The body of a command that takes none (sent as ``{}`` or not at all)."""
+
+
 class CommandAnswer(BaseModel):
+    """The answer to every command: the aggregate's id, its version after the command
+    (also the ``ETag``) and the global position of its last event."""
+
     id: str
     version: int
     position: int
@@ -119,17 +134,15 @@ class CommandAnswer(BaseModel):
         return cls(id=str(result.id), version=result.version, position=result.position)
 
 
-class PageOut(BaseModel):
-    items: list[dict[str, Any]]
-    next_cursor: str | None
-
-
-def answer(result: CommandResult) -> Any:
+def answer(result: CommandResult, response: Response) -> CommandAnswer:
     """201 for a create (also on an idempotent repeat of one), else 200; ETag = version."""
-    from fastapi.responses import JSONResponse
+    response.status_code = 201 if result.created else 200
+    response.headers["ETag"] = f'"{result.version}"'
+    return CommandAnswer.of(result)
 
-    return JSONResponse(
-        CommandAnswer.of(result).model_dump(),
-        status_code=201 if result.created else 200,
-        headers={"ETag": f'"{result.version}"'},
-    )
+
+class ReadDocument(BaseModel):
+    """A read-model document as stored: the fields listed, and any others it carries
+    (a document written by a newer fold is answered whole, never cut to this model)."""
+
+    model_config = ConfigDict(extra="allow")

@@ -1,0 +1,38 @@
+"""The audit trail: one record per public event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from services.api.models.common import ReadDocument
+
+
+class AuditRecordPublic(ReadDocument):
+    """Who did what, when, why and on which entity, with the event's data and its link
+    in the hash chain."""
+
+    id: str
+    position: int
+    time: str
+    actor: str
+    type: str
+    name: str
+    context: str
+    entity_id: str
+    team_id: str | None = Field(
+        default=None, description="the event's team; None for events of no team (absent "
+                                  "from records folded before the field, until a rebuild)")
+    entity_version: int
+    reason: str | None
+    data: dict[str, Any]
+    correlation_id: str
+    causation_id: str
+    prev_hash: str | None
+    hash: str | None
+
+
+class AuditTrailPublic(BaseModel):
+    items: list[AuditRecordPublic]
+    next_cursor: str | None

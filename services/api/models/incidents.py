@@ -1,0 +1,111 @@
+"""Incidents: the bodies of their commands, and the incident documents."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from domain.incidents.aggregate import Severity, Status
+from services.api.models.common import (
+    IsoDate,
+    JsonNumber,
+    Name,
+    OptionalText,
+    ReadDocument,
+    Reason,
+    StrictBody,
+    Text,
+)
+
+# -- requests -------------------------------------------------------------------------
+
+
+class IncidentOpen(StrictBody):
+    team_id: UUID
+    severity: Severity
+    service: Name
+    summary: Text
+    incident_id: UUID | None = None
+
+
+class IncidentAssign(StrictBody):
+    responder_id: UUID
+
+
+class IncidentEscalate(StrictBody):
+    severity: Severity
+    reason: Reason
+
+
+class IncidentNote(StrictBody):
+    text: Text
+
+
+class IncidentMitigate(StrictBody):
+    summary: Text
+
+
+class IncidentResolve(StrictBody):
+    summary: Text
+    root_cause: OptionalText = ""
+
+
+class ActionItem(StrictBody):
+    title: Name
+    owner_id: UUID
+    due: IsoDate
+
+
+class IncidentPostmortem(StrictBody):
+    causes: Annotated[list[Text], Field(min_length=1, max_length=50)]
+    action_items: Annotated[list[ActionItem], Field(max_length=100)] = Field(default_factory=list)
+
+
+# -- answers --------------------------------------------------------------------------
+
+
+class TimelineMomentPublic(ReadDocument):
+    """One event on an incident's timeline; ``summary``, ``text`` or ``details`` as the
+    event has them."""
+
+    at: str
+    type: str
+    actor: str
+    event_id: str
+
+
+class PostmortemPublic(ReadDocument):
+    causes: list[str]
+    action_items: list[dict[str, Any]]
+    published_at: str
+
+
+class IncidentPublic(ReadDocument):
+    """An incident with its timeline and MTTA/MTTR (seconds from opening)."""
+
+    id: str
+    team_id: str
+    severity: Severity
+    service: str
+    summary: str
+    status: Status
+    opened_at: str
+    acknowledged_at: str | None
+    mitigated_at: str | None
+    resolved_at: str | None
+    closed_at: str | None
+    responders: list[str]
+    root_cause: str | None
+    postmortem: PostmortemPublic | None
+    mtta_seconds: JsonNumber | None
+    mttr_seconds: JsonNumber | None
+    timeline: list[TimelineMomentPublic]
+    version: int
+    event_ids: list[str]
+
+
+class IncidentsPublic(BaseModel):
+    items: list[IncidentPublic]
+    next_cursor: str | None
