@@ -46,7 +46,7 @@ from domain.ledger import CommandContext, Ledger
 from domain.meta import CommandMeta
 from domain.teams import commands as tc
 from domain.teams.service import TeamService
-from infra.notifications import iter_envelopes
+from infra.event_store.log import iter_envelopes
 
 # -- a realistic history, from the real domain ------------------------------------------
 
@@ -532,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
     from kafka import KafkaAdminClient
 
     from infra.kafka.topics import Topics
-    from infra.read_store.mongo_store import MongoReadStore
+    from infra.read_store.mongo import MongoReadStore
 
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("kafka").setLevel(logging.CRITICAL)  # reconnect chatter

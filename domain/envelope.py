@@ -35,7 +35,7 @@ class EventEnvelope:
     causation_id: str
     schema_version: int
     data: dict[str, Any] = field(default_factory=dict)
-    # The hash chain link, once the event is stored (see infra.hash_chain).
+    # The hash chain link, once the event is stored (see infra.event_store.hash_chain).
     prev_hash: str | None = None
     hash: str | None = None
 

@@ -19,7 +19,7 @@ from domain.errors import ValidationError
 from domain.meta import CommandMeta
 
 ROLES = frozenset({"admin", "lead", "member", "auditor", "service"})
-"""Every role a token can carry (``infra.tokens`` checks configured tokens against it)."""
+"""Every role a token can carry (``infra.auth`` checks configured tokens against it)."""
 
 ALL_TEAMS = "*"
 PRINCIPAL = re.compile(r"^(user|service):[A-Za-z0-9._@+-]{1,200}$")

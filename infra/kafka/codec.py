@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from domain.envelope import EventEnvelope
-from infra.cloudevents import from_cloudevent, to_cloudevent
+from infra.contract.cloudevents import from_cloudevent, to_cloudevent
 
 Headers = list[tuple[str, bytes]]
 CONTENT_TYPE = b"application/cloudevents+json; charset=UTF-8"

@@ -71,10 +71,10 @@ from kafka.admin import MemberToRemove
 from kafka.errors import KafkaError, NoError
 
 from domain.envelope import EventEnvelope, iso_time
+from infra.contract.upcasting import upcast
 from infra.kafka.codec import decode
 from infra.kafka.doc_cache import DocCache
 from infra.kafka.topics import Topics
-from infra.kafka.upcasting import upcast
 from infra.read_store.port import ReadStore
 from projections.engine import DocKey, fold_events
 from projections.fold import Document, Fold
@@ -135,8 +135,8 @@ def decode_record(value: bytes | None) -> EventEnvelope:
     """A record's value as an envelope this build folds: decoded, checked, upcast.
 
     Raises (poison): :class:`~infra.kafka.codec.UndecodableRecordError`,
-    :class:`~infra.kafka.upcasting.UnknownEventTypeError`,
-    :class:`~infra.kafka.upcasting.UpcastError`, :class:`UnusableSubjectError`.
+    :class:`~infra.contract.upcasting.UnknownEventTypeError`,
+    :class:`~infra.contract.upcasting.UpcastError`, :class:`UnusableSubjectError`.
     """
     envelope = decode(value)
     subject = envelope.subject

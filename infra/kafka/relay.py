@@ -84,11 +84,11 @@ from kafka.structs import TopicPartition
 from domain.aggregate import LedgerAggregate
 from domain.envelope import _BASE_FIELDS, EventEnvelope, event_id, iso_time, wire_type
 from domain.ledger import Ledger
-from infra.cloudevents import to_cloudevent
+from infra.contract.cloudevents import to_cloudevent
+from infra.event_store.log import read_envelopes
 from infra.kafka import codec
 from infra.kafka.admin import reachable
 from infra.kafka.topics import Topics
-from infra.notifications import read_envelopes
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The read-store port: documents by collection, queried by simple filters.
 
-Adapters: :mod:`infra.read_store.sqlite_store` (embedded, the default) and
-:mod:`infra.read_store.mongo_store` (MongoDB / FerretDB). One contract test suite
+Adapters: :mod:`infra.read_store.sqlite` (embedded, the default) and
+:mod:`infra.read_store.mongo` (MongoDB / FerretDB). One contract test suite
 runs against both.
 
 Contract:

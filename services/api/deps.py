@@ -10,9 +10,9 @@ from fastapi import Depends, Header, Query, Request
 
 from domain.ledger import CommandContext
 from domain.meta import CommandMeta
-from infra.tokens import Grant
+from infra.auth import Grant
+from services.api.bootstrap import PositionBeyondHeadError, Runtime, TooManyWaitsError
 from services.api.problems import ProblemError
-from services.runtime import PositionBeyondHeadError, Runtime, TooManyWaitsError
 
 ALL_ROLES = ("admin", "lead", "member", "auditor", "service")
 MANAGE = ("admin", "lead")

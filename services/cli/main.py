@@ -25,9 +25,9 @@ def serve(
     """Run the API and the read-model follower in one process (embedded default)."""
     import uvicorn
 
-    from infra.tokens import TokenConfigError, ensure_admin_token
+    from infra.auth import TokenConfigError, ensure_admin_token
     from services.api.app import create_app
-    from services.runtime import load_tokens
+    from services.api.bootstrap import load_tokens
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = load_settings(data_dir, host=host, port=port)
@@ -59,7 +59,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="random seed, for a repeatable month")] = 7,
 ) -> None:
     """Load a realistic month in the life of an ops organisation through the HTTP API."""
-    from infra.tokens import admin_token_in
+    from infra.auth import admin_token_in
     from services.cli.demo import run_demo
 
     token = token or os.environ.get("OPSLEDGER_TOKEN")

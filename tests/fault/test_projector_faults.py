@@ -48,7 +48,7 @@ from infra.kafka.deadletter import (
 )
 from infra.kafka.projector import PARKED, group_lag
 from infra.kafka.topics import Topics
-from infra.read_store.mongo_store import MongoReadStore
+from infra.read_store.mongo import MongoReadStore
 from tests.integration.test_projector import (
     assert_matches_oracle,
     create_topics,

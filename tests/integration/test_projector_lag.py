@@ -13,7 +13,7 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from infra.kafka.projector import Projector, group_lag
-from infra.read_store.mongo_store import MongoReadStore
+from infra.read_store.mongo import MongoReadStore
 from projections.registry import ALL_FOLDS
 from tests.integration.test_relay import Env, append_history, drain, env  # noqa: F401
 

@@ -37,12 +37,12 @@ from domain.meta import CommandMeta
 from domain.teams import commands as tc
 from domain.teams.service import TeamService
 from infra.event_store import open_ledger
+from infra.event_store.log import iter_envelopes
 from infra.kafka import relay as relay_module
 from infra.kafka.admin import create_topics
 from infra.kafka.codec import encode
 from infra.kafka.relay import Relay, _end_transaction, _FastEncoder, no_hashes, read_checkpoint
 from infra.kafka.topics import Topics
-from infra.notifications import iter_envelopes
 from infra.settings import Settings
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from domain.envelope import iso_time
-from infra.audit_export import export_chunks
+from infra.audit.export import export_chunks
 from infra.read_store.port import Range
 from services.api.deps import Auditor, Cursor, Fresh, Limit, RuntimeDep, team_scope
 from services.api.queries import page

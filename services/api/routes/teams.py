@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends
 from pydantic import Field
 
 from domain.teams import commands as c
+from infra.auth import Grant
 from infra.read_store.port import BadCursorError, decode_cursor, encode_cursor
-from infra.tokens import Grant
 from projections.fold import public
+from services.api.bootstrap import Runtime
 from services.api.deps import (
     CommandCtx,
     Cursor,
@@ -37,7 +38,6 @@ from services.api.schemas import (
     StrictBody,
     answer,
 )
-from services.runtime import Runtime
 
 router = APIRouter(tags=["teams"])
 ANSWERS: dict[int | str, dict[str, Any]] = {201: {"model": CommandAnswer}}

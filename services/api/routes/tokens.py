@@ -20,14 +20,14 @@ from domain.access import commands as c
 from domain.access.aggregate import ALL_TEAMS, RFC3339, has_expired, teams_of
 from domain.errors import NotFoundError
 from domain.meta import utcnow
+from infra.auth import Grant
 from infra.read_store.port import BadCursorError, Filters, decode_cursor, encode_cursor
-from infra.tokens import Grant
 from projections import access_tokens
 from projections.fold import Document, public
+from services.api.bootstrap import Runtime
 from services.api.deps import CommandCtx, Cursor, Fresh, Limit, RuntimeDep, allow, check_team
 from services.api.problems import ProblemError
 from services.api.schemas import CommandAnswer, PrintableReason, Reason, StrictBody
-from services.runtime import Runtime
 
 router = APIRouter(tags=["tokens"])
 

@@ -21,7 +21,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 import domain.catalog  # noqa: F401 - registers every event class
 from domain.aggregate import EVENT_CLASSES, LedgerAggregate
 from domain.ledger import Ledger
-from infra.event_store import HASHES_TABLE
+from infra.event_store.sqlite import HASHES_TABLE
 
 
 class RestoreError(ValueError):

@@ -1,7 +1,7 @@
 """The distributed read store: documents in MongoDB (or FerretDB), one collection each.
 
 Each document is stored as the engine made it, with ``_id`` = the document's id, so
-reads return exactly what :class:`~infra.read_store.sqlite_store.SQLiteReadStore`
+reads return exactly what :class:`~infra.read_store.sqlite.SQLiteReadStore`
 returns (bookkeeping keys included; the API strips them with
 :func:`projections.fold.public`).
 

@@ -23,13 +23,13 @@ from domain.incidents.service import IncidentService
 from domain.ledger import Ledger
 from domain.meta import utcnow
 from domain.teams.service import TeamService
+from infra.auth import Grant, TokenConfigError, TokenRegistry, ensure_admin_token
 from infra.event_store import open_ledger
-from infra.follower import EmbeddedFollower
 from infra.private_files import private_dir
+from infra.projecting.follower import EmbeddedFollower
 from infra.read_store.port import ReadStore
-from infra.read_store.sqlite_store import SQLiteReadStore
+from infra.read_store.sqlite import SQLiteReadStore
 from infra.settings import Settings
-from infra.tokens import Grant, TokenConfigError, TokenRegistry, ensure_admin_token
 from projections.registry import ALL_FOLDS
 from services.api.rate_limits import RateLimits
 
@@ -217,7 +217,7 @@ class Runtime:
         """The position of the last public event at or before ``position`` (0: none).
         Private records (idempotency keys) are never published, so a projector's
         checkpoint never reaches them: lag is counted against this, not the head."""
-        from infra.notifications import read_envelopes
+        from infra.event_store.log import read_envelopes
 
         end, window = position, 16
         while end > 0:
@@ -233,7 +233,7 @@ class Runtime:
         """The id of the public event at ``position``; positions of internal records
         (idempotency keys) stand for the public event saved just before them. ``""``
         when there is none."""
-        from infra.notifications import read_envelopes
+        from infra.event_store.log import read_envelopes
 
         start = max(0, position - 16)
         envelopes, _ = read_envelopes(self.ledger, start, position - start)
@@ -249,7 +249,7 @@ class Runtime:
 
 def default_store(settings: Settings) -> ReadStore:
     if settings.mongo_uri and settings.distributed:
-        from infra.read_store.mongo_store import MongoReadStore
+        from infra.read_store.mongo import MongoReadStore
 
         return MongoReadStore(settings.mongo_uri, settings.mongo_db)
     private_dir(settings.data_dir)

@@ -9,7 +9,7 @@
    projectors keep it current.
 3. When the new group's lag is 0, the pointer document is switched (one
    single-document write: atomic without transactions; see
-   :mod:`infra.read_store.mongo_store`). Readers follow it within about a second.
+   :mod:`infra.read_store.mongo`). Readers follow it within about a second.
 4. The rebuild's projector keeps the new generation current for a grace period,
    while the live projectors (:mod:`services.projector`) notice the switch and join
    the new group, resuming from the offsets the rebuild committed there.
@@ -36,7 +36,7 @@ from pymongo.errors import PyMongoError
 
 from infra.kafka.projector import Projector, TransientFailureError, group_lag
 from infra.kafka.topics import Topics
-from infra.read_store.mongo_store import GenerationError, MongoReadStore
+from infra.read_store.mongo import GenerationError, MongoReadStore
 from infra.settings import Settings
 from projections.registry import ALL_FOLDS
 

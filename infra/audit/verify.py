@@ -22,7 +22,7 @@ from typing import Any
 from domain.aggregate import LedgerAggregate
 from domain.envelope import EventEnvelope, envelope_of
 from domain.ledger import Ledger
-from infra.hash_chain import GENESIS, canonical_bytes, envelope_bytes, link
+from infra.event_store.hash_chain import GENESIS, canonical_bytes, envelope_bytes, link
 
 Progress = Callable[[int], None]
 

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from domain.ledger import Ledger
-from infra.notifications import read_envelopes
+from infra.event_store.log import read_envelopes
 from infra.read_store.port import CheckpointMovedError, ReadStore
 from projections.engine import fold_events
 from projections.fold import Fold

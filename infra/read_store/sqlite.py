@@ -62,7 +62,7 @@ def _sql_value(value: Any) -> Any:
 class SQLiteReadStore(PagedIteration):
     def __init__(self, path: Path | str, *, prefix: str = LIVE_PREFIX) -> None:
         """``prefix`` names a generation of tables: the live one, or one being rebuilt
-        beside it (see :func:`infra.rebuild.rebuild_embedded`)."""
+        beside it (see :func:`infra.projecting.rebuild_embedded.rebuild_embedded`)."""
         self.path = str(path)
         private_sqlite(self.path)  # 0600, and so its -wal/-shm files
         self.prefix = prefix
