@@ -44,12 +44,12 @@ kafka-python spends ~70 µs of pure Python per ``send()`` of a record with our 1
 headers, which alone caps a relay near 10,000 events/s. With ``fast=True`` (the
 default) the relay instead encodes each stored event straight into Kafka's record
 format and appends whole batches to the producer's record batches (the fast path,
-:class:`_FastEncoder` and :class:`_BatchAppender`). It is guarded four ways: it runs
+:mod:`.fast_path`, appended by :mod:`.producer_internals`). It is guarded four ways: it runs
 only on the kafka-python release line whose internals it was written against (3.0);
 a start-up self-test against kafka-python's own record builder; a per-batch check of
 one event against the reference path (``read_envelopes`` + ``codec.encode``), with a
 fallback to the reference path (``send()``) if any of these disagree; and before a
-commit, every record batch must have been acknowledged (:func:`batch_failure`, the
+commit, every record batch must have been acknowledged (``batch_failure``, the
 same outcome ``send()``'s futures report). ``fast=False`` always takes the
 reference path.
 """
@@ -57,42 +57,44 @@ reference path.
 from __future__ import annotations
 
 import collections
-import functools
 import logging
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
-from typing import Any
-from uuid import UUID
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from eventsourcing.utils import resolve_topic
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
 from kafka import __version__ as kafka_version
-from kafka.errors import IllegalStateError, KafkaError, KafkaTimeoutError
-from kafka.partitioner.default import murmur2
-from kafka.producer.producer_batch import ProducerBatch
-from kafka.record.default_records import DefaultRecordBatchBuilder
-from kafka.record.memory_records import MemoryRecordsBuilder
-from kafka.record.util import crc32c_c
-from kafka.structs import TopicPartition
+from kafka.errors import KafkaError, KafkaTimeoutError
 
-from domain.aggregate import LedgerAggregate
-from domain.envelope import _BASE_FIELDS, EventEnvelope, event_id, iso_time, wire_type
 from domain.ledger import Ledger
-from infra.contract.cloudevents import to_cloudevent
 from infra.event_store.log import read_envelopes
 from infra.kafka import codec
 from infra.kafka.admin import reachable
+from infra.kafka.relay.checkpoint import CHECKPOINT_KEY, read_checkpoint
+from infra.kafka.relay.fast_path import FastEncoder, FastPathMismatchError
+from infra.kafka.relay.producer_internals import (
+    KNOWN_VERSION,
+    BatchAppender,
+    batch_failure,
+    default_compression,
+    discard,
+    end_transaction,
+)
 from infra.kafka.topics import Topics
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from infra.kafka.relay.producer_internals import ProducerBatch
 
-CHECKPOINT_KEY = b"relay"
+__all__ = [
+    "Batch", "HashOf", "KafkaUnavailableError", "Relay", "default_compression", "no_hashes",
+    "read_checkpoint",
+]
+
+log = logging.getLogger(__name__)
 
 HashOf = Callable[[int], "tuple[str, str] | None"]
 """``(prev_hash, hash)`` for the event at a position, to override what the event store
@@ -158,7 +160,7 @@ class Relay:
         self.operation_timeout = operation_timeout
         self.progress_every = progress_every
         self.producer_config = dict(producer_config or {})
-        self.fast = fast and _FastEncoder.usable(ledger)
+        self.fast = fast and FastEncoder.usable(ledger)
         self.prefetch = prefetch
 
         self.position = 0
@@ -166,8 +168,8 @@ class Relay:
         self.published = 0
         """Events this relay object has published (committed)."""
         self._producer: KafkaProducer | None = None
-        self._appender: _BatchAppender | None = None
-        self._encoder = _FastEncoder(ledger, topics, hash_of) if self.fast else None
+        self._appender: BatchAppender | None = None
+        self._encoder = FastEncoder(ledger, topics, hash_of) if self.fast else None
         self._event_topics: dict[str, str] = {}
         self._reader: ThreadPoolExecutor | None = None
         self._prefetched: tuple[int, Future[Batch]] | None = None
@@ -213,15 +215,15 @@ class Relay:
                 self.bootstrap, self.topics.relay_checkpoint, timeout=self.operation_timeout,
             )
         except BaseException:
-            _discard(producer)
+            discard(producer)
             raise
         self._producer = producer
         self._appender = None
         if self.fast:
-            self._appender = _BatchAppender.attach(producer, self.operation_timeout)
+            self._appender = BatchAppender.attach(producer, self.operation_timeout)
             if self._appender is None:
                 self._fall_back(f"kafka-python {kafka_version}'s producer internals are not "
-                                f"the known ones ({_BatchAppender._KNOWN}x)")
+                                f"the known ones ({KNOWN_VERSION}x)")
         self.position = position
         self._last_progress = time.monotonic()
         self._progress_published = self.published
@@ -245,7 +247,7 @@ class Relay:
             try:
                 producer.close(timeout=5)
             except Exception:  # close() flushes first, and raises if that times out
-                _discard(producer)
+                discard(producer)
 
     def __enter__(self) -> Relay:
         return self
@@ -331,11 +333,11 @@ class Relay:
         """The next batch after ``after``, encoded for Kafka."""
         if self._encoder is not None and self._appender is not None:
             try:
-                batch = self._encoder.read(after, self.batch_size)
-            except _FastPathMismatchError as e:
+                last, fast_records = self._encoder.read(after, self.batch_size)
+            except FastPathMismatchError as e:
                 self._fall_back(str(e))
             else:
-                return batch
+                return Batch(after, last, list(fast_records), fast=True)
         envelopes, last = read_envelopes(self.ledger, after, self.batch_size)
         records = []
         topics = self._event_topics
@@ -387,7 +389,7 @@ class Relay:
                 if failure is not None:
                     raise failure
             committing = True
-            _end_transaction(producer, commit=True, timeout=self.operation_timeout)
+            end_transaction(producer, commit=True, timeout=self.operation_timeout)
         except BaseException as e:
             self._recover(e, committing)
             raise
@@ -399,7 +401,7 @@ class Relay:
             return
         if not committing:
             try:
-                _end_transaction(producer, commit=False, timeout=self.operation_timeout)
+                end_transaction(producer, commit=False, timeout=self.operation_timeout)
                 log.info("relay: aborted the transaction after position %d (%s)",
                          self.position, type(error).__name__)
                 return
@@ -410,7 +412,7 @@ class Relay:
         # old transaction, and the committed checkpoint says where to resume.
         self._producer = None
         self._appender = None
-        _discard(producer)
+        discard(producer)
 
     def _new_producer(self) -> KafkaProducer:
         config: dict[str, Any] = {
@@ -454,474 +456,7 @@ class Relay:
         self._progress_published = self.published
 
 
-def default_compression() -> str | None:
-    """``None`` where kafka-python checksums batches in C (the ``crc32c`` package),
-    else ``"gzip"``.
-
-    Without ``crc32c``, kafka-python computes each batch's CRC-32C in pure Python
-    (~8 MB/s): on gzip's output that costs ~13 µs an event, on raw JSON ~150 µs.
-    With it, skipping gzip (level 9, in the sender thread) is fastest: ~1.5x the
-    events/s, for ~8x the bytes on the broker.
-    """
-    return None if crc32c_c is not None else "gzip"
-
-
 def _describe(error: BaseException) -> str:
     text = str(error)  # a KafkaError's text starts with its class name already
     name = type(error).__name__
     return text if text.startswith(name) else f"{name}: {text}"
-
-
-# -- the checkpoint ------------------------------------------------------------------
-
-
-def read_checkpoint(bootstrap: str, topic: str, timeout: float = 30.0) -> int:
-    """The position of the last committed checkpoint record (0 if there is none).
-
-    Reads the single-partition topic ``read_committed`` from a window before its end
-    (the last stable offset), widening the window while it holds only aborted records
-    or transaction markers.
-    """
-    deadline = time.monotonic() + timeout
-    ms = max(int(timeout * 1000), 1000)
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, client_id="opsledger-relay-checkpoint",
-        group_id=None, enable_auto_commit=False, isolation_level="read_committed",
-        auto_offset_reset="earliest", bootstrap_timeout_ms=ms, request_timeout_ms=ms,
-    )
-    try:
-        tp = TopicPartition(topic, 0)
-        consumer.assign([tp])
-        begin = consumer.beginning_offsets([tp], timeout_ms=ms)[tp]
-        end = consumer.end_offsets([tp], timeout_ms=ms)[tp]
-        window = 64
-        while True:
-            start = max(begin, end - window)
-            consumer.seek(tp, start)
-            last: bytes | None = None
-            while consumer.position(tp, timeout_ms=ms) < end:
-                if time.monotonic() > deadline:
-                    raise KafkaTimeoutError(f"reading {topic} took more than {timeout:.0f}s")
-                for record in consumer.poll(timeout_ms=500).get(tp, []):
-                    if record.offset < end and record.value is not None:
-                        last = record.value
-            if last is not None:
-                return int(orjson.loads(last)["position"])
-            if start <= begin:
-                return 0
-            window *= 16
-    finally:
-        consumer.close()
-
-
-# -- transactions, bounded -------------------------------------------------------------
-
-
-def _end_transaction(producer: KafkaProducer, *, commit: bool, timeout: float) -> None:
-    """``commit_transaction()``/``abort_transaction()``, but bounded in time.
-
-    kafka-python 3.x waits for the broker's answer without a timeout, so an outage
-    at the wrong moment would hang the relay; this waits at most ``timeout``
-    seconds and raises ``KafkaTimeoutError`` (the outcome is then unknown).
-    """
-    manager = getattr(producer, "_transaction_manager", None)
-    sender = getattr(producer, "_sender", None)
-    if manager is None or sender is None:  # not the kafka-python we know: unbounded
-        producer.commit_transaction() if commit else producer.abort_transaction()
-        return
-    result = manager.begin_commit() if commit else manager.begin_abort()
-    sender.wakeup()
-    if not result.wait(timeout_ms=timeout * 1000):
-        raise KafkaTimeoutError(
-            f"{'commit' if commit else 'abort'} not answered within {timeout:.0f}s"
-        )
-
-
-def _discard(producer: KafkaProducer) -> None:
-    """Close a producer that may hold unsendable records, without waiting for them.
-
-    ``KafkaProducer.close(timeout)`` flushes first and raises if that times out,
-    leaving its I/O thread running; stop the thread first.
-    """
-    sender = getattr(producer, "_sender", None)
-    try:
-        if sender is not None:
-            sender.force_close()
-            sender.join(5)
-        producer.close(timeout=0)
-    except Exception as e:
-        log.debug("relay: closing a failed producer: %s", e)
-
-
-# -- the fast path: Kafka records straight from stored events ------------------------
-
-
-class _FastPathMismatchError(RuntimeError):
-    """The fast path disagrees with the reference path."""
-
-
-class _SlowEventError(Exception):
-    """An event the fast path does not handle; the reference path encodes it."""
-
-
-def _zigzag_varint(value: int) -> bytes:
-    """Kafka's (protobuf zigzag) varint, as ``kafka.record.util.encode_varint``."""
-    value = (value << 1) ^ (value >> 63)
-    out = bytearray()
-    while value > 0x7F:
-        out.append(0x80 | (value & 0x7F))
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-_VARINTS = tuple(_zigzag_varint(i) for i in range(1 << 14))
-
-
-def _varint(value: int) -> bytes:
-    return _VARINTS[value] if 0 <= value < 16384 else _zigzag_varint(value)
-
-
-_HEADER_PREFIXES: dict[str, bytes] = {}
-
-
-def _header_prefix(name: str) -> bytes:
-    """A header's name as the record carries it (length, then UTF-8)."""
-    prefix = _HEADER_PREFIXES.get(name)
-    if prefix is None:
-        raw = name.encode()
-        prefix = _HEADER_PREFIXES[name] = _varint(len(raw)) + raw
-    return prefix
-
-
-def _record_tail(key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> bytes:
-    """A v2 record after its attributes, timestamp delta and offset delta."""
-    parts = [_varint(len(key)), key, _varint(len(value)), value, _varint(len(headers))]
-    for name, raw in headers:
-        parts += (_header_prefix(name), _varint(len(raw)), raw)
-    return b"".join(parts)
-
-
-_CONTENT_TYPE_HEADER = (
-    _header_prefix("content-type") + _varint(len(codec.CONTENT_TYPE)) + codec.CONTENT_TYPE
-)
-_CE_HEADERS = tuple((k, _header_prefix(f"ce_{k}")) for k in codec._HEADER_ATTRIBUTES)
-
-
-def _cloudevent_tail(key: bytes, value: bytes, ce: dict[str, Any]) -> bytes:
-    """``_record_tail(*codec.encode(...))``, from the CloudEvent, in one pass."""
-    parts = [_CONTENT_TYPE_HEADER]
-    for attribute, prefix in _CE_HEADERS:
-        if attribute in ce:
-            raw = str(ce[attribute]).encode()
-            parts += (prefix, _varint(len(raw)), raw)
-    count = _varint(1 + (len(parts) - 1) // 3)
-    return b"".join((_varint(len(key)), key, _varint(len(value)), value, count, *parts))
-
-
-def _record(offset_delta: int, timestamp_delta: int, tail: bytes) -> bytes:
-    head = b"\x00" + _varint(timestamp_delta) + _varint(offset_delta)
-    return _varint(len(head) + len(tail)) + head + tail
-
-
-@functools.cache
-def _record_format_matches() -> bool:
-    """Whether :func:`_record` writes what kafka-python's own builder writes."""
-    headers = [("content-type", codec.CONTENT_TYPE), ("ce_id", b"x" * 200), ("ce_e", b"")]
-    key, value = b"k" * 36, b"v" * 20000
-    builder = DefaultRecordBatchBuilder(
-        magic=2, compression_type=0, is_transactional=False, producer_id=-1,
-        producer_epoch=-1, base_sequence=-1, batch_size=1 << 20,
-    )
-    ts = 1_700_000_000_000
-    builder.append(0, ts, key, value, headers)
-    builder.append(1, ts + 7000, key, value, headers)
-    expected = bytes(builder._buffer[builder.HEADER_STRUCT.size:])
-    tail = _record_tail(key, value, headers)
-    return expected == _record(0, 0, tail) + _record(1, 7000, tail)
-
-
-def _plain_state(value: Any) -> Any:
-    """JSON as stored by eventsourcing's transcoder, to what ``envelope.plain`` makes."""
-    kind = type(value)
-    if kind is str or kind is int or kind is bool or kind is float or value is None:
-        return value
-    if kind is dict:
-        if len(value) == 2 and "_type_" in value and "_data_" in value:
-            name, data = value["_type_"], value["_data_"]
-            if name == "uuid_hex":
-                return str(UUID(data))
-            if name == "datetime_iso":
-                return iso_time(datetime.fromisoformat(data))
-            if name == "decimal_str":
-                return str(Decimal(data))
-            raise _SlowEventError(f"transcoding {name}")
-        return {k: _plain_state(v) for k, v in value.items()}
-    if kind is list:
-        return [_plain_state(v) for v in value]
-    raise _SlowEventError(f"value of type {kind.__name__}")
-
-
-@dataclass(frozen=True)
-class _EventClass:
-    public: bool
-    context: str = ""
-    name: str = ""
-    schema_version: int = 1
-    type: str = ""
-
-
-class _FastEncoder:
-    """Stored events to Kafka record tails, without building domain objects.
-
-    Equivalent to ``read_envelopes`` + ``codec.encode`` for events stored without a
-    cipher or compressor, at their class's current version, with the standard
-    transcodings; anything else goes through the reference path event by event.
-    """
-
-    def __init__(self, ledger: Ledger, topics: Topics, hash_of: HashOf) -> None:
-        self.ledger = ledger
-        self.topics = topics
-        self.hash_of = hash_of
-        self._classes: dict[str, _EventClass] = {}
-        self._event_topics: dict[str, str] = {}
-
-    @staticmethod
-    def usable(ledger: Ledger) -> bool:
-        mapper = ledger.mapper
-        return (getattr(mapper, "cipher", None) is None
-                and getattr(mapper, "compressor", None) is None
-                and _record_format_matches())
-
-    def _event_class(self, topic: str) -> _EventClass:
-        known = self._classes.get(topic)
-        if known is None:
-            cls = resolve_topic(topic)
-            if isinstance(cls, type) and issubclass(cls, LedgerAggregate.Event):
-                context = getattr(cls, "CONTEXT", "")
-                version = getattr(cls, "class_version", 1)
-                known = _EventClass(True, context, cls.__name__, version,
-                                    wire_type(context, cls.__name__, version))
-            else:
-                known = _EventClass(False)
-            self._classes[topic] = known
-        return known
-
-    def read(self, after: int, limit: int) -> Batch:
-        recorder = self.ledger.recorder
-        notifications = recorder.select_notifications(after + 1, limit)
-        if not notifications:
-            return Batch(after, after, [], fast=True)
-        last = notifications[-1].id
-        hashes = getattr(recorder, "hashes", None)
-        links: dict[int, tuple[Any, ...]] = {}
-        if hashes is not None:
-            first = notifications[0].id
-            links = {row[0]: row for row in hashes(first, last - first + 1)}
-        records = []
-        checked = False
-        for n in notifications:
-            cls = self._event_class(n.topic)
-            if not cls.public:
-                continue
-            try:
-                record = self._encode(n, cls, links.get(n.id))
-            except Exception:  # _SlowEventError, or anything unforeseen: the reference
-                record = self._reference(n.id)
-            if not checked:
-                checked = True
-                if record != self._reference(n.id):
-                    raise _FastPathMismatchError(
-                        f"the event at position {n.id} encodes differently"
-                    )
-            records.append(record)
-        return Batch(after, last, records, fast=True)
-
-    def _topic(self, context: str) -> str:
-        topic = self._event_topics.get(context)
-        if topic is None:
-            topic = self._event_topics[context] = self.topics.events(context)
-        return topic
-
-    def _encode(self, n: Any, cls: _EventClass, link: tuple[Any, ...] | None
-                ) -> tuple[str, bytes, bytes]:
-        try:
-            state = orjson.loads(n.state)
-        except orjson.JSONDecodeError as e:  # e.g. NaN or huge ints: json takes them
-            raise _SlowEventError(str(e)) from None
-        if state.pop("class_version", 1) != cls.schema_version:
-            raise _SlowEventError("needs upcasting")
-        meta = state.get("meta") or {}
-        if type(meta) is not dict or any(type(v) is not str for v in meta.values()):
-            raise _SlowEventError("unusual meta")
-        base = _BASE_FIELDS
-        data = {k: _plain_state(v) for k, v in state.items() if k not in base}
-        subject = str(n.originator_id)
-        envelope = EventEnvelope(
-            id=link[1] if link else event_id(subject, n.originator_version),
-            type=cls.type, context=cls.context, name=cls.name, subject=subject,
-            stream_version=n.originator_version, position=n.id,
-            time=_plain_state(state["timestamp"]), actor=meta.get("actor", ""),
-            correlation_id=meta.get("correlation_id", ""),
-            causation_id=meta.get("causation_id", ""),
-            schema_version=cls.schema_version, data=data,
-            prev_hash=link[2] if link else None, hash=link[3] if link else None,
-        )
-        ce = to_cloudevent(envelope, self.hash_of(n.id))
-        key = subject.encode()
-        return self._topic(cls.context), key, _cloudevent_tail(key, orjson.dumps(ce), ce)
-
-    def _reference(self, position: int) -> tuple[str, bytes, bytes]:
-        """The record at ``position`` as the reference path encodes it."""
-        envelopes, _ = read_envelopes(self.ledger, position - 1, 1)
-        if not envelopes:
-            raise _FastPathMismatchError(f"no public event at position {position}")
-        envelope = envelopes[0]
-        key, value, headers = codec.encode(envelope, self.hash_of(position))
-        return self._topic(envelope.context), key, _record_tail(key, value, headers)
-
-
-class _BatchAppender:
-    """Appends encoded records to a transactional producer's record batches.
-
-    Does what ``KafkaProducer.send()`` does for a record (partition by the default
-    partitioner, add the partition to the transaction, append to the partition's
-    open batch under its lock, wake the sender) for a whole transaction's records
-    at once, without per-record futures: the batch futures say whether all arrived.
-    """
-
-    _PARTITION_CACHE = 100_000
-    _KNOWN = "3.0."
-
-    def __init__(self, producer: KafkaProducer, timeout: float) -> None:
-        self.producer = producer
-        self.accumulator = producer._accumulator
-        self.transactions = producer._transaction_manager
-        self.sender = producer._sender
-        self.timeout = timeout
-        self._partitions: dict[str, list[int]] = {}
-        self._partition_of: dict[tuple[str, bytes], int] = {}
-
-    @classmethod
-    def attach(cls, producer: KafkaProducer, timeout: float) -> _BatchAppender | None:
-        if not kafka_version.startswith(cls._KNOWN):
-            return None
-        accumulator = getattr(producer, "_accumulator", None)
-        needed = (
-            getattr(producer, "_transaction_manager", None) is not None
-            and getattr(producer, "_sender", None) is not None
-            and accumulator is not None
-            and all(hasattr(accumulator, a) for a in (
-                "_tp_lock", "_batches", "_incomplete", "_appends_in_progress", "_closed",
-                "config"))
-            and accumulator.config.get("message_version") == 2
-        )
-        return cls(producer, timeout) if needed else None
-
-    def _partition(self, topic: str, key: bytes) -> int:
-        cached = self._partition_of.get((topic, key))
-        if cached is not None:
-            return cached
-        partitions = self._partitions.get(topic)
-        if partitions is None:  # waits for metadata, as send() does
-            partitions = self._partitions[topic] = sorted(self.producer.partitions_for(topic))
-        partition = partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)]
-        if len(self._partition_of) >= self._PARTITION_CACHE:
-            self._partition_of.clear()
-        self._partition_of[(topic, key)] = partition
-        return partition
-
-    def append(self, records: list[tuple[str, bytes, bytes]]) -> list[ProducerBatch]:
-        """Append ``(topic, key, record_tail)`` records; return the batches that hold
-        them, for :func:`batch_failure` to check once flushed."""
-        by_partition: dict[TopicPartition, list[bytes]] = {}
-        for topic, key, tail in records:
-            tp = TopicPartition(topic, self._partition(topic, key))
-            tails = by_partition.get(tp)
-            if tails is None:
-                tails = by_partition[tp] = []
-            tails.append(tail)
-        touched: dict[int, ProducerBatch] = {}
-        timestamp = int(time.time() * 1000)
-        for tp, tails in by_partition.items():
-            self.transactions.maybe_add_partition_to_transaction(tp)
-            for batch in self._append_partition(tp, tails, timestamp):
-                touched[id(batch)] = batch
-            self.sender.wakeup()
-        return list(touched.values())
-
-    def _append_partition(self, tp: TopicPartition, tails: list[bytes],
-                          timestamp: int) -> list[ProducerBatch]:
-        accumulator = self.accumulator
-        config = accumulator.config
-        touched = []
-        accumulator._appends_in_progress.increment()
-        try:
-            with accumulator._tp_lock(tp):
-                if accumulator._closed:
-                    raise IllegalStateError("RecordAccumulator is closed")
-                dq = accumulator._batches[tp]
-                batch = dq[-1] if dq else None
-                now = time.monotonic()
-                for tail in tails:
-                    if batch is None or not _append_to(batch, timestamp, tail, now):
-                        batch = ProducerBatch(tp, MemoryRecordsBuilder(
-                            config["message_version"], config["compression_attrs"],
-                            config["batch_size"],
-                        ), now=now)
-                        if not _append_to(batch, timestamp, tail, now):
-                            raise IllegalStateError("a record did not fit an empty batch")
-                        dq.append(batch)
-                        accumulator._incomplete.add(batch)
-                    if not touched or touched[-1] is not batch:
-                        touched.append(batch)
-        finally:
-            accumulator._appends_in_progress.decrement()
-        return touched
-
-
-def batch_failure(batch: ProducerBatch) -> BaseException | None:
-    """Why a record batch did not arrive, or ``None`` if the broker acknowledged it.
-
-    A batch's ``produce_future`` *succeeds* even when the batch failed, expired or
-    was aborted: kafka-python passes the failure on to the records' futures through
-    the result's third item (what ``FutureRecordMetadata`` does). Checking only
-    ``produce_future.exception`` therefore passes a lost batch, and a commit then
-    makes a transaction visible without it.
-    """
-    future = batch.produce_future
-    if not future.is_done:
-        return KafkaTimeoutError(f"records to {batch.topic_partition} not acknowledged")
-    if future.exception is not None:
-        return future.exception
-    record_exceptions = future.value[2] if future.value is not None else None
-    if record_exceptions is not None:
-        failure = record_exceptions(0)
-        return failure if isinstance(failure, BaseException) else KafkaError(failure)
-    return None
-
-
-def _append_to(batch: ProducerBatch, timestamp: int, tail: bytes, now: float) -> bool:
-    """``ProducerBatch.try_append`` for an encoded record; False if it does not fit."""
-    records = batch.records
-    if records._closed:
-        return False
-    builder = records._builder
-    offset = records._next_offset
-    first = builder._first_timestamp is None
-    record = _record(offset, 0 if first else timestamp - builder._first_timestamp, tail)
-    buffer = builder._buffer
-    if not first and len(buffer) + len(record) > builder._batch_size:
-        return False
-    if first:
-        builder._first_timestamp = builder._max_timestamp = timestamp
-    elif builder._max_timestamp < timestamp:
-        builder._max_timestamp = timestamp
-    builder._num_records += 1
-    builder._last_offset = offset
-    buffer += record
-    records._next_offset = offset + 1
-    if batch.max_record_size < len(record):
-        batch.max_record_size = len(record)
-    batch.last_append = now
-    return True
