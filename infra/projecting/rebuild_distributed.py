@@ -34,7 +34,9 @@ from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 from pymongo.errors import PyMongoError
 
-from infra.kafka.projector import Projector, TransientFailureError, group_lag
+from infra.kafka.projector import Projector
+from infra.kafka.projector.lag import group_lag
+from infra.kafka.projector.poison import TransientFailureError
 from infra.kafka.topics import Topics
 from infra.read_store.mongo import GenerationError, MongoReadStore
 from infra.settings import Settings

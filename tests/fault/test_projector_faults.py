@@ -46,7 +46,8 @@ from infra.kafka.deadletter import (
     replay,
     skip,
 )
-from infra.kafka.projector import PARKED, group_lag
+from infra.kafka.projector.lag import group_lag
+from infra.kafka.projector.poison import PARKED
 from infra.kafka.topics import Topics
 from infra.read_store.mongo import MongoReadStore
 from tests.integration.test_projector import (

@@ -31,7 +31,8 @@ from domain.envelope import EventEnvelope, wire_type
 from domain.teams.aggregate import Team
 from infra.contract import upcasting
 from infra.kafka.codec import encode
-from infra.kafka.projector import Projector, group_lag
+from infra.kafka.projector import Projector
+from infra.kafka.projector.lag import group_lag
 from infra.kafka.topics import Topics
 from infra.read_store.mongo import MongoReadStore
 from projections.engine import DocKey, fold_events
