@@ -21,12 +21,12 @@ from benchmarks.projector_bench import History, realistic_history
 from domain.envelope import EventEnvelope
 from infra.kafka.topics import Topics
 from infra.projecting.rebuild_distributed import RebuildSummary, rebuild_distributed
-from infra.read_store.mongo import (
+from infra.read_store.mongo import MongoReadStore
+from infra.read_store.mongo_generations import (
     FOLLOW_SECONDS,
     GENERATIONS,
     STORE_COLLECTIONS,
     GenerationError,
-    MongoReadStore,
 )
 from infra.settings import Settings
 from projections import audit_trail
