@@ -8,11 +8,57 @@ chain is :mod:`.hash_chain`; reading the log back as public envelopes is :mod:`.
 
 from __future__ import annotations
 
-from domain.ledger import Ledger
+from typing import Protocol, runtime_checkable
+
+from domain.ledger import Ledger, PositionLookup
 from infra.event_store.hash_chain import StoredEventHasher
 from infra.event_store.sqlite import LedgerSQLiteRecorder
 from infra.private_files import private_dir, private_sqlite
 from infra.settings import Settings
+
+
+@runtime_checkable
+class LedgerRecorder(PositionLookup, Protocol):
+    """What OpsLedger needs of an event store beyond eventsourcing's application
+    recorder: the hash chain, extended inside the insert transaction by ``hasher``
+    (set by whoever opens the ledger; ``None`` keeps no chain), and the position of a
+    stored event (for idempotent retries).
+
+    Adapters: :class:`~.sqlite.LedgerSQLiteRecorder`, :class:`~.memory.LedgerPOPORecorder`;
+    ``tests/contract/test_event_store_contract.py`` runs over both.
+    """
+
+    hasher: StoredEventHasher | None
+
+    def hashes(self, start: int, limit: int) -> list[tuple[int, str, str, str]]:
+        """Chain rows ``(position, event id, prev hash, hash)`` from ``start``, in order."""
+        ...
+
+    def hash_at(self, position: int) -> tuple[str, str] | None:
+        """``(prev hash, hash)`` of the public event at ``position``."""
+        ...
+
+    def head_hash(self) -> tuple[int, str]:
+        """The position and hash of the chain's last link (``(0, GENESIS)``: none)."""
+        ...
+
+
+def chained(ledger: Ledger) -> Ledger:
+    """Give ``ledger``'s recorder its hasher, so every save extends the hash chain (the
+    canonical bytes need the ledger's own mapper). A recorder that keeps no chain is
+    left as it is."""
+    recorder = ledger.recorder
+    if isinstance(recorder, LedgerRecorder):
+        recorder.hasher = StoredEventHasher(ledger.mapper.to_domain_event)
+    return ledger
+
+
+def ledger_recorder(ledger: Ledger) -> LedgerRecorder:
+    """``ledger``'s recorder as a :class:`LedgerRecorder` (``TypeError`` if it is not one)."""
+    recorder = ledger.recorder
+    if not isinstance(recorder, LedgerRecorder):
+        raise TypeError(f"{type(recorder).__name__} keeps no hash chain")
+    return recorder
 
 
 def ledger_env(settings: Settings) -> dict[str, str]:
@@ -27,8 +73,5 @@ def ledger_env(settings: Settings) -> dict[str, str]:
 
 
 def open_ledger(settings: Settings) -> Ledger:
-    ledger = Ledger(env=ledger_env(settings))
-    recorder = ledger.recorder
-    if isinstance(recorder, LedgerSQLiteRecorder):
-        recorder.hasher = StoredEventHasher(ledger.mapper.to_domain_event)
-    return ledger
+    """The ledger over the configured event store, chaining every public event."""
+    return chained(Ledger(env=ledger_env(settings)))

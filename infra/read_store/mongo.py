@@ -24,7 +24,6 @@ docs/ARCHITECTURE.md.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
@@ -37,12 +36,14 @@ import pymongo
 from infra.read_store.mongo_commands import batches, duplicates
 from infra.read_store.mongo_generations import CHECKPOINTS, GenerationPointer, check_prefix
 from infra.read_store.port import (
+    NAME,
     AnyOf,
     CheckpointMovedError,
     Filters,
     Page,
     PagedIteration,
     Range,
+    check_name,
     decode_cursor,
     encode_cursor,
 )
@@ -51,7 +52,6 @@ from projections.catalog import INDEXED_FIELDS
 from projections.fold import Document
 from projections.registry import APPEND_ONLY
 
-_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 # Written after the collections whose folds look them up, audit last of all.
 _LOOKED_UP = frozenset(fold.collection for fold in entity_views.FOLDS)
 _AUDIT = audit_trail.COLLECTION
@@ -64,14 +64,8 @@ _MAX_REPLACES = 20
 _READ_CHUNK = 500
 
 
-def _collection_name(collection: str) -> str:
-    if not _NAME.match(collection):
-        raise ValueError(f"bad collection name {collection!r}")
-    return collection
-
-
 def _field(name: str) -> str:
-    if name != "_id" and not _NAME.match(name.lstrip("_")):
+    if name != "_id" and not NAME.match(name.lstrip("_")):
         raise ValueError(f"bad field name {name!r}")
     return name
 
@@ -114,7 +108,7 @@ class MongoReadStore(PagedIteration):
             return
         prefix_now = self._prefix()
         for collection, fields in INDEXED_FIELDS.items():
-            target = self._db[prefix_now + _collection_name(collection)]
+            target = self._db[prefix_now + check_name(collection)]
             for name in fields:
                 target.create_index([(_field(name), pymongo.ASCENDING),
                                      ("_id", pymongo.ASCENDING)])
@@ -132,7 +126,7 @@ class MongoReadStore(PagedIteration):
 
     def _target(self, collection: str, prefix: str | None = None) -> Any:
         return self._db[(self._prefix() if prefix is None else prefix)
-                        + _collection_name(collection)]
+                        + check_name(collection)]
 
     def current_prefix(self) -> str:
         """The prefix of the generation the next read or write uses."""
@@ -263,7 +257,7 @@ class MongoReadStore(PagedIteration):
         by_id: dict[str, list[Document]] = defaultdict(list)
         trust = self.is_ferretdb
         for (collection, doc_id), doc in changes.items():
-            name = _collection_name(collection)
+            name = check_name(collection)
             if trust and (collection, doc_id) in owned and collection not in APPEND_ONLY:
                 by_id[name].append({**doc, "_id": doc_id})
             else:

@@ -27,7 +27,7 @@ from infra.auth import Grant, TokenConfigError, TokenRegistry, ensure_admin_toke
 from infra.event_store import open_ledger
 from infra.private_files import private_dir
 from infra.projecting.follower import EmbeddedFollower
-from infra.read_store.port import ReadStore
+from infra.read_store.port import Generations, ReadStore
 from infra.read_store.sqlite import SQLiteReadStore
 from infra.settings import Settings
 from projections.registry import ALL_FOLDS
@@ -123,10 +123,9 @@ class Runtime:
     def _checkpoint_now(self) -> str:
         """The checkpoint of the generation serving now: each MongoDB generation is
         projected by its own consumer group, whose id names its checkpoint."""
-        active_generation = getattr(self.store, "active_generation", None)
-        if not self.settings.distributed or active_generation is None:
+        if not self.settings.distributed or not isinstance(self.store, Generations):
             return self.checkpoint_name
-        _, group_suffix = active_generation()  # also moves the store to it
+        _, group_suffix = self.store.active_generation()  # also moves the store to it
         return self.checkpoint_name + group_suffix
 
     def wait_for(self, position: int, timeout: float) -> bool:

@@ -24,6 +24,7 @@ from domain.aggregate import LedgerAggregate
 from domain.envelope import BASE_FIELDS, EventEnvelope, event_id, iso_time, wire_type
 from domain.ledger import Ledger
 from infra.contract.cloudevents import to_cloudevent
+from infra.event_store import LedgerRecorder
 from infra.event_store.log import read_envelopes
 from infra.kafka import codec
 from infra.kafka.relay.producer_internals import record_format_matches
@@ -119,12 +120,11 @@ class FastEncoder:
         if not notifications:
             return after, []
         last = notifications[-1].id
-        hashes = getattr(recorder, "hashes", None)
         links: dict[int, tuple[Any, ...]] = {}
-        if hashes is not None:
+        if isinstance(recorder, LedgerRecorder):
             first = notifications[0].id
-            links = {row[0]: row for row in hashes(first, last - first + 1)}
-        records = []
+            links = {row[0]: row for row in recorder.hashes(first, last - first + 1)}
+        records: list[Record] = []
         checked = False
         for n in notifications:
             cls = self._event_class(n.topic)
