@@ -263,7 +263,7 @@ class SQLiteReadStore(PagedIteration):
                         )
                         continue
                     # As in MongoDB: never replace a document by one that is behind it
-                    # on any stream it was built from (see mongo_store).
+                    # on any stream it was built from (see infra.read_store.mongo).
                     conn.execute(
                         f'INSERT INTO "{table}" (id, body) VALUES (?, ?) '
                         "ON CONFLICT(id) DO UPDATE SET body = excluded.body "
