@@ -76,6 +76,10 @@ def _write_rank(collection: str) -> int:
     return 1 if collection in _LOOKED_UP else 0
 
 
+def _note(keys: set[tuple[str, str]], collection: str, doc_id: str) -> None:
+    keys.add((collection, doc_id))
+
+
 def _guard(doc: Document) -> dict[str, Any]:
     """Matches the stored document only if the new one is not behind it on any stream."""
     query: dict[str, Any] = {"_id": doc["_id"]}
@@ -274,7 +278,7 @@ class MongoReadStore(PagedIteration):
             else:
                 ranks[_write_rank(collection)].append(partial(
                     self._write, prefix + collection, docs, by_id.get(collection, []),
-                    lambda doc_id, c=collection: uncertain.add((c, doc_id)),
+                    partial(_note, uncertain, collection),
                 ))
         for rank in sorted(ranks):
             self._run_all(ranks[rank])

@@ -187,7 +187,7 @@ class BatchAppender:
                           timestamp: int) -> list[ProducerBatch]:
         accumulator = self.accumulator
         config = accumulator.config
-        touched = []
+        touched: list[ProducerBatch] = []
         accumulator._appends_in_progress.increment()
         try:
             with accumulator._tp_lock(tp):
