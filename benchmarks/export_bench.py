@@ -12,8 +12,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from infra.audit_export import export_chunks
-from infra.read_store.sqlite_store import SQLiteReadStore
+from infra.audit.export import export_chunks
+from infra.read_store.sqlite import SQLiteReadStore
 
 
 def synthetic_record(n: int) -> dict[str, object]:

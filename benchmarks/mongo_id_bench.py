@@ -4,7 +4,7 @@
 
 Fills a scratch collection with ``--docs`` documents (bulk inserts of 1,000), then
 times ``find_one({_id})`` on a random sample and replacements by ``_id`` (update
-commands of 20 statements, as :mod:`infra.read_store.mongo_store` sends them). On
+commands of 20 statements, as :mod:`infra.read_store.mongo` sends them). On
 FerretDB v1 (SQLite) built without ``infra/local/ferretdb/build.sh``'s fix both scan
 the whole collection, so they slow down with ``--docs``; with it they use the
 unique ``_id`` index. Prints figures; asserts nothing; drops its database.

@@ -46,7 +46,7 @@ from domain.ledger import CommandContext, Ledger
 from domain.meta import CommandMeta
 from domain.teams import commands as tc
 from domain.teams.service import TeamService
-from infra.notifications import iter_envelopes
+from infra.event_store.log import iter_envelopes
 
 # -- a realistic history, from the real domain ------------------------------------------
 
@@ -368,7 +368,8 @@ def _produce(bootstrap: str, topics: Any, events: list[EventEnvelope]) -> float:
 def _project(bootstrap: str, topics: Any, store: Any, group: str, batch: int,
              budget: float, total: int) -> Row:
     """Run one projector until its group's lag is 0 (or the budget is spent)."""
-    from infra.kafka.projector import Projector, group_lag
+    from infra.kafka.projector import Projector
+    from infra.kafka.projector.lag import group_lag
     from projections.registry import ALL_FOLDS
 
     projector = Projector(bootstrap, topics, store, ALL_FOLDS, group_id=group,
@@ -434,7 +435,7 @@ def _insert_ceiling(uri: str, db_name: str, events: list[EventEnvelope], batch: 
 
     import pymongo
 
-    from infra.kafka.projector import BatchReader, fold_batch
+    from infra.kafka.projector.batch import BatchReader, fold_batch
     from projections.registry import ALL_FOLDS
 
     store = MemoryStore()
@@ -474,7 +475,8 @@ def _insert_ceiling(uri: str, db_name: str, events: list[EventEnvelope], batch: 
 
 def _cpu_only(events: list[EventEnvelope], batch: int) -> tuple[Row, Row]:
     from infra.kafka.codec import encode
-    from infra.kafka.projector import BatchReader, decode_record, fold_batch
+    from infra.kafka.projector.batch import BatchReader, fold_batch
+    from infra.kafka.projector.poison import decode_record
     from projections.registry import ALL_FOLDS
 
     values = [encode(e)[1] for e in events]
@@ -532,7 +534,7 @@ def main(argv: list[str] | None = None) -> int:
     from kafka import KafkaAdminClient
 
     from infra.kafka.topics import Topics
-    from infra.read_store.mongo_store import MongoReadStore
+    from infra.read_store.mongo import MongoReadStore
 
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("kafka").setLevel(logging.CRITICAL)  # reconnect chatter

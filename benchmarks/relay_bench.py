@@ -31,11 +31,11 @@ from domain.incidents.aggregate import Incident
 from domain.ledger import Ledger
 from domain.meta import CommandMeta
 from infra.event_store import open_ledger
+from infra.event_store.log import iter_envelopes
 from infra.kafka.admin import create_topics
 from infra.kafka.codec import encode
 from infra.kafka.relay import Relay, default_compression
 from infra.kafka.topics import Topics
-from infra.notifications import iter_envelopes
 from infra.settings import Settings
 
 EVENTS_PER_INCIDENT = 5

@@ -15,9 +15,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 EVENT_ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://opsledger.dev/event")
 
-_BASE_FIELDS = frozenset(
+BASE_FIELDS = frozenset(
     {"originator_id", "originator_version", "timestamp", "originator_topic", "meta"}
 )
+"""The attributes every stored event has besides its data (the envelope carries them)."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class EventEnvelope:
     causation_id: str
     schema_version: int
     data: dict[str, Any] = field(default_factory=dict)
-    # The hash chain link, once the event is stored (see infra.hash_chain).
+    # The hash chain link, once the event is stored (see infra.event_store.hash_chain).
     prev_hash: str | None = None
     hash: str | None = None
 
@@ -91,7 +92,7 @@ def envelope_of(event: Any, position: int) -> EventEnvelope:
     schema_version = getattr(type(event), "class_version", 1)
     meta = getattr(event, "meta", {}) or {}
     data = {
-        k: plain(v) for k, v in event.__dict__.items() if k not in _BASE_FIELDS
+        k: plain(v) for k, v in event.__dict__.items() if k not in BASE_FIELDS
     }
     return EventEnvelope(
         id=event_id(event.originator_id, event.originator_version),

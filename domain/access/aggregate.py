@@ -22,7 +22,7 @@ from domain.meta import CommandMeta
 Role = Literal["admin", "lead", "member", "auditor", "service"]
 """Every role a token can carry, in the order they are listed to people."""
 ROLES: frozenset[str] = frozenset(get_args(Role))
-"""The same roles as a set (``infra.tokens`` checks configured tokens against it)."""
+"""The same roles as a set (``infra.auth`` checks configured tokens against it)."""
 
 PRINCIPAL = re.compile(r"^(user|service):[A-Za-z0-9._@+-]{1,200}$")
 SECRET_PREFIX = "olt_"  # noqa: S105 - the visible prefix of every issued secret, not a secret

@@ -12,7 +12,7 @@ from domain.errors import NotFoundError, ValidationError
 from domain.meta import CommandMeta
 
 PRINCIPAL = re.compile(r"^user:[A-Za-z0-9._@+-]{1,200}$")
-"""A person's principal, as tokens name them (``infra.tokens``)."""
+"""A person's principal, as tokens name them (``infra.auth``)."""
 
 
 class Team(LedgerAggregate):

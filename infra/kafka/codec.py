@@ -12,11 +12,11 @@ from typing import Any
 import orjson
 
 from domain.envelope import EventEnvelope
-from infra.cloudevents import from_cloudevent, to_cloudevent
+from infra.contract.cloudevents import from_cloudevent, to_cloudevent
 
 Headers = list[tuple[str, bytes]]
 CONTENT_TYPE = b"application/cloudevents+json; charset=UTF-8"
-_HEADER_ATTRIBUTES = (
+HEADER_ATTRIBUTES = (
     "specversion", "id", "source", "type", "subject", "time", "position", "streamversion",
     "actor", "correlationid", "causationid", "prevhash", "hash",
 )
@@ -31,7 +31,7 @@ def encode(
 ) -> tuple[bytes, bytes, Headers]:
     ce = to_cloudevent(envelope, hashes)
     headers: Headers = [("content-type", CONTENT_TYPE)]
-    headers += [(f"ce_{k}", str(ce[k]).encode()) for k in _HEADER_ATTRIBUTES if k in ce]
+    headers += [(f"ce_{k}", str(ce[k]).encode()) for k in HEADER_ATTRIBUTES if k in ce]
     return envelope.subject.encode(), orjson.dumps(ce), headers
 
 

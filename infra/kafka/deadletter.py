@@ -48,7 +48,7 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 
 from domain.envelope import EventEnvelope
-from infra.kafka.projector import PARKED, decode_record, is_parked, now_iso
+from infra.kafka.projector.poison import PARKED, decode_record, is_parked, now_iso
 from infra.kafka.topics import Topics
 from infra.read_store.port import ReadStore
 from projections.engine import DocKey, fold_events

@@ -9,10 +9,10 @@ from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
+from infra.audit.verify import UndecodableRecord
 from infra.kafka.codec import UndecodableRecordError, decode_cloudevent
 from infra.kafka.topics import Topics
 from infra.settings import Settings
-from infra.verify import UndecodableRecord
 
 _POSITION_IN_JSON = re.compile(rb'"position"\s*:\s*(\d{1,19})\b')
 

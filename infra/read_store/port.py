@@ -1,8 +1,9 @@
 """The read-store port: documents by collection, queried by simple filters.
 
-Adapters: :mod:`infra.read_store.sqlite_store` (embedded, the default) and
-:mod:`infra.read_store.mongo_store` (MongoDB / FerretDB). One contract test suite
-runs against both.
+Adapters: :mod:`infra.read_store.sqlite` (embedded, the default) and
+:mod:`infra.read_store.mongo` (MongoDB / FerretDB). One contract test suite
+runs against both. What only some stores can do is declared here too:
+:class:`TransactionalReadStore` (the embedded one) and :class:`Generations` (both).
 
 Contract:
 - ``commit(changes, checkpoint)`` writes the final state of each changed document
@@ -33,12 +34,24 @@ from __future__ import annotations
 import base64
 import json
 import math
-from collections.abc import Iterable, Iterator, Mapping
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
-from projections.fold import Document
+from projections.fold import Document, Lookup
+
+NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+"""What a collection (and, past its leading underscores, a field) may be called: stores
+build table, collection and field names from it, so nothing else reaches a query."""
+
+
+def check_name(collection: str) -> str:
+    """``collection``, if it is a valid collection name (else ``ValueError``)."""
+    if not NAME.match(collection):
+        raise ValueError(f"bad collection name {collection!r}")
+    return collection
 
 
 @dataclass(frozen=True)
@@ -161,3 +174,39 @@ class ReadStore(Protocol):
     def ping(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class TransactionalReadStore(ReadStore, Protocol):
+    """A read store that can fold inside its write transaction (the embedded one)."""
+
+    def fold_and_commit(
+        self, compute: Callable[[Lookup], Mapping[tuple[str, str], Document]],
+        checkpoint: tuple[str, int], *, expected: int | None = None,
+    ) -> None:
+        """``commit(compute(read), checkpoint)`` with the reads inside the write
+        transaction, so nothing can change what the changes were computed from."""
+        ...
+
+
+@runtime_checkable
+class Generations(Protocol):
+    """A store whose collections come in generations, side by side: one serves while
+    the next is built (blue/green rebuilds).
+
+    Both stores switch in their own way, because they can promise different things:
+    the embedded store renames the built tables into place in one transaction that
+    also folds in what was stored meanwhile (``SQLiteReadStore.switch_to``); MongoDB
+    moves a pointer document once the new generation's consumer group has caught up
+    (``MongoReadStore.switch_generation``).
+    """
+
+    def active_generation(self) -> tuple[str, str]:
+        """``(prefix, group_suffix)`` of the generation that serves: the suffix names
+        the consumer group projecting into it (``""`` for the embedded store, whose
+        follower's checkpoint moves with the switch)."""
+        ...
+
+    def drop_generation(self, prefix: str) -> list[str]:
+        """Drop every collection of generation ``prefix``; the names dropped."""
+        ...

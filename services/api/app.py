@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from infra.settings import Settings
 from services.api import openapi, problems
+from services.api.bootstrap import Runtime
 from services.api.limits import BodyLimit
 from services.api.middleware import AnswerHeaders, HttpMetrics, RequestMetrics
 from services.api.routes import (
@@ -24,7 +25,6 @@ from services.api.routes import (
     teams,
     tokens,
 )
-from services.runtime import Runtime
 
 DESCRIPTION = """OpsLedger records every change to an operations team as an immutable event
 and serves read models for ops staff, auditors and other services.

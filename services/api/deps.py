@@ -11,9 +11,9 @@ from fastapi import Depends, Header, Query, Request
 from domain.access.aggregate import Role
 from domain.ledger import CommandContext
 from domain.meta import CommandMeta
-from infra.tokens import Grant
+from infra.auth import Grant
+from services.api.bootstrap import PositionBeyondHeadError, Runtime, TooManyWaitsError
 from services.api.problems import ProblemError
-from services.runtime import PositionBeyondHeadError, Runtime, TooManyWaitsError
 
 ALL_ROLES: tuple[Role, ...] = get_args(Role)
 MANAGE: tuple[Role, ...] = ("admin", "lead")

@@ -9,8 +9,8 @@ from typing import Any
 from domain.envelope import iso_time
 from infra.read_store.port import Filters, Range
 from projections.fold import public
+from services.api.bootstrap import Runtime
 from services.api.problems import ProblemError
-from services.runtime import Runtime
 
 
 def one(runtime: Runtime, collection: str, doc_id: str, what: str) -> dict[str, Any]:

@@ -36,8 +36,8 @@ def verify(
         help="the trusted public key (PEM) for --checkpoint [default: this deployment's]")] = None,
 ) -> None:
     """Walk the hash chain; print OK with the count and head hash, or the first broken link."""
+    from infra.audit.verify import UndecodableRecord, verify_cloudevents, verify_store
     from infra.event_store import open_ledger
-    from infra.verify import UndecodableRecord, verify_cloudevents, verify_store
 
     settings = load_settings(data_dir)
     if source not in {"store", "kafka"}:
@@ -73,8 +73,13 @@ def verify(
 
 def _check_checkpoint(settings: object, path: Path, public_key: Path | None,
                       result: object) -> None:
+    from infra.audit.signing import (
+        CheckpointError,
+        load_public_key,
+        public_key_pem,
+        read_checkpoint,
+    )
     from infra.event_store import open_ledger
-    from infra.signing import CheckpointError, load_public_key, public_key_pem, read_checkpoint
 
     data_dir = settings.data_dir  # type: ignore[attr-defined]
     pem = public_key.read_text() if public_key else public_key_pem(data_dir)
@@ -101,8 +106,8 @@ def checkpoint_sign(
     out: Annotated[Path | None, typer.Option(help="write here [default: stdout]")] = None,
 ) -> None:
     """Sign the chain head (position, hash) with this deployment's Ed25519 key."""
+    from infra.audit.signing import sign_checkpoint
     from infra.event_store import open_ledger
-    from infra.signing import sign_checkpoint
 
     settings = load_settings(data_dir)
     ledger = open_ledger(settings)
@@ -118,7 +123,7 @@ def checkpoint_sign(
 @checkpoint_app.command("public-key")
 def checkpoint_public_key(data_dir: DataDir = None) -> None:
     """Print this deployment's public key (PEM), for auditors to keep."""
-    from infra.signing import public_key_pem
+    from infra.audit.signing import public_key_pem
 
     typer.echo(public_key_pem(load_settings(data_dir).data_dir), nl=False)
 
@@ -140,9 +145,9 @@ def audit_export(
 ) -> None:
     """Stream the audit trail as JSONL or CSV, with the hash fields, in bounded memory."""
     from domain.envelope import iso_time
-    from infra.audit_export import export_chunks
+    from infra.audit.export import export_chunks
     from infra.read_store.port import Range
-    from services.runtime import default_store
+    from services.api.bootstrap import default_store
 
     if fmt not in {"jsonl", "csv"}:
         err.print("--format must be jsonl or csv")
@@ -179,7 +184,7 @@ def replay(
 ) -> None:
     """Rebuild every read model as it was at an instant, into a separate store."""
     from domain.envelope import iso_time
-    from infra.replay import replay as run_replay
+    from infra.projecting.replay import replay as run_replay
 
     settings = load_settings(data_dir)
     when = iso_time(as_of)
@@ -195,11 +200,11 @@ def replay(
 
 
 def _replay_target(settings: object, into: str, mongo_db: str | None, when: str) -> object:
-    from infra.read_store.sqlite_store import SQLiteReadStore
+    from infra.read_store.sqlite import SQLiteReadStore
 
     live_mongo = (settings.mongo_uri, settings.mongo_db)  # type: ignore[attr-defined]
     if into.startswith(("mongodb://", "mongodb+srv://")):
-        from infra.read_store.mongo_store import MongoReadStore
+        from infra.read_store.mongo import MongoReadStore
 
         db = mongo_db or "opsledger_asof_" + "".join(ch for ch in when if ch.isdigit())[:14]
         if (into, db) == live_mongo:
@@ -223,12 +228,12 @@ def _replay_target(settings: object, into: str, mongo_db: str | None, when: str)
 def _event_source(settings: object, source: str, bar: Progress) -> tuple[object, int]:
     if source == "store":
         from infra.event_store import open_ledger
-        from infra.notifications import iter_envelopes
+        from infra.event_store.log import iter_envelopes
 
         ledger = open_ledger(settings)  # type: ignore[arg-type]
         return iter_envelopes(ledger, 0), ledger.head_position()
     if source == "kafka":
-        from infra.cloudevents import from_cloudevent
+        from infra.contract.cloudevents import from_cloudevent
         from infra.kafka.reading import read_all_cloudevents
 
         task = bar.add_task("reading the Kafka topics", total=None)
@@ -246,11 +251,11 @@ def restore(
         "--from-kafka", help="read the events from the Kafka topics (the only source)")] = True,
 ) -> None:
     """Rebuild a lost event store from the Kafka topics, then verify its hash chain."""
+    from infra.audit.restore import RestoreError
+    from infra.audit.restore import restore as run_restore
+    from infra.audit.verify import verify_store
     from infra.event_store import open_ledger
     from infra.kafka.reading import read_all_cloudevents
-    from infra.restore import RestoreError
-    from infra.restore import restore as run_restore
-    from infra.verify import verify_store
 
     settings = load_settings()
     if not from_kafka or not settings.kafka_bootstrap:
@@ -292,8 +297,8 @@ def rebuild(
     """Rebuild the live read models blue/green: build beside the old ones while they
     serve, then switch atomically (embedded store, or MongoDB generations)."""
     from infra.event_store import open_ledger
-    from infra.read_store.sqlite_store import SQLiteReadStore
-    from infra.rebuild import rebuild_embedded
+    from infra.projecting.rebuild_embedded import rebuild_embedded
+    from infra.read_store.sqlite import SQLiteReadStore
 
     settings = load_settings(data_dir)
     if settings.distributed:
@@ -312,7 +317,7 @@ def rebuild(
 
 def _rebuild_distributed(settings: Settings, *, keep_old: bool, grace: float) -> None:
     """MongoDB: a new generation of collections from Kafka offset 0, then the switch."""
-    from infra.rebuild_mongo import RebuildError, rebuild_distributed
+    from infra.projecting.rebuild_distributed import RebuildError, rebuild_distributed
 
     try:
         with progress_bar() as bar:

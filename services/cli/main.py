@@ -33,10 +33,10 @@ def serve(
     """Run the API and the read-model follower in one process (embedded default)."""
     import uvicorn
 
-    from infra.tokens import TokenConfigError, ensure_admin_token
+    from infra.auth import TokenConfigError, ensure_admin_token
     from services.api.app import create_app
+    from services.api.bootstrap import load_tokens
     from services.process import configure_logging
-    from services.runtime import load_tokens
 
     configure_logging()
     settings = load_settings(data_dir, host=host, port=port)
@@ -68,7 +68,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="random seed, for a repeatable month")] = 7,
 ) -> None:
     """Load a realistic month in the life of an ops organisation through the HTTP API."""
-    from infra.tokens import admin_token_in
+    from infra.auth import admin_token_in
     from services.cli.demo import run_demo
 
     token = token or os.environ.get("OPSLEDGER_TOKEN")

@@ -21,9 +21,9 @@ def api(
     relay and projector processes do the follower's work; otherwise it is `serve`."""
     import uvicorn
 
-    from infra.tokens import TokenConfigError
+    from infra.auth import TokenConfigError
     from services.api.app import create_app
-    from services.runtime import load_tokens
+    from services.api.bootstrap import load_tokens
 
     settings = load_settings(data_dir, host=host, port=port)
     mode = "distributed (Kafka + MongoDB)" if settings.distributed else "embedded"
@@ -74,8 +74,8 @@ def schema_export(
     out: Annotated[Path, typer.Option(help="folder to write into")] = Path("schemas"),
 ) -> None:
     """Write a JSON Schema per event type and an AsyncAPI 3 document for the topics."""
+    from infra.contract.schemas import all_event_schemas, asyncapi_document
     from infra.kafka.topics import Topics
-    from infra.schemas import all_event_schemas, asyncapi_document
 
     settings = load_settings()
     schemas = all_event_schemas()
@@ -145,7 +145,7 @@ deadletter_app = typer.Typer(help="Messages a projector could not apply.",
 
 def _deadletter_context() -> tuple[object, object, object]:
     from infra.kafka.topics import Topics
-    from infra.read_store.mongo_store import MongoReadStore
+    from infra.read_store.mongo import MongoReadStore
 
     settings = load_settings()
     if not (settings.kafka_bootstrap and settings.mongo_uri):

@@ -2,7 +2,7 @@
 (and ``python -m services.projector``, the same command) calls.
 
 Generations: the projector writes into the *active* generation of the read models
-(see :mod:`infra.read_store.mongo_store`), as a member of that generation's consumer
+(see :mod:`infra.read_store.mongo`), as a member of that generation's consumer
 group (``projector_group + group_suffix``). A watcher reads the pointer every few
 seconds; when ``opsledger rebuild`` switches it, the projector finishes its batch,
 leaves the old group and starts over on the new generation, from the offsets the
@@ -29,7 +29,7 @@ from projections.registry import ALL_FOLDS
 if TYPE_CHECKING:
     import pymongo
 
-    from infra.read_store.mongo_store import MongoReadStore
+    from infra.read_store.mongo import MongoReadStore
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def open_store(settings: Settings, stop: threading.Event, *, prefix: str | None 
                client: pymongo.MongoClient | None = None) -> MongoReadStore | None:
     """The MongoDB read store of generation ``prefix`` (``None``: following the active
     one), waiting (bounded backoff) until it answers or ``stop``."""
-    from infra.read_store.mongo_store import MongoReadStore
+    from infra.read_store.mongo import MongoReadStore
 
     _, uri = require_distributed(settings)
     return _retrying(

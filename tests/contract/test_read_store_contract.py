@@ -18,9 +18,9 @@ import pytest
 from pymongo import monitoring
 
 from domain.envelope import EventEnvelope
-from infra.read_store.mongo_store import MongoReadStore
+from infra.read_store.mongo import MongoReadStore
 from infra.read_store.port import AnyOf, BadCursorError, Range, ReadStore, encode_cursor
-from infra.read_store.sqlite_store import SQLiteReadStore
+from infra.read_store.sqlite import SQLiteReadStore
 from projections import audit_trail, views
 from projections.catalog import INDEXED_FIELDS
 from projections.engine import DocKey, fold_events

@@ -18,12 +18,12 @@ from domain.incidents import commands as ic
 from domain.ledger import CommandContext
 from domain.meta import CommandMeta, utcnow
 from domain.teams import commands as tc
-from infra.notifications import iter_envelopes
-from infra.read_store.sqlite_store import SQLiteReadStore
-from infra.replay import replay
+from infra.event_store.log import iter_envelopes
+from infra.projecting.replay import replay
+from infra.read_store.sqlite import SQLiteReadStore
 from infra.settings import Settings
 from projections.catalog import INDEXED_FIELDS
-from services.runtime import Runtime
+from services.api.bootstrap import Runtime
 
 TOKENS = ('{"auditor-tools-token-0": {"principal": "user:admin", "roles": ["admin"], '
           '"teams": ["*"]}}')

@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 from fastapi.testclient import TestClient
 
+from infra.contract.schemas import all_event_schemas, asyncapi_document
 from infra.kafka.topics import Topics
-from infra.schemas import all_event_schemas, asyncapi_document
 from services.cli.demo import run_demo
 from tests.e2e.conftest import bearer
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.export_bench import fill, measure_export
-from infra.read_store.sqlite_store import SQLiteReadStore
+from infra.read_store.sqlite import SQLiteReadStore
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 from fastapi.testclient import TestClient
 
-from infra.schemas import all_event_schemas
+from infra.contract.schemas import all_event_schemas
 from infra.settings import Settings
 from services.api.app import create_app
 

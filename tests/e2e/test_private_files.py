@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from infra.private_files import private_dir, private_sqlite
-from infra.read_store.sqlite_store import SQLiteReadStore
+from infra.read_store.sqlite import SQLiteReadStore
 from infra.settings import Settings
-from services.runtime import Runtime
+from services.api.bootstrap import Runtime
 from tests.e2e.server import ServerProcess
 
 TOKEN = "private-files-token-000"

@@ -18,7 +18,7 @@ from prometheus_client.samples import Sample
 from domain.idempotency import IdempotencyRecord
 from infra.settings import Settings
 from services.api.app import create_app
-from services.runtime import Runtime
+from services.api.bootstrap import Runtime
 from tests.e2e.conftest import Api
 
 PROBE_TOKENS = {

@@ -13,11 +13,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from infra.follower import EmbeddedFollower
+from infra.projecting.follower import EmbeddedFollower
 from infra.settings import Settings
 from projections.registry import ALL_FOLDS
 from services.api.app import create_app
-from services.runtime import Runtime
+from services.api.bootstrap import Runtime
 from tests.e2e.conftest import Api
 
 TOKEN = "ryw-admin-token-0123456789"

@@ -13,13 +13,13 @@ import pytest
 from domain.ledger import CommandContext
 from domain.meta import CommandMeta
 from domain.teams import commands as tc
-from infra.notifications import iter_envelopes
-from infra.read_store.sqlite_store import SQLiteReadStore
-from infra.rebuild import rebuild_embedded
-from infra.replay import replay
+from infra.event_store.log import iter_envelopes
+from infra.projecting.rebuild_embedded import rebuild_embedded
+from infra.projecting.replay import replay
+from infra.read_store.sqlite import SQLiteReadStore
 from infra.settings import Settings
 from projections.catalog import INDEXED_FIELDS
-from services.runtime import Runtime
+from services.api.bootstrap import Runtime
 
 TOKENS = ('{"rebuild-test-token-00": '
           '{"principal": "user:admin", "roles": ["admin"], "teams": ["*"]}}')

@@ -52,7 +52,7 @@ CRASHING_WRITER = textwrap.dedent("""
     from domain.meta import CommandMeta
     from domain.teams import commands as c
     from infra.settings import Settings
-    from services.runtime import Runtime
+    from services.api.bootstrap import Runtime
 
     runtime = Runtime.open(Settings(data_dir=sys.argv[1]), follow=False)
     ctx = CommandContext(CommandMeta("user:admin"))

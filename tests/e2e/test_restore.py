@@ -10,13 +10,13 @@ from domain.incidents import commands as ic
 from domain.ledger import CommandContext
 from domain.meta import CommandMeta
 from domain.teams import commands as tc
-from infra.cloudevents import to_cloudevent
+from infra.audit.restore import restore
+from infra.audit.verify import verify_store
+from infra.contract.cloudevents import to_cloudevent
 from infra.event_store import open_ledger
-from infra.notifications import iter_envelopes
-from infra.restore import restore
+from infra.event_store.log import iter_envelopes
 from infra.settings import Settings
-from infra.verify import verify_store
-from services.runtime import Runtime
+from services.api.bootstrap import Runtime
 
 TOKENS = ('{"restore-test-token-00": '
           '{"principal": "user:admin", "roles": ["admin"], "teams": ["*"]}}')

@@ -21,7 +21,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from infra.rebuild import rebuild_embedded
+from infra.projecting.rebuild_embedded import rebuild_embedded
 from infra.settings import Settings
 from tests.e2e.conftest import Api
 

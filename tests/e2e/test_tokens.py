@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from infra.settings import Settings
 from services.api.app import create_app
-from services.runtime import Runtime
+from services.api.bootstrap import Runtime
 from tests.e2e.conftest import SCOPED_TEAM, Api, bearer
 
 
@@ -291,7 +291,7 @@ def test_access_events_validate_against_their_published_schemas(
 ) -> None:
     import jsonschema
 
-    from infra.schemas import all_event_schemas
+    from infra.contract.schemas import all_event_schemas
 
     issued = issue(api, expires_at="2099-01-01T00:00:00Z")
     client.request("DELETE", f"/v1/tokens/{issued['token_id']}", json={"reason": "done"},

@@ -45,9 +45,10 @@ from infra.kafka.deadletter import (
     replay,
     skip,
 )
-from infra.kafka.projector import PARKED, group_lag
+from infra.kafka.projector.lag import group_lag
+from infra.kafka.projector.poison import PARKED
 from infra.kafka.topics import Topics
-from infra.read_store.mongo_store import MongoReadStore
+from infra.read_store.mongo import MongoReadStore
 from tests.integration.test_projector import (
     assert_matches_oracle,
     create_topics,

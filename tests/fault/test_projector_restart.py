@@ -143,7 +143,7 @@ def test_closing_a_replaced_static_member_leaves_its_successor_in_the_group(
     servers: Any, mongo_db: str, topic_prefix: str,
 ) -> None:
     from infra.kafka.projector import Projector
-    from infra.read_store.mongo_store import MongoReadStore
+    from infra.read_store.mongo import MongoReadStore
     from projections.registry import ALL_FOLDS
 
     topics = create_topics(servers.kafka_bootstrap, topic_prefix, partitions=3)

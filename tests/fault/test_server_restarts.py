@@ -23,7 +23,7 @@ import pytest
 from benchmarks.projector_bench import realistic_history
 from infra.event_store import open_ledger
 from infra.kafka.admin import create_topics
-from infra.kafka.projector import group_lag
+from infra.kafka.projector.lag import group_lag
 from infra.kafka.relay import read_checkpoint
 from infra.kafka.topics import Topics
 from infra.settings import Settings

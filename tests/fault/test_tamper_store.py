@@ -13,9 +13,9 @@ import pytest
 from domain.ledger import CommandContext
 from domain.meta import CommandMeta
 from domain.teams import commands as c
+from infra.audit.verify import verify_store
 from infra.settings import Settings
-from infra.verify import verify_store
-from services.runtime import Runtime
+from services.api.bootstrap import Runtime
 
 TOKENS = ('{"tamper-test-token-000": {"principal": "user:admin", "roles": ["admin"], '
           '"teams": ["*"]}}')

@@ -15,15 +15,15 @@ import orjson
 import pytest
 from kafka import KafkaProducer
 
-from infra.cloudevents import from_cloudevent
+from infra.audit.verify import verify_cloudevents
+from infra.contract.cloudevents import from_cloudevent
 from infra.event_store import open_ledger
+from infra.event_store.log import iter_envelopes
 from infra.kafka.admin import create_topics
 from infra.kafka.reading import read_all_cloudevents
 from infra.kafka.topics import Topics
-from infra.notifications import iter_envelopes
-from infra.read_store.sqlite_store import SQLiteReadStore
-from infra.replay import replay
-from infra.verify import verify_cloudevents
+from infra.projecting.replay import replay
+from infra.read_store.sqlite import SQLiteReadStore
 from projections.catalog import INDEXED_FIELDS
 from tests.integration.test_relay import Env, append_history, drain, env  # noqa: F401
 

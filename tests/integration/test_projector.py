@@ -28,11 +28,12 @@ from kafka import KafkaAdminClient, KafkaProducer
 from benchmarks.projector_bench import History, realistic_history
 from domain.envelope import EventEnvelope, wire_type
 from domain.teams.aggregate import Team
-from infra.kafka import upcasting
+from infra.contract import upcasting
 from infra.kafka.codec import encode
-from infra.kafka.projector import Projector, group_lag
+from infra.kafka.projector import Projector
+from infra.kafka.projector.lag import group_lag
 from infra.kafka.topics import Topics
-from infra.read_store.mongo_store import MongoReadStore
+from infra.read_store.mongo import MongoReadStore
 from projections.engine import DocKey, fold_events
 from projections.fold import Document, public
 from projections.registry import ALL_FOLDS

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from infra.kafka.projector import Projector, group_lag
-from infra.read_store.mongo_store import MongoReadStore
+from infra.kafka.projector import Projector
+from infra.kafka.projector.lag import group_lag
+from infra.read_store.mongo import MongoReadStore
 from projections.registry import ALL_FOLDS
 from tests.integration.test_relay import Env, append_history, drain, env  # noqa: F401
 

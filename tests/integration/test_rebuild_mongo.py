@@ -20,20 +20,20 @@ import pytest
 from benchmarks.projector_bench import History, realistic_history
 from domain.envelope import EventEnvelope
 from infra.kafka.topics import Topics
-from infra.read_store.mongo_store import (
+from infra.projecting.rebuild_distributed import RebuildSummary, rebuild_distributed
+from infra.read_store.mongo import MongoReadStore
+from infra.read_store.mongo_generations import (
     FOLLOW_SECONDS,
     GENERATIONS,
     STORE_COLLECTIONS,
     GenerationError,
-    MongoReadStore,
 )
-from infra.rebuild_mongo import RebuildSummary, rebuild_distributed
 from infra.settings import Settings
 from projections import audit_trail
 from projections.engine import DocKey
 from projections.fold import Document
+from services.api.bootstrap import Runtime
 from services.projector.bootstrap import run_projector
-from services.runtime import Runtime
 from tests.integration.test_projector import (
     BOOKKEEPING,
     HISTORY_EVENTS,

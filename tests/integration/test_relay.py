@@ -37,12 +37,14 @@ from domain.meta import CommandMeta
 from domain.teams import commands as tc
 from domain.teams.service import TeamService
 from infra.event_store import open_ledger
-from infra.kafka import relay as relay_module
+from infra.event_store.log import iter_envelopes
 from infra.kafka.admin import create_topics
 from infra.kafka.codec import encode
-from infra.kafka.relay import Relay, _end_transaction, _FastEncoder, no_hashes, read_checkpoint
+from infra.kafka.relay import Relay, no_hashes, read_checkpoint
+from infra.kafka.relay import fast_path as relay_module
+from infra.kafka.relay.fast_path import FastEncoder
+from infra.kafka.relay.producer_internals import end_transaction
 from infra.kafka.topics import Topics
-from infra.notifications import iter_envelopes
 from infra.settings import Settings
 from tests.support.waiting import wait_until
 
@@ -288,8 +290,8 @@ def test_the_fast_path_encodes_every_event_as_the_reference_path_does(env: Env) 
     """Byte for byte (key, value, headers as record bytes), event by event, without
     falling back to the reference path for any of the domain's events."""
     append_history(env.ledger, rounds=2)
-    encoder = _FastEncoder(env.ledger, env.topics, no_hashes)
-    assert _FastEncoder.usable(env.ledger)
+    encoder = FastEncoder(env.ledger, env.topics, no_hashes)
+    assert FastEncoder.usable(env.ledger)
     public = 0
     links = {row[0]: row for row in env.ledger.recorder.hashes(1, 10_000)}
     for n in env.ledger.recorder.select_notifications(1, 10_000):
@@ -304,8 +306,8 @@ def test_the_fast_path_encodes_every_event_as_the_reference_path_does(env: Env) 
 def test_a_fast_path_that_disagrees_falls_back_to_the_reference_path(
         env: Env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     append_history(env.ledger)
-    real = relay_module._cloudevent_tail
-    monkeypatch.setattr(relay_module, "_cloudevent_tail",
+    real = relay_module.cloudevent_tail
+    monkeypatch.setattr(relay_module, "cloudevent_tail",
                         lambda key, value, ce: real(key, value.replace(b"SRE", b"ERS"), ce))
     with env.relay(fast=True) as relay:
         drain(relay)
@@ -390,7 +392,7 @@ def test_a_zombie_relay_is_fenced_and_its_open_transaction_aborted(env: Env) -> 
         drain(successor)
 
     with pytest.raises(KafkaError):  # fenced: ProducerFencedError or InvalidProducerEpoch
-        _end_transaction(producer, commit=True, timeout=30)
+        end_transaction(producer, commit=True, timeout=30)
     zombie.close()
 
     assert_exactly_once(env.ledger, env.topics, env.bootstrap)

@@ -13,7 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from infra.audit_export import export_chunks
+from infra.audit.export import export_chunks
 from services.api.deps import Auditor, Cursor, Fresh, Limit, RuntimeDep, team_scope
 from services.api.models.audit import AuditTrailPublic
 from services.api.models.common import UtcDateTime

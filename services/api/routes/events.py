@@ -1,7 +1,7 @@
 """The event log over HTTP: CloudEvents 1.0 JSON, in position order, from the store.
 
 A token scoped to some teams reads only its teams' events, decided from the event
-store (:mod:`infra.event_teams`); events of no team (token management) only a token
+store (:mod:`infra.event_store.stream_teams`); events of no team (token management) only a token
 of every team reads. Positions stay global, so a scoped feed has gaps, and one page
 may be short or even empty while ``next_cursor`` still moves on: keep following it
 until it is ``null`` (the end of the log for now).
@@ -13,9 +13,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from infra.cloudevents import to_cloudevent
-from infra.event_teams import stream_teams
-from infra.notifications import read_envelopes
+from infra.contract.cloudevents import to_cloudevent
+from infra.event_store.log import read_envelopes
+from infra.event_store.stream_teams import stream_teams
 from services.api.deps import FeedReader, RuntimeDep, may_see_record
 from services.api.models.events import EventsPublic
 from services.api.problems import ProblemError

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
+from services.api.bootstrap import Runtime
 from services.api.deps import GrantDep, OptionalGrant, RuntimeDep
-from services.runtime import Runtime
 
 router = APIRouter(tags=["health"])
 

@@ -8,9 +8,10 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from domain.teams import commands as c
+from infra.auth import Grant
 from infra.read_store.port import BadCursorError, decode_cursor, encode_cursor
-from infra.tokens import Grant
 from projections.fold import public
+from services.api.bootstrap import Runtime
 from services.api.deps import (
     Admin,
     CommandCtx,
@@ -37,7 +38,6 @@ from services.api.models.teams import (
 )
 from services.api.problems import ProblemError
 from services.api.queries import one, page
-from services.runtime import Runtime
 
 router = APIRouter(tags=["teams"])
 

@@ -18,10 +18,11 @@ from domain.access import commands as c
 from domain.access.aggregate import has_expired, teams_of
 from domain.errors import NotFoundError
 from domain.meta import ALL_TEAMS, utcnow
+from infra.auth import Grant
 from infra.read_store.port import BadCursorError, Filters, decode_cursor, encode_cursor
-from infra.tokens import Grant
 from projections.fold import Document, public
 from projections.views import access
+from services.api.bootstrap import Runtime
 from services.api.deps import Admin, CommandCtx, Cursor, Fresh, Limit, RuntimeDep, check_team
 from services.api.models.common import CommandAnswer, PrintableReason, answer
 from services.api.models.tokens import (
@@ -34,7 +35,6 @@ from services.api.models.tokens import (
     TokenStatus,
 )
 from services.api.problems import ProblemError
-from services.runtime import Runtime
 
 router = APIRouter(tags=["tokens"])
 

@@ -9,7 +9,6 @@ from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.persistence import ApplicationRecorder
-from eventsourcing.popo import POPOApplicationRecorder
 
 from domain import catalog
 from domain.aggregate import EVENT_CLASSES, LedgerAggregate
@@ -33,6 +32,7 @@ from domain.meta import CommandMeta
 from domain.teams import commands as tc
 from domain.teams.aggregate import Team
 from domain.teams.service import TeamService
+from infra.event_store.memory import LedgerPOPORecorder
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
@@ -304,18 +304,9 @@ def test_a_scoped_command_on_an_unknown_id_is_not_found(ledger: Ledger) -> None:
 # -- idempotency ---------------------------------------------------------------------
 
 
-class PositionedPOPORecorder(POPOApplicationRecorder):
-    """The in-memory recorder plus the one lookup the ledger needs for retries."""
-
-    def position_of(self, originator_id: UUID, originator_version: int) -> int | None:
-        with self._database_lock:
-            index = self._stored_events_index[str(originator_id)].get(originator_version)
-        return None if index is None else index + 1
-
-
 class RetryingLedger(Ledger):
     def construct_recorder(self) -> ApplicationRecorder:
-        return PositionedPOPORecorder()
+        return LedgerPOPORecorder()
 
 
 @pytest.fixture

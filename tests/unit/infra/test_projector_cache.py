@@ -6,8 +6,9 @@ only keeps what the store holds. Pure: the store is the property test's dict."""
 from __future__ import annotations
 
 from domain.envelope import EventEnvelope
-from infra.kafka.doc_cache import DocCache
-from infra.kafka.projector import PARKED, BatchReader, fold_batch, owned_keys
+from infra.kafka.projector.batch import BatchReader, fold_batch, owned_keys
+from infra.kafka.projector.doc_cache import DocCache
+from infra.kafka.projector.poison import PARKED
 from projections.registry import ALL_FOLDS, SHARED
 from tests.unit.projections.builders import INCIDENT, TEAM, ev
 from tests.unit.projections.test_interleaving import DictStore

@@ -15,7 +15,7 @@ from kafka.producer.producer_batch import ProducerBatch
 from kafka.record.memory_records import MemoryRecordsBuilder
 from kafka.structs import TopicPartition
 
-from infra.kafka.relay import batch_failure
+from infra.kafka.relay.producer_internals import batch_failure
 
 TP = TopicPartition("opsledger.incidents.events", 1)
 

@@ -11,7 +11,8 @@ from kafka.producer.producer_batch import ProducerBatch
 from kafka.record.memory_records import MemoryRecordsBuilder
 from kafka.structs import TopicPartition
 
-from infra.kafka.relay import _append_to, _record_tail
+from infra.kafka.relay.producer_internals import append_to
+from infra.kafka.relay.record_format import record_tail
 
 TP = TopicPartition("opsledger.teams.events", 0)
 BASE_TIME = 1_790_000_000_000
@@ -51,7 +52,7 @@ def test_appended_records_are_the_bytes_kafka_python_builds(
         timestamp = BASE_TIME + delta
         # When kafka-python's producer appends, and the fast path appends
         taken = reference.try_append(timestamp, key, value, headers, now=0.0) is not None
-        appended = _append_to(fast, timestamp, _record_tail(key, value, headers), 0.0)
+        appended = append_to(fast, timestamp, record_tail(key, value, headers), 0.0)
         # Then both take the record, or both find the batch full
         assert appended == taken
         if not taken:
@@ -72,6 +73,6 @@ def test_a_record_that_exactly_fills_the_batch_is_taken_and_one_byte_more_is_not
         reference, fast = new_batch(batch_size), new_batch(batch_size)
         for _ in range(2):
             taken = reference.try_append(BASE_TIME, key, b"v" * 100, headers, now=0.0)
-            appended = _append_to(fast, BASE_TIME, _record_tail(key, b"v" * 100, headers), 0.0)
+            appended = append_to(fast, BASE_TIME, record_tail(key, b"v" * 100, headers), 0.0)
         assert (taken is not None, appended) == (fits, fits)
         assert closed_bytes(fast) == closed_bytes(reference)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from infra.read_store.sqlite_store import SQLiteReadStore
+from infra.read_store.sqlite import SQLiteReadStore
 from projections.catalog import INDEXED_FIELDS
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from infra.tokens import Grant, TokenConfigError, TokenRegistry, admin_token_in, ensure_admin_token
+from infra.auth import Grant, TokenConfigError, TokenRegistry, admin_token_in, ensure_admin_token
 
 SECRET = "very-secret-token-0123456789"
 

@@ -8,10 +8,10 @@ from typing import Any
 import orjson
 from kafka.consumer.fetcher import ConsumerRecord
 
-from infra.hash_chain import GENESIS, canonical_bytes, link
+from infra.audit.verify import UndecodableRecord, verify_cloudevents
+from infra.event_store.hash_chain import GENESIS, canonical_bytes, link
 from infra.kafka.codec import UndecodableRecordError, decode_cloudevent
 from infra.kafka.reading import position_hint, undecodable_record
-from infra.verify import UndecodableRecord, verify_cloudevents
 
 UNDECODABLE = "altered (the stored event cannot be decoded)"
 

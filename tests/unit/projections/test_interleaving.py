@@ -5,7 +5,7 @@ boundaries, folds into the same documents as the ordered log folded once.
 Pure: the events come from the real domain (command services over an in-memory
 ledger) and the "store" is a dict, so this runs without servers, batch by batch,
 through ``fold_events`` exactly as a projector does, and through the Kafka
-projector's prefetching reader (``infra.kafka.projector.fold_batch``).
+projector's prefetching reader (``infra.kafka.projector.batch.fold_batch``).
 
 No order across aggregates is assumed (Kafka gives none across partitions and
 topics): a fold that read another aggregate's read model into a document (as the
@@ -26,8 +26,9 @@ from hypothesis import strategies as st
 
 from benchmarks.projector_bench import History, realistic_history
 from domain.envelope import EventEnvelope
-from infra.kafka.doc_cache import DocCache
-from infra.kafka.projector import PARKED, BatchReader, fold_batch, owned_keys
+from infra.kafka.projector.batch import BatchReader, fold_batch, owned_keys
+from infra.kafka.projector.doc_cache import DocCache
+from infra.kafka.projector.poison import PARKED
 from projections.engine import DocKey, fold_events
 from projections.fold import Document
 from projections.registry import ALL_FOLDS, APPEND_ONLY, SHARED

@@ -20,7 +20,7 @@ import orjson
 
 from domain.aggregate import LedgerAggregate
 from domain.envelope import EventEnvelope, envelope_of
-from infra.cloudevents import to_cloudevent
+from infra.contract.cloudevents import to_cloudevent
 
 GENESIS = "0" * 64
 HASH_FIELDS = ("prevhash", "hash")

@@ -14,10 +14,9 @@ from pydantic import TypeAdapter
 
 import domain.catalog  # noqa: F401 - registers every event class
 from domain.aggregate import EVENT_CLASSES
-from domain.envelope import wire_type
+from domain.envelope import BASE_FIELDS, wire_type
 from infra.kafka.topics import Topics
 
-_BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "meta"}
 _HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 
 
@@ -25,7 +24,7 @@ def data_schema(event_class: type) -> dict[str, Any]:
     hints = typing.get_type_hints(event_class)
     properties: dict[str, Any] = {}
     for name, hint in hints.items():
-        skip = name in _BASE_FIELDS or name.startswith("_")
+        skip = name in BASE_FIELDS or name.startswith("_")
         if skip or typing.get_origin(hint) is typing.ClassVar:
             continue
         properties[name] = TypeAdapter(hint).json_schema()

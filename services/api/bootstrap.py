@@ -6,7 +6,6 @@ lifespan or main, and tests call it with a temporary data folder.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import time
@@ -23,13 +22,20 @@ from domain.incidents.service import IncidentService
 from domain.ledger import Ledger
 from domain.meta import utcnow
 from domain.teams.service import TeamService
+from infra.auth import Grant, TokenConfigError, TokenRegistry, ensure_admin_token
 from infra.event_store import open_ledger
-from infra.follower import EmbeddedFollower
 from infra.private_files import private_dir
-from infra.read_store.port import ReadStore
-from infra.read_store.sqlite_store import SQLiteReadStore
+from infra.projecting.follower import EmbeddedFollower
+from infra.read_store.freshness import (
+    audited,
+    last_public_position,
+    poll_audited,
+    public_event_at_or_before,
+    wait_until_audited,
+)
+from infra.read_store.port import Generations, ReadStore
+from infra.read_store.sqlite import SQLiteReadStore
 from infra.settings import Settings
-from infra.tokens import Grant, TokenConfigError, TokenRegistry, ensure_admin_token
 from projections.registry import ALL_FOLDS
 from services.api.rate_limits import RateLimits
 
@@ -123,34 +129,16 @@ class Runtime:
     def _checkpoint_now(self) -> str:
         """The checkpoint of the generation serving now: each MongoDB generation is
         projected by its own consumer group, whose id names its checkpoint."""
-        active_generation = getattr(self.store, "active_generation", None)
-        if not self.settings.distributed or active_generation is None:
+        if not self.settings.distributed or not isinstance(self.store, Generations):
             return self.checkpoint_name
-        _, group_suffix = active_generation()  # also moves the store to it
+        _, group_suffix = self.store.active_generation()  # also moves the store to it
         return self.checkpoint_name + group_suffix
 
     def wait_for(self, position: int, timeout: float) -> bool:
         """Read-your-writes: wait until the read models include ``position``."""
         if self.follower is not None:
             return self.follower.wait_for(position, timeout)
-        # Distributed: projectors apply partitions independently, so "applied" means
-        # the event's own audit record is stored (written last in its batch).
-        from projections import audit_trail
-
-        deadline = time.monotonic() + timeout
-        delay = 0.02
-        target: str | None = None  # the audit record's id ("" when there is none)
-        while True:
-            if target is None and position <= self.ledger.head_position():
-                target = self._public_event_at_or_before(position)
-            # By id: the one read FerretDB v1 answers from an index.
-            if target is not None and (
-                    target == "" or self.store.get(audit_trail.COLLECTION, target) is not None):
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(delay)
-            delay = min(delay * 2, 0.25)
+        return wait_until_audited(self.ledger, self.store, position, timeout)
 
     @property
     def waits(self) -> int:
@@ -170,7 +158,7 @@ class Runtime:
             raise PositionBeyondHeadError(position, head)
         target = ""
         if follower is None:
-            target = await self._probe(self._public_event_at_or_before, position)
+            target = await self._probe(public_event_at_or_before, self.ledger, position)
             if await self._audited(target):
                 return True
         with self._waits_lock:
@@ -181,30 +169,14 @@ class Runtime:
         try:
             if follower is not None:
                 return await follower.wait_for_async(position, timeout)
-            return await self._poll_audited(target, timeout)
+            return await poll_audited(lambda: self._audited(target), timeout)
         finally:
             with self._waits_lock:
                 self._waits -= 1
 
     async def _audited(self, target: str) -> bool:
-        """Distributed: the event's audit record is stored (see ``wait_for``)."""
-        from projections import audit_trail
-
-        return target == "" or await self._probe(
-            self.store.get, audit_trail.COLLECTION, target) is not None
-
-    async def _poll_audited(self, target: str, timeout: float) -> bool:
-        """Poll for the audit record, sleeping between polls (no thread is held)."""
-        deadline = time.monotonic() + timeout
-        delay = 0.02
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            await asyncio.sleep(min(delay, remaining))
-            delay = min(delay * 2, 0.25)
-            if await self._audited(target):
-                return True
+        """Distributed: the event's audit record is stored (:func:`.freshness.audited`)."""
+        return target == "" or await self._probe(audited, self.store, target)
 
     async def _probe(self, fn: Callable[..., T], *args: object) -> T:
         """A short blocking look-up, off the event loop, in threads that never compete
@@ -214,31 +186,9 @@ class Runtime:
         return await anyio.to_thread.run_sync(fn, *args, limiter=self._probes)
 
     def last_public_position(self, position: int) -> int:
-        """The position of the last public event at or before ``position`` (0: none).
-        Private records (idempotency keys) are never published, so a projector's
-        checkpoint never reaches them: lag is counted against this, not the head."""
-        from infra.notifications import read_envelopes
-
-        end, window = position, 16
-        while end > 0:
-            start = max(0, end - window)
-            envelopes, _ = read_envelopes(self.ledger, start, end - start)
-            public = [e.position for e in envelopes if e.position <= end]
-            if public:
-                return max(public)
-            end, window = start, min(window * 4, 4096)
-        return 0
-
-    def _public_event_at_or_before(self, position: int) -> str:
-        """The id of the public event at ``position``; positions of internal records
-        (idempotency keys) stand for the public event saved just before them. ``""``
-        when there is none."""
-        from infra.notifications import read_envelopes
-
-        start = max(0, position - 16)
-        envelopes, _ = read_envelopes(self.ledger, start, position - start)
-        before = [e for e in envelopes if e.position <= position]
-        return max(before, key=lambda e: e.position).id if before else ""
+        """The position of the last public event at or before ``position`` (0: none);
+        see :func:`infra.read_store.freshness.last_public_position`."""
+        return last_public_position(self.ledger, position)
 
     def close(self) -> None:
         if self.follower is not None:
@@ -249,7 +199,7 @@ class Runtime:
 
 def default_store(settings: Settings) -> ReadStore:
     if settings.mongo_uri and settings.distributed:
-        from infra.read_store.mongo_store import MongoReadStore
+        from infra.read_store.mongo import MongoReadStore
 
         return MongoReadStore(settings.mongo_uri, settings.mongo_db)
     private_dir(settings.data_dir)

@@ -8,7 +8,6 @@ documents it describes.
 from __future__ import annotations
 
 import functools
-import re
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping
@@ -21,12 +20,14 @@ import orjson
 
 from infra.private_files import private_sqlite
 from infra.read_store.port import (
+    NAME,
     AnyOf,
     CheckpointMovedError,
     Filters,
     Page,
     PagedIteration,
     Range,
+    check_name,
     decode_cursor,
     encode_cursor,
 )
@@ -34,23 +35,14 @@ from projections.catalog import INDEXED_FIELDS
 from projections.fold import Document, Lookup
 from projections.registry import APPEND_ONLY
 
-_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
-
-
 LIVE_PREFIX = "c_"
 BUILD_PREFIX = "r_"
-
-
-def _check_name(collection: str) -> str:
-    if not _NAME.match(collection):
-        raise ValueError(f"bad collection name {collection!r}")
-    return collection
 
 
 def _field(name: str) -> str:
     if name == "_id":
         return "id"
-    if not _NAME.match(name.lstrip("_")):
+    if not NAME.match(name.lstrip("_")):
         raise ValueError(f"bad field name {name!r}")
     return f"json_extract(body, '$.{name}')"
 
@@ -62,7 +54,7 @@ def _sql_value(value: Any) -> Any:
 class SQLiteReadStore(PagedIteration):
     def __init__(self, path: Path | str, *, prefix: str = LIVE_PREFIX) -> None:
         """``prefix`` names a generation of tables: the live one, or one being rebuilt
-        beside it (see :func:`infra.rebuild.rebuild_embedded`)."""
+        beside it (see :func:`infra.projecting.rebuild_embedded.rebuild_embedded`)."""
         self.path = str(path)
         private_sqlite(self.path)  # 0600, and so its -wal/-shm files
         self.prefix = prefix
@@ -91,7 +83,7 @@ class SQLiteReadStore(PagedIteration):
         return conn
 
     def _table(self, collection: str) -> str:
-        return f"{self.prefix}{_check_name(collection)}"
+        return f"{self.prefix}{check_name(collection)}"
 
     def _ensure_table(self, collection: str) -> str:
         table = self._table(collection)
@@ -271,7 +263,7 @@ class SQLiteReadStore(PagedIteration):
                         )
                         continue
                     # As in MongoDB: never replace a document by one that is behind it
-                    # on any stream it was built from (see mongo_store).
+                    # on any stream it was built from (see infra.read_store.mongo).
                     conn.execute(
                         f'INSERT INTO "{table}" (id, body) VALUES (?, ?) '
                         "ON CONFLICT(id) DO UPDATE SET body = excluded.body "
@@ -301,12 +293,19 @@ class SQLiteReadStore(PagedIteration):
         ).fetchall()
         return [r[0] for r in rows]
 
-    def drop_generation(self) -> None:
-        """Drop this store's generation of tables (a leftover, unfinished rebuild)."""
+    def active_generation(self) -> tuple[str, str]:
+        """The live tables serve (a switch renames the built ones into place)."""
+        return LIVE_PREFIX, ""
+
+    def drop_generation(self, prefix: str | None = None) -> list[str]:
+        """Drop the tables of generation ``prefix`` (by default this store's own: a
+        leftover, unfinished rebuild); the tables dropped."""
         with self._write_lock:
-            for table in self._tables_with_prefix(self.prefix):
+            doomed = self._tables_with_prefix(self.prefix if prefix is None else prefix)
+            for table in doomed:
                 self._writer.execute(f'DROP TABLE "{table}"')
             self._tables.clear()
+        return doomed
 
     def switch_to(
         self, build: SQLiteReadStore,
@@ -327,7 +326,7 @@ class SQLiteReadStore(PagedIteration):
             try:
                 changes, position = catch_up(build)
                 for (collection, doc_id), doc in changes.items():
-                    table = f"{build.prefix}{_check_name(collection)}"
+                    table = f"{build.prefix}{check_name(collection)}"
                     conn.execute(
                         f'INSERT INTO "{table}" (id, body) VALUES (?, ?) '
                         "ON CONFLICT(id) DO UPDATE SET body = excluded.body",

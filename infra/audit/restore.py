@@ -21,7 +21,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 import domain.catalog  # noqa: F401 - registers every event class
 from domain.aggregate import EVENT_CLASSES, LedgerAggregate
 from domain.ledger import Ledger
-from infra.event_store import HASHES_TABLE
+from infra.event_store.sqlite import HASHES_TABLE
 
 
 class RestoreError(ValueError):
@@ -68,8 +68,8 @@ def restore(
             db.execute(
                 "INSERT INTO stored_events (rowid, originator_id, originator_version, topic, "
                 "state) VALUES (?, ?, ?, ?, ?)",
-                (position, stored.originator_id.hex, stored.originator_version, stored.topic,
-                 stored.state),
+                (position, UUID(str(stored.originator_id)).hex, stored.originator_version,
+                 stored.topic, stored.state),
             )
             db.execute(f"INSERT INTO {HASHES_TABLE} VALUES (?, ?, ?, ?)",  # noqa: S608 - constant
                        (position, ce["id"], ce.get("prevhash") or "", ce.get("hash") or ""))

@@ -22,7 +22,8 @@ from typing import Any
 from domain.aggregate import LedgerAggregate
 from domain.envelope import EventEnvelope, envelope_of
 from domain.ledger import Ledger
-from infra.hash_chain import GENESIS, canonical_bytes, envelope_bytes, link
+from infra.event_store import ledger_recorder
+from infra.event_store.hash_chain import GENESIS, canonical_bytes, envelope_bytes, link
 
 Progress = Callable[[int], None]
 
@@ -73,7 +74,7 @@ def _error(e: BaseException) -> str:
 def verify_store(
     ledger: Ledger, *, start: int = 1, batch: int = 1000, progress: Progress | None = None,
 ) -> VerifyResult:
-    recorder: Any = ledger.recorder
+    recorder = ledger_recorder(ledger)
     start = max(start, 1)
     first = recorder.hashes(start, 1)
     prev = first[0][2] if first and start > 1 else GENESIS

@@ -9,7 +9,7 @@
    projectors keep it current.
 3. When the new group's lag is 0, the pointer document is switched (one
    single-document write: atomic without transactions; see
-   :mod:`infra.read_store.mongo_store`). Readers follow it within about a second.
+   :mod:`infra.read_store.mongo_generations`). Readers follow it within about a second.
 4. The rebuild's projector keeps the new generation current for a grace period,
    while the live projectors (:mod:`services.projector`) notice the switch and join
    the new group, resuming from the offsets the rebuild committed there.
@@ -34,9 +34,12 @@ from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 from pymongo.errors import PyMongoError
 
-from infra.kafka.projector import Projector, TransientFailureError, group_lag
+from infra.kafka.projector import Projector
+from infra.kafka.projector.lag import group_lag
+from infra.kafka.projector.poison import TransientFailureError
 from infra.kafka.topics import Topics
-from infra.read_store.mongo_store import GenerationError, MongoReadStore
+from infra.read_store.mongo import MongoReadStore
+from infra.read_store.mongo_generations import GenerationError
 from infra.settings import Settings
 from projections.registry import ALL_FOLDS
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 from domain.aggregate import LedgerAggregate
 from domain.envelope import EventEnvelope, envelope_of
 from domain.ledger import Ledger
+from infra.event_store import LedgerRecorder
 
 
 def read_envelopes(
@@ -31,11 +32,11 @@ def read_envelopes(
 
 def with_hashes(ledger: Ledger, envelopes: list[EventEnvelope]) -> list[EventEnvelope]:
     """Attach each event's hash-chain link, where the recorder keeps a chain."""
-    hashes = getattr(ledger.recorder, "hashes", None)
-    if not envelopes or hashes is None:
+    recorder = ledger.recorder
+    if not envelopes or not isinstance(recorder, LedgerRecorder):
         return envelopes
     first = envelopes[0].position
-    rows = {r[0]: r for r in hashes(first, envelopes[-1].position - first + 1)}
+    rows = {r[0]: r for r in recorder.hashes(first, envelopes[-1].position - first + 1)}
     return [
         replace(e, prev_hash=rows[e.position][2], hash=rows[e.position][3])
         if e.position in rows else e

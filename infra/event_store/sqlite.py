@@ -1,5 +1,5 @@
-"""Event-store wiring: eventsourcing's SQLite recorder in the data folder (WAL mode),
-chosen by settings so PostgreSQL can be configured in later without code changes."""
+"""The SQLite event store: eventsourcing's SQLite recorder (WAL mode), extended with
+the hash chain and the position look-up the ledger needs for idempotent retries."""
 
 from __future__ import annotations
 
@@ -10,10 +10,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
-from domain.ledger import Ledger
-from infra.hash_chain import GENESIS, StoredEventHasher, link
-from infra.private_files import private_dir, private_sqlite
-from infra.settings import Settings
+from infra.event_store.hash_chain import GENESIS, StoredEventHasher, link
 
 HASHES_TABLE = "event_hashes"
 
@@ -88,22 +85,3 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             )
             row = c.fetchone()
         return int(row[0]) if row else None
-
-
-def ledger_env(settings: Settings) -> dict[str, str]:
-    private_dir(settings.data_dir)
-    private_sqlite(settings.event_store_path)
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "SQLITE_DBNAME": str(settings.event_store_path),
-        "SQLITE_LOCK_TIMEOUT": "30",
-        "APPLICATION_RECORDER_TOPIC": f"{__name__}:LedgerSQLiteRecorder",
-    }
-
-
-def open_ledger(settings: Settings) -> Ledger:
-    ledger = Ledger(env=ledger_env(settings))
-    recorder = ledger.recorder
-    if isinstance(recorder, LedgerSQLiteRecorder):
-        recorder.hasher = StoredEventHasher(ledger.mapper.to_domain_event)
-    return ledger

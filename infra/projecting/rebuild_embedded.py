@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from domain.ledger import Ledger
-from infra.follower import EmbeddedFollower
-from infra.notifications import iter_envelopes, read_envelopes
-from infra.read_store.sqlite_store import BUILD_PREFIX, SQLiteReadStore
-from infra.replay import ReplayStats
-from infra.replay import replay as fold_into
+from infra.event_store.log import iter_envelopes, read_envelopes
+from infra.projecting.follower import EmbeddedFollower
+from infra.projecting.replay import ReplayStats
+from infra.projecting.replay import replay as fold_into
+from infra.read_store.sqlite import BUILD_PREFIX, SQLiteReadStore
 from projections.engine import fold_events
 from projections.fold import Document
 from projections.registry import ALL_FOLDS

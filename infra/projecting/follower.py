@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable, Sequence
 
 from domain.ledger import Ledger
-from infra.notifications import read_envelopes
-from infra.read_store.port import CheckpointMovedError, ReadStore
+from infra.event_store.log import read_envelopes
+from infra.read_store.port import CheckpointMovedError, ReadStore, TransactionalReadStore
 from projections.engine import fold_events
 from projections.fold import Fold
 
@@ -54,11 +54,11 @@ class EmbeddedFollower:
         envelopes, last = read_envelopes(self.ledger, after, self.batch)
         if last == after:
             return 0
-        fold_and_commit = getattr(self.store, "fold_and_commit", None)
+        store = self.store
         try:
-            if fold_and_commit is not None:  # reads and writes in one transaction
-                fold_and_commit(lambda read: fold_events(envelopes, self.folds, read),
-                                (self.NAME, last), expected=after)
+            if isinstance(store, TransactionalReadStore):  # reads and writes in one transaction
+                store.fold_and_commit(lambda read: fold_events(envelopes, self.folds, read),
+                                      (self.NAME, last), expected=after)
             else:
                 changes = fold_events(envelopes, self.folds, self.store.get)
                 self.store.commit(changes, (self.NAME, last), expected=after)
