@@ -91,13 +91,13 @@ def _moments(incident: Document, *types: str) -> list[dict[str, Any]]:
 
 def _severity_changes(incident: Document) -> list[tuple[str, datetime, str | None]]:
     """(severity, since, event id) for the opening and every escalation."""
-    changes = []
+    changes: list[tuple[str, datetime, str | None]] = []
     for moment in _moments(incident, "IncidentOpened", "IncidentEscalated"):
         details = moment.get("details") or {}
         severity = details.get("severity") or details.get("to_severity")
-        changes.append((severity, parse_time(moment["at"]), moment.get("event_id")))
+        changes.append((str(severity), parse_time(moment["at"]), moment.get("event_id")))
     if not changes:
-        changes.append((incident.get("severity"), parse_time(incident["opened_at"]), None))
+        changes.append((str(incident.get("severity")), parse_time(incident["opened_at"]), None))
     return changes
 
 
@@ -218,7 +218,7 @@ def is_own_principal(actor: str, member: Document) -> bool:
     only, and carried along when the member moves); else a match of ``<x>`` with the
     member's email, its local part or the name (members never bound to a principal)."""
     if member.get("principal"):
-        return actor == member["principal"]
+        return actor == str(member["principal"])
     kind, _, name = actor.partition(":")
     if kind != "user" or not name:
         return False
@@ -236,7 +236,8 @@ def self_role_changes(
     for record in role_changes:
         member_id = (record.get("data") or {}).get("member_id")
         member = members.get(member_id or "")
-        if member is None or not is_own_principal(record.get("actor") or "", member):
+        if member_id is None or member is None or not is_own_principal(
+                record.get("actor") or "", member):
             continue
         role = record["data"].get("role")
         findings.append(_finding(

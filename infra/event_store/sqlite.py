@@ -60,7 +60,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                 f"SELECT position, event_id, prev_hash, hash FROM {HASHES_TABLE} "
                 "WHERE position >= ? ORDER BY position LIMIT ?", (start, limit),
             )
-            return [tuple(r) for r in c.fetchall()]  # type: ignore[misc]
+            return [tuple(r) for r in c.fetchall()]
 
     def hash_at(self, position: int) -> tuple[str, str] | None:
         """(prev hash, hash) of the public event at ``position``."""

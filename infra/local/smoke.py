@@ -100,7 +100,7 @@ def kafka_smoke(t0: float) -> None:
         consumer_timeout_ms=15_000,
         bootstrap_timeout_ms=10_000,
     )
-    values = []
+    values: list[str] = []
     try:
         deadline = time.monotonic() + 30
         while len(values) < 4 and time.monotonic() < deadline:
@@ -127,7 +127,8 @@ def kafka_smoke(t0: float) -> None:
 
 
 def mongo_smoke(t0: float) -> None:
-    client = MongoClient(MONGO_URI, serverSelectionTimeoutMS=10_000)
+    client: MongoClient[dict[str, object]] = MongoClient(MONGO_URI,
+                                                         serverSelectionTimeoutMS=10_000)
     try:
         step(
             f"mongo ping: {client.admin.command('ping')}, server version "

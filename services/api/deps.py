@@ -23,7 +23,7 @@ FEED: tuple[Role, ...] = ("admin", "auditor", "service")
 
 
 def get_runtime(request: Request) -> Runtime:
-    return request.app.state.runtime  # type: ignore[no-any-return]
+    return request.app.state.runtime
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -16,6 +16,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from services.cli.common import DataDir, load_settings
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from domain.envelope import EventEnvelope
+    from infra.read_store.port import ReadStore
     from infra.settings import Settings
 
 err = Console(stderr=True)
@@ -71,7 +75,7 @@ def verify(
     raise typer.Exit(0 if result.ok else 1)
 
 
-def _check_checkpoint(settings: object, path: Path, public_key: Path | None,
+def _check_checkpoint(settings: Settings, path: Path, public_key: Path | None,
                       result: object) -> None:
     from infra.audit.signing import (
         CheckpointError,
@@ -79,9 +83,9 @@ def _check_checkpoint(settings: object, path: Path, public_key: Path | None,
         public_key_pem,
         read_checkpoint,
     )
-    from infra.event_store import open_ledger
+    from infra.event_store import ledger_recorder, open_ledger
 
-    data_dir = settings.data_dir  # type: ignore[attr-defined]
+    data_dir = settings.data_dir
     pem = public_key.read_text() if public_key else public_key_pem(data_dir)
     try:
         cp = read_checkpoint(json.loads(path.read_text()), load_public_key(pem))
@@ -89,7 +93,7 @@ def _check_checkpoint(settings: object, path: Path, public_key: Path | None,
         typer.echo(f"CHECKPOINT INVALID: {e}")
         raise typer.Exit(1) from None
     ledger = open_ledger(settings)
-    at = ledger.recorder.hash_at(cp.position)  # type: ignore[attr-defined]
+    at = ledger_recorder(ledger).hash_at(cp.position)
     if at is None or at[1] != cp.hash:
         typer.echo(f"CHECKPOINT BROKEN: the chain no longer has hash {cp.hash} at position "
                    f"{cp.position}: history before it was rewritten or truncated")
@@ -107,11 +111,11 @@ def checkpoint_sign(
 ) -> None:
     """Sign the chain head (position, hash) with this deployment's Ed25519 key."""
     from infra.audit.signing import sign_checkpoint
-    from infra.event_store import open_ledger
+    from infra.event_store import ledger_recorder, open_ledger
 
     settings = load_settings(data_dir)
     ledger = open_ledger(settings)
-    position, head = ledger.recorder.head_hash()  # type: ignore[attr-defined]
+    position, head = ledger_recorder(ledger).head_hash()
     document = json.dumps(sign_checkpoint(settings.data_dir, position, head), indent=2)
     if out is None:
         typer.echo(document)
@@ -199,10 +203,10 @@ def replay(
     typer.echo(f"replayed {stats.describe()} into {into}")
 
 
-def _replay_target(settings: object, into: str, mongo_db: str | None, when: str) -> object:
+def _replay_target(settings: Settings, into: str, mongo_db: str | None, when: str) -> ReadStore:
     from infra.read_store.sqlite import SQLiteReadStore
 
-    live_mongo = (settings.mongo_uri, settings.mongo_db)  # type: ignore[attr-defined]
+    live_mongo = (settings.mongo_uri, settings.mongo_db)
     if into.startswith(("mongodb://", "mongodb+srv://")):
         from infra.read_store.mongo import MongoReadStore
 
@@ -215,7 +219,7 @@ def _replay_target(settings: object, into: str, mongo_db: str | None, when: str)
 
     folder = private_dir(into)
     path = folder / "readmodels.sqlite"
-    live = settings.read_store_path  # type: ignore[attr-defined]
+    live = settings.read_store_path
     if path.resolve() == Path(live).resolve():
         err.print("refusing to replay into the live read models")
         raise typer.Exit(2)
@@ -225,19 +229,20 @@ def _replay_target(settings: object, into: str, mongo_db: str | None, when: str)
     return SQLiteReadStore(path)
 
 
-def _event_source(settings: object, source: str, bar: Progress) -> tuple[object, int]:
+def _event_source(settings: Settings, source: str, bar: Progress,
+                  ) -> tuple[Iterable[EventEnvelope], int]:
     if source == "store":
         from infra.event_store import open_ledger
         from infra.event_store.log import iter_envelopes
 
-        ledger = open_ledger(settings)  # type: ignore[arg-type]
+        ledger = open_ledger(settings)
         return iter_envelopes(ledger, 0), ledger.head_position()
     if source == "kafka":
         from infra.contract.cloudevents import from_cloudevent
         from infra.kafka.reading import read_all_cloudevents
 
         task = bar.add_task("reading the Kafka topics", total=None)
-        records = read_all_cloudevents(settings,  # type: ignore[arg-type]
+        records = read_all_cloudevents(settings,
                                        progress=lambda n: bar.update(task, completed=n))
         events = sorted((from_cloudevent(ce) for ce in records), key=lambda e: e.position)
         return events, events[-1].position if events else 0

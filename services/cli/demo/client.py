@@ -21,7 +21,7 @@ TIMEOUT_SECONDS = 10.0
 try:  # the ClickException that ``opsledger`` (Typer) prints without a traceback
     from typer._click.exceptions import ClickException as _ShownError  # Typer >= 0.22
 except ImportError:  # pragma: no cover - Typer on top of Click
-    from click import ClickException as _ShownError
+    from click import ClickException as _ShownError  # type: ignore[assignment]
 
 
 class DemoError(_ShownError):
