@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from infra.settings import Settings
-from services.api import openapi, problems
+from services.api import offline_docs, openapi, problems
 from services.api.bootstrap import Runtime
 from services.api.limits import BodyLimit
 from services.api.middleware import AnswerHeaders, HttpMetrics, RequestMetrics
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.http_metrics = metrics = HttpMetrics()
     problems.install(app)
     openapi.install(app)
+    offline_docs.install(app)
     for module in (teams, goals, incidents, feedback, audit, compliance, performance, events,
                    health):
         app.include_router(module.router)

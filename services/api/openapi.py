@@ -1,4 +1,4 @@
-r"""The OpenAPI document, completed in one place, and the interactive docs without a CDN.
+r"""The OpenAPI document, completed in one place.
 
 FastAPI documents each route's success answer and a generic 422. This module walks
 the routes once, when ``/openapi.json`` is first asked for, and adds what every
@@ -11,45 +11,31 @@ route of a kind can answer:
   come with them (``WWW-Authenticate``, ``Retry-After``);
 - the real content types of the answers that are not JSON (``/metrics``, the audit
   export);
-- the input rules a generated client (or a fuzzer) cannot see in FastAPI's schema:
-  ``\s`` in patterns written out as the server matches it, YYYY-MM-DD as
-  ``format: date``, the characters body text refuses, white space alone refused on
-  trimmed fields, ``If-Match`` as a version number.
-
-A 405 names in ``Allow`` every method the path serves (Starlette names only those of
-the first route that matched the path), as the document lists them.
+- the input rules a generated client (or a fuzzer) cannot see in FastAPI's schema
+  (:mod:`services.api.openapi_input_rules`), and ``If-Match`` as a version number.
 
 A route may still declare specifics of its own (``responses=``, ``openapi_extra=``):
 what it declares is kept, the common entries only fill the gaps.
 
-``/docs`` and ``/redoc`` load Swagger UI and ReDoc from the assets that the
-``fastapi-offline`` package ships, served under ``/docs/assets``; nothing is loaded
-from a CDN.
+The 405 ``Allow`` header that matches the document is in :mod:`services.api.problems`;
+``/docs`` and ``/redoc`` without a CDN are in :mod:`services.api.offline_docs`.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import re
-import typing
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import fastapi.routing
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
-from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, TypeAdapter
-from pydantic import ValidationError as PydanticValidationError
 
 from services.api.deps import current_grant
-from services.api.models import common
-from services.api.problems import PROBLEM_JSON, problem
+from services.api.openapi_input_rules import document_input_rules
+from services.api.problems import PROBLEM_JSON
 
 SCHEME = "bearerAuth"
 COMMAND_METHODS = frozenset({"post", "put", "patch", "delete"})
@@ -150,174 +136,6 @@ IF_MATCH_SCHEMA: dict[str, Any] = {
     "description": 'expected aggregate version: 3, "3" or W/"3" (a stale one answers 412); '
                    "empty is no condition",
 }
-
-
-# Bodies are validated by pydantic-core, whose patterns are Rust regexes with Unicode
-# classes; the document's patterns are read as ECMA-262 (and generated from with
-# Python's `re`). The three disagree on `\s`, so the document spells it out: Unicode
-# White_Space, as the server matches it.
-WHITE_SPACE = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-# A YYYY-MM-DD pattern stands for a calendar date: say so (`format: date`).
-DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
-
-
-def portable_pattern(pattern: str) -> str:
-    r"""``pattern`` with ``\s`` written out, so every regex dialect reads it alike."""
-    out: list[str] = []
-    in_class = False
-    i = 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\" and i + 1 < len(pattern):
-            pair = pattern[i:i + 2]
-            if pair == "\\s":
-                out.append(WHITE_SPACE if in_class else f"[{WHITE_SPACE}]")
-            else:
-                out.append(pair)
-            i += 2
-            continue
-        if char == "[" and not in_class:
-            in_class = True
-        elif char == "]" and in_class:
-            in_class = False
-        out.append(char)
-        i += 1
-    return "".join(out)
-
-
-def _portable_schemas(node: Any) -> None:
-    if isinstance(node, dict):
-        pattern = node.get("pattern")
-        if pattern == DATE_PATTERN and node.get("type") == "string":
-            del node["pattern"]
-            node.setdefault("format", "date")
-        elif isinstance(pattern, str):
-            node["pattern"] = portable_pattern(pattern)
-        for value in node.values():
-            _portable_schemas(value)
-    elif isinstance(node, list):
-        for value in node:
-            _portable_schemas(value)
-
-
-def _forbidden_text() -> str | None:
-    """The characters no text in a body may hold (``common.FORBIDDEN_IN_TEXT``, a
-    character class), if the body models refuse any."""
-    forbidden = getattr(common, "FORBIDDEN_IN_TEXT", None)
-    if not isinstance(forbidden, re.Pattern):
-        return None
-    # written with escapes, so the document shows which characters (NUL is invisible)
-    return "".join(c if 0x20 <= ord(c) < 0x7F or ord(c) > 0xFFFF else f"\\u{ord(c):04x}"
-                   for c in forbidden.pattern)
-
-
-def _refs(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
-            yield ref.rsplit("/", 1)[1]
-        for value in node.values():
-            yield from _refs(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _refs(value)
-
-
-def _body_models(document: dict[str, Any]) -> set[str]:
-    """Every component schema a request body uses, directly or nested."""
-    schemas_ = document.get("components", {}).get("schemas", {})
-    found: set[str] = set()
-    todo = [name for path in document.get("paths", {}).values() for op in path.values()
-            if isinstance(op, dict) for name in _refs(op.get("requestBody", {}))]
-    while todo:
-        name = todo.pop()
-        if name not in found and name in schemas_:
-            found.add(name)
-            todo.extend(_refs(schemas_[name]))
-    return found
-
-
-def _refuse_text(node: Any, forbidden: str) -> None:
-    if isinstance(node, dict):
-        if (node.get("type") == "string" and not {"format", "enum", "const", "not"} & set(node)):
-            node["not"] = {"pattern": forbidden}
-        for key, value in node.items():
-            if key != "not":
-                _refuse_text(value, forbidden)
-    elif isinstance(node, list):
-        for value in node:
-            _refuse_text(value, forbidden)
-
-
-def _document_forbidden_text(document: dict[str, Any]) -> None:
-    """Body text refuses NUL and bidirectional controls (a 422): say so on every free
-    text field of every body, as ``not: {pattern: <the class>}``."""
-    forbidden = _forbidden_text()
-    if forbidden is None:
-        return
-    schemas_ = document.get("components", {}).get("schemas", {})
-    for name in _body_models(document):
-        _refuse_text(schemas_[name], forbidden)
-
-
-def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        yield annotation
-        for field in annotation.model_fields.values():
-            yield from _models_in(field.annotation)
-    for arg in typing.get_args(annotation):
-        yield from _models_in(arg)
-
-
-def _refuses(annotation: Any, blank: Any, plain: Any) -> bool:
-    """Whether values of this type refuse ``blank`` as too short (once stripped) while
-    taking ``plain``."""
-    adapter = TypeAdapter(annotation)
-    try:
-        adapter.validate_python(plain)
-    except PydanticValidationError:
-        return False
-    try:
-        adapter.validate_python(blank)
-    except PydanticValidationError as e:
-        return any(error["type"] == "string_too_short" for error in e.errors())
-    return False
-
-
-def _strings(schema: dict[str, Any], kind: str) -> Iterator[dict[str, Any]]:
-    """The string schemas (``kind="string"``) or array item schemas (``"array"``) of a
-    property, through ``anyOf``."""
-    for branch in [schema, *schema.get("anyOf", [])]:
-        if kind == "string" and branch.get("type") == "string":
-            yield branch
-        elif kind == "array" and branch.get("type") == "array":
-            items = branch.get("items", {})
-            if items.get("type") == "string":
-                yield items
-
-
-def _document_blank_text(document: dict[str, Any], routes: list[Any]) -> None:
-    """Names, titles, reasons and texts are trimmed, then must not be empty, so text of
-    white space only is a 422: say so (a pattern: at least one character that is not
-    white space), on the fields that refuse it."""
-    components = document.get("components", {}).get("schemas", {})
-    models = {m for route in api_routes(routes)
-              if (body := getattr(getattr(route, "original_route", route), "body_field", None))
-              for m in _models_in(body.field_info.annotation)}
-    not_blank = f"[^{WHITE_SPACE}]"
-    for model in models:
-        names = {f.alias or n for n, f in model.model_fields.items()}
-        for schema in components.values():
-            if schema.get("title") != model.__name__ or set(schema.get("properties", {})) != names:
-                continue
-            for name, field in model.model_fields.items():
-                prop = schema["properties"][field.alias or name]
-                annotation = (Annotated[field.annotation, *field.metadata] if field.metadata
-                              else field.annotation)
-                for kind, blank, plain in (("string", " ", "x"), ("array", [" "], ["x"])):
-                    if _refuses(annotation, blank, plain):
-                        for string in _strings(prop, kind):
-                            string.setdefault("pattern", not_blank)
 
 
 def _calls(dependant: Dependant) -> Iterator[Callable[..., Any] | None]:
@@ -452,85 +270,12 @@ def complete(document: dict[str, Any], routes: list[Any]) -> dict[str, Any]:
             if operation is not None:
                 _complete_operation(document, route, method, operation)
     _drop_unreferenced(document, ("HTTPValidationError", "ValidationError"))
-    _portable_schemas(document.get("components", {}).get("schemas", {}))
-    for path in paths.values():
-        _portable_schemas(path)
-    _document_forbidden_text(document)
-    _document_blank_text(document, routes)
+    document_input_rules(document, api_routes(routes))
     return document
 
 
-def _offline_assets() -> Path | None:
-    try:
-        import fastapi_offline
-    except ImportError:  # the docs fall back to FastAPI's CDN pages
-        return None
-    folder = Path(fastapi_offline.__file__).parent / "static"
-    wanted = ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js")
-    return folder if all((folder / name).is_file() for name in wanted) else None
-
-
-def _serve_docs_offline(app: FastAPI) -> None:
-    assets = _offline_assets()
-    if assets is None or app.openapi_url is None:
-        return
-    pages = {app.docs_url, app.redoc_url}
-    app.router.routes[:] = [
-        r for r in app.router.routes if getattr(r, "path", None) not in pages
-    ]
-    base = "/docs/assets"
-    app.mount(base, StaticFiles(directory=str(assets)), name="docs-assets")
-    openapi_url = app.openapi_url
-    title = app.title
-
-    @app.get("/docs", include_in_schema=False)
-    def swagger_ui(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return get_swagger_ui_html(
-            openapi_url=f"{root}{openapi_url}", title=f"{title} - Swagger UI",
-            swagger_js_url=f"{root}{base}/swagger-ui-bundle.js",
-            swagger_css_url=f"{root}{base}/swagger-ui.css",
-            swagger_favicon_url=f"{root}{base}/favicon.png",
-            oauth2_redirect_url=None, swagger_ui_parameters={"persistAuthorization": True},
-        )
-
-    @app.get("/redoc", include_in_schema=False)
-    def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return get_redoc_html(
-            openapi_url=f"{root}{openapi_url}", title=f"{title} - ReDoc",
-            redoc_js_url=f"{root}{base}/redoc.standalone.js",
-            redoc_favicon_url=f"{root}{base}/favicon.png", with_google_fonts=False,
-        )
-
-
-def allowed_methods(routes: list[Any], path: str) -> list[str]:
-    """Every method some route serves on this path (all routes, not only the first
-    that matched the path, which is all Starlette names in ``Allow``)."""
-    contexts = getattr(fastapi.routing, "iter_route_contexts", None)
-    methods: set[str] = set()
-    for route in contexts(routes) if contexts is not None else routes:
-        regex, served = getattr(route, "path_regex", None), getattr(route, "methods", None)
-        if regex is not None and served and regex.match(path):
-            methods |= set(served)
-    return sorted(methods)
-
-
-def _answer_405_with_every_allowed_method(app: FastAPI) -> None:
-    async def method_not_allowed(request: Request, exc: Exception) -> Response:
-        headers = dict(getattr(exc, "headers", None) or {})
-        allowed = allowed_methods(app.routes, request.scope.get("path", request.url.path))
-        if allowed:
-            headers["Allow"] = ", ".join(allowed)
-        detail = str(getattr(exc, "detail", "Method Not Allowed"))
-        return problem(405, detail, request, headers)
-
-    app.add_exception_handler(405, method_not_allowed)
-
-
 def install(app: FastAPI) -> None:
-    """Complete the app's OpenAPI document when it is first built; serve the docs offline;
-    name every allowed method in a 405's ``Allow``, as the document lists them."""
+    """Complete the app's OpenAPI document when it is first built."""
 
     completed: list[dict[str, Any]] = []
 
@@ -541,5 +286,3 @@ def install(app: FastAPI) -> None:
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
-    _serve_docs_offline(app)
-    _answer_405_with_every_allowed_method(app)

@@ -1,13 +1,18 @@
-"""RFC 9457 problem details, and the one place that maps errors to HTTP statuses."""
+"""RFC 9457 problem details, and the one place that maps errors to HTTP statuses.
+
+A 405 names in ``Allow`` every method the path serves (Starlette names only those of
+the first route that matched the path), as the OpenAPI document lists them.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+import fastapi.routing
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import (
@@ -81,7 +86,32 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def allowed_methods(routes: list[Any], path: str) -> list[str]:
+    """Every method some route serves on this path (all routes, not only the first
+    that matched the path, which is all Starlette names in ``Allow``)."""
+    contexts = getattr(fastapi.routing, "iter_route_contexts", None)
+    methods: set[str] = set()
+    for route in contexts(routes) if contexts is not None else routes:
+        regex, served = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and served and regex.match(path):
+            methods |= set(served)
+    return sorted(methods)
+
+
+def _answer_405_with_every_allowed_method(app: FastAPI) -> None:
+    async def method_not_allowed(request: Request, exc: Exception) -> Response:
+        headers = dict(getattr(exc, "headers", None) or {})
+        allowed = allowed_methods(app.routes, request.scope.get("path", request.url.path))
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+        detail = str(getattr(exc, "detail", "Method Not Allowed"))
+        return problem(405, detail, request, headers)
+
+    app.add_exception_handler(405, method_not_allowed)
+
+
 def install(app: FastAPI) -> None:
+    """Answer every error as a problem document; a 405 names every allowed method."""
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
         return problem(exc.status, exc.detail, request, exc.headers, **exc.extra)
@@ -111,3 +141,5 @@ def install(app: FastAPI) -> None:
         # Answered by ServerErrorMiddleware, outside AnswerHeaders: set them here.
         return problem(500, "an unexpected error occurred; it has been logged", request,
                        {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+
+    _answer_405_with_every_allowed_method(app)
