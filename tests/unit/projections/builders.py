@@ -21,7 +21,8 @@ def ev(
     return EventEnvelope(
         id=event_id(subject, version), type=wire_type(context, name, 1), context=context,
         name=name, subject=subject, stream_version=version, position=position,
-        occurred_at=time, recorded_at=recorded_at or time, actor=actor, correlation_id=f"corr-{position}", causation_id=f"cause-{position}",
+        occurred_at=time, recorded_at=recorded_at or time, actor=actor,
+        correlation_id=f"corr-{position}", causation_id=f"cause-{position}",
         schema_version=1, data=data,
     )
 
