@@ -1,5 +1,12 @@
 """The public shape of a stored event: what folds, the events feed and Kafka see.
 
+Every event has two times: ``occurred_at``, when it happened (business time, what
+read models, metrics and controls use), and ``recorded_at``, when the ledger
+recorded it (the eventsourcing ``timestamp``, what "as known at" questions use). An
+event whose stored ``meta`` names no ``occurred_at`` happened when it was recorded:
+every event stored before business time existed, and every command that named no
+other time (:func:`times_of`).
+
 Wire names are stable (``opsledger.<context>.<EventName>.v<N>``): they are derived
 from the aggregate's context and the event's name and schema version, never from
 the Python module path, so classes can move without breaking subscribers.
@@ -7,6 +14,8 @@ the Python module path, so classes can move without breaking subscribers.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -30,7 +39,11 @@ class EventEnvelope:
     subject: str
     stream_version: int
     position: int
-    time: str
+    occurred_at: str
+    """When it happened (business time), fixed-width UTC (:func:`iso_time`)."""
+    recorded_at: str
+    """When the ledger recorded it, fixed-width UTC (``occurred_at`` is never more
+    than :data:`domain.meta.MAX_AHEAD` after it)."""
     actor: str
     correlation_id: str
     causation_id: str
@@ -44,7 +57,8 @@ class EventEnvelope:
         return {
             "id": self.id, "type": self.type, "context": self.context, "name": self.name,
             "subject": self.subject, "stream_version": self.stream_version,
-            "position": self.position, "time": self.time, "actor": self.actor,
+            "position": self.position, "occurred_at": self.occurred_at,
+            "recorded_at": self.recorded_at, "actor": self.actor,
             "correlation_id": self.correlation_id, "causation_id": self.causation_id,
             "schema_version": self.schema_version, "data": self.data,
             "prev_hash": self.prev_hash, "hash": self.hash,
@@ -55,12 +69,36 @@ class EventEnvelope:
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
+RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
+"""An RFC 3339 time with an offset (``fromisoformat`` alone accepts far more)."""
+
+
+def moment_of(text: str) -> datetime:
+    """An RFC 3339 time with an offset (:data:`RFC3339`) as an aware UTC datetime;
+    ``ValueError`` when it is not one, names no real moment, or is out of range."""
+    if not re.fullmatch(RFC3339, text):
+        raise ValueError(f"{text!r} is not an RFC 3339 time with an offset, "
+                         "e.g. 2026-03-01T09:00:00Z")
+    try:
+        return datetime.fromisoformat(text).astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} is out of range once converted to UTC") from None
+
+
 def iso_time(value: datetime) -> str:
     """Fixed-width UTC time (microseconds, ``Z``), so text order is time order."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     utc = value.astimezone(UTC)
     return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S.%f}Z"  # %Y does not pad years before 1000
+
+
+def times_of(meta: Mapping[str, Any], recorded_at: str) -> tuple[str, str]:
+    """``(occurred_at, recorded_at)`` of a stored event, given its ``meta`` and its
+    recording time (fixed-width): the business time is ``meta["occurred_at"]`` when
+    the event has one, else the recording time."""
+    occurred = meta.get("occurred_at")
+    return (occurred if isinstance(occurred, str) and occurred else recorded_at), recorded_at
 
 
 def wire_type(context: str, name: str, schema_version: int) -> str:
@@ -91,6 +129,7 @@ def envelope_of(event: Any, position: int) -> EventEnvelope:
     context = getattr(type(event), "CONTEXT", "")
     schema_version = getattr(type(event), "class_version", 1)
     meta = getattr(event, "meta", {}) or {}
+    occurred_at, recorded_at = times_of(meta, plain(event.timestamp))
     data = {
         k: plain(v) for k, v in event.__dict__.items() if k not in BASE_FIELDS
     }
@@ -102,7 +141,8 @@ def envelope_of(event: Any, position: int) -> EventEnvelope:
         subject=str(event.originator_id),
         stream_version=event.originator_version,
         position=position,
-        time=plain(event.timestamp),
+        occurred_at=occurred_at,
+        recorded_at=recorded_at,
         actor=meta.get("actor", ""),
         correlation_id=meta.get("correlation_id", ""),
         causation_id=meta.get("causation_id", ""),

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
-    """A command broke a domain rule (HTTP 409)."""
+    """A command broke a domain rule (HTTP 409).
+
+    ``details`` are facts a client can act on without parsing the message (the API
+    adds them to the problem document as extension members)."""
+
+    def __init__(self, message: str = "", **details: Any) -> None:
+        super().__init__(message)
+        self.details = details
 
 
 class NotFoundError(DomainError):
@@ -17,6 +26,11 @@ class OutOfScopeError(DomainError):
 
 class ConcurrencyError(DomainError):
     """Another command changed the aggregate first (HTTP 409)."""
+
+
+class OutOfOrderError(DomainError):
+    """A change said to have happened before what the ledger already records of the
+    same aggregate, or in an order that cannot be (HTTP 409)."""
 
 
 class StaleVersionError(DomainError):

@@ -166,7 +166,9 @@ class Ledger(Application[UUID]):
         events last, so the answer's position is the last public position saved.
 
         With an idempotency key, a repeat returns the first answer and appends nothing.
+        A business time too far ahead of the clock is refused before anything else.
         """
+        ctx.meta.check_business_time()
         record_id = None
         if ctx.idempotency_key:
             record_id = idempotency_record_id(ctx.meta.actor, ctx.idempotency_key)

@@ -8,6 +8,11 @@ Each record carries the ``team_id`` its event belongs to (:mod:`projections.team
 ``None`` for events of no team), so a team-scoped reader's filter runs in the query.
 Records folded before the field existed lack it and match no scoped filter: a
 rebuild (``opsledger rebuild``) or a replay fills it in.
+
+Both times of an event: ``time`` is when it happened (business time, the CloudEvent
+``time``), ``recorded_at`` when the ledger recorded it. Records folded before
+``recorded_at`` existed lack it (their ``time`` was the recording time then): they
+match no filter on it until a rebuild.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ def _evolve(doc: Document | None, event: EventEnvelope, lookup: Lookup) -> Docum
     return {
         "id": event.id,
         "position": event.position,
-        "time": event.time,
+        "time": event.occurred_at,
+        "recorded_at": event.recorded_at,
         "actor": event.actor,
         "type": event.type,
         "name": event.name,

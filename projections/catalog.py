@@ -6,7 +6,8 @@ Stores create an index per listed field when they start.
 from __future__ import annotations
 
 INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
-    "audit_trail": ("entity_id", "actor", "type", "time", "position", "team_id", "name"),
+    "audit_trail": ("entity_id", "actor", "type", "time", "recorded_at", "position", "team_id",
+                    "name"),
     "compliance_history": ("entity_id", "time", "version", "team_id"),
     "timeline": ("owner", "time"),
     "teams": ("name",),

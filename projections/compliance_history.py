@@ -8,6 +8,10 @@ views do not know still gets its record, with the state unchanged.
 Each record carries the ``team_id`` of its entity (:mod:`projections.team_scope`),
 taken from the recorded state, not from the entity view; records folded before the
 field existed lack it (and match no team-scoped filter) until a rebuild or replay.
+
+A record's ``time`` is when its event happened (business time), ``recorded_at`` when
+the ledger recorded it: "as of" questions (what the ledger knew at T) read the
+latter (:func:`state_as_of`).
 """
 
 from __future__ import annotations
@@ -58,7 +62,8 @@ def _evolve(previous: Document | None, event: EventEnvelope, lookup: Lookup) -> 
         "context": event.context,
         "version": event.stream_version,
         "position": event.position,
-        "time": event.time,
+        "time": event.occurred_at,
+        "recorded_at": event.recorded_at,
         "event_id": event.id,
         "event_type": event.type,
         "event_name": event.name,
@@ -71,14 +76,21 @@ FOLD = Fold(COLLECTION, _route, _evolve, source=_source, append_only=True,
             mutates_source=False)
 
 
+def known_at(record: Document) -> str:
+    """When the ledger learnt what ``record`` says: its event's recording time (a
+    record folded before ``recorded_at`` existed has it as its ``time``)."""
+    return str(record.get("recorded_at") or record["time"])
+
+
 def state_as_of(records: Iterable[Document], as_of: str) -> Document | None:
-    """The latest record (highest version) made at or before ``as_of``, else None.
+    """The latest record (highest version) the ledger had recorded at ``as_of``, else
+    None: what it knew then, whenever the changes happened.
 
     ``records`` are one entity's history records sorted by version.
     """
     moment = parse_time(as_of)
     latest = None
     for record in records:
-        if parse_time(record["time"]) <= moment:
+        if parse_time(known_at(record)) <= moment:
             latest = record
     return latest

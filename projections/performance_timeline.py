@@ -271,7 +271,7 @@ def _entry(
 ) -> Document:
     return {
         "id": f"{owner}:{event.id}", "owner": owner, "member_id": story.member_id,
-        "team_id": story.team_id, "time": event.time, "position": event.position,
+        "team_id": story.team_id, "time": event.occurred_at, "position": event.position,
         "kind": kind, "summary": story.summary, "event_id": event.id,
         "details": dict(story.details),
     }

@@ -1,6 +1,7 @@
 """Event times as datetimes: the one parser the folds and the queries share.
 
-Events carry ISO 8601 strings (``Z`` or an offset); a naive time means UTC.
+Events carry ISO 8601 strings (``Z`` or an offset); a naive time means UTC. Folds
+read when things happened (an envelope's ``occurred_at``).
 """
 
 from __future__ import annotations
@@ -15,4 +16,7 @@ def parse_time(value: str) -> datetime:
 
 
 def seconds_between(start: str, end: str) -> float:
-    return (parse_time(end) - parse_time(start)).total_seconds()
+    """The duration from ``start`` to ``end``, never negative: the ledger refuses
+    events out of business order, but events stored before it checked carry the
+    server's clock, which can step back."""
+    return max(0.0, (parse_time(end) - parse_time(start)).total_seconds())

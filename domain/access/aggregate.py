@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal, get_args
 from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, require, require_reason
-from domain.envelope import iso_time
+from domain.envelope import RFC3339, iso_time
 from domain.errors import ValidationError
 from domain.meta import ALL_TEAMS as ALL_TEAMS  # re-exported: a token's "every team"
 from domain.meta import CommandMeta
@@ -28,8 +28,6 @@ PRINCIPAL = re.compile(r"^(user|service):[A-Za-z0-9._@+-]{1,200}$")
 SECRET_PREFIX = "olt_"  # noqa: S105 - the visible prefix of every issued secret, not a secret
 _SECRET = re.compile(r"^olt_([0-9a-f]{32})_[A-Za-z0-9_-]{20,200}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
-"""An RFC 3339 time with an offset (``fromisoformat`` alone accepts far more)."""
 
 
 def secret_digest(secret: str) -> str:
@@ -141,6 +139,7 @@ class AccessToken(LedgerAggregate):
         return cls._start(
             cls.TokenIssued, token_id, meta, principal=principal,
             roles=sorted(set(roles)), teams=teams_of(teams),
+            # The server clock, not business time: a token must work from now on.
             expires_at=expiry_of(expires_at, meta.now), reason=reason.strip(),
             secret_sha256=secret_sha256,
         )

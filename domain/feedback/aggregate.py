@@ -74,7 +74,7 @@ class Feedback(LedgerAggregate):
             feedback.priority = self.priority
             feedback.owner_id = self.owner_id
             feedback.triage_history.append(
-                {"priority": self.priority, "owner_id": self.owner_id, "at": self.timestamp}
+                {"priority": self.priority, "owner_id": self.owner_id, "at": self.occurred_at}
             )
 
     class FeedbackResolved(LedgerAggregate.Event):

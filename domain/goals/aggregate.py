@@ -90,7 +90,7 @@ class Goal(LedgerAggregate):
 
         def apply(self, goal: Goal) -> None:
             goal.current_value = self.value
-            goal.check_ins.append({"value": self.value, "note": self.note, "at": self.timestamp})
+            goal.check_ins.append({"value": self.value, "note": self.note, "at": self.occurred_at})
 
     class TargetRevised(LedgerAggregate.Event):
         old_target: float
@@ -101,7 +101,7 @@ class Goal(LedgerAggregate):
             goal.target = self.new_target
             goal.revisions.append({
                 "old_target": self.old_target, "new_target": self.new_target,
-                "reason": self.reason, "at": self.timestamp,
+                "reason": self.reason, "at": self.occurred_at,
             })
 
     class GoalAchieved(LedgerAggregate.Event):
@@ -141,8 +141,11 @@ class Goal(LedgerAggregate):
         target = number(target, "target")
         due = iso_date(deadline, "deadline")
         require(target != baseline, "a goal's target must differ from its baseline")
-        require(due >= meta.now.date(),
-                f"a goal's deadline {due.isoformat()} is already in the past")
+        # Against the day the goal was set (business time): a goal moved over from
+        # another tool had a future deadline then.
+        require(due >= meta.business_time.date(),
+                f"a goal's deadline {due.isoformat()} was already in the past on the day "
+                f"it was set ({meta.business_time.date().isoformat()})")
         return cls._start(
             cls.GoalSet, goal_id, meta, team_id=str(team_id), owner_id=str(owner_id),
             title=title.strip(), metric=metric.strip(), baseline=baseline, target=target,

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, get_args
 from uuid import UUID
 
-from domain.aggregate import LedgerAggregate, require, require_reason
+from domain.aggregate import LedgerAggregate, require, require_not_before, require_reason
 from domain.errors import ValidationError
 from domain.meta import CommandMeta
 
@@ -106,7 +106,7 @@ class Incident(LedgerAggregate):
             incident.resolution = ""
             incident.root_cause = ""
             incident.postmortem = None
-            incident.opened_at = self.timestamp
+            incident.opened_at = self.occurred_at
             incident.acknowledged_at = None
             incident.mitigated_at = None
             incident.resolved_at = None
@@ -115,7 +115,7 @@ class Incident(LedgerAggregate):
     class IncidentAcknowledged(LedgerAggregate.Event):
         def apply(self, incident: Incident) -> None:
             incident.status = ACKNOWLEDGED
-            incident.acknowledged_at = self.timestamp
+            incident.acknowledged_at = self.occurred_at
 
     class ResponderAssigned(LedgerAggregate.Event):
         responder_id: str
@@ -132,14 +132,14 @@ class Incident(LedgerAggregate):
             incident.severity = self.to_severity
             incident.escalations.append({
                 "from_severity": self.from_severity, "to_severity": self.to_severity,
-                "reason": self.reason, "at": self.timestamp,
+                "reason": self.reason, "at": self.occurred_at,
             })
 
     class TimelineNoteAdded(LedgerAggregate.Event):
         text: str
 
         def apply(self, incident: Incident) -> None:
-            incident.notes.append({"text": self.text, "at": self.timestamp})
+            incident.notes.append({"text": self.text, "at": self.occurred_at})
 
     class IncidentMitigated(LedgerAggregate.Event):
         summary: str
@@ -147,7 +147,7 @@ class Incident(LedgerAggregate):
         def apply(self, incident: Incident) -> None:
             incident.status = MITIGATED
             incident.mitigation = self.summary
-            incident.mitigated_at = self.timestamp
+            incident.mitigated_at = self.occurred_at
 
     class IncidentResolved(LedgerAggregate.Event):
         summary: str
@@ -157,7 +157,7 @@ class Incident(LedgerAggregate):
             incident.status = RESOLVED
             incident.resolution = self.summary
             incident.root_cause = self.root_cause
-            incident.resolved_at = self.timestamp
+            incident.resolved_at = self.occurred_at
 
     class PostmortemPublished(LedgerAggregate.Event):
         causes: list[str]
@@ -167,13 +167,13 @@ class Incident(LedgerAggregate):
             incident.postmortem = {
                 "causes": list(self.causes),
                 "action_items": [dict(item) for item in self.action_items],
-                "published_at": self.timestamp,
+                "published_at": self.occurred_at,
             }
 
     class IncidentClosed(LedgerAggregate.Event):
         def apply(self, incident: Incident) -> None:
             incident.status = CLOSED
-            incident.closed_at = self.timestamp
+            incident.closed_at = self.occurred_at
 
     def owning_team(self) -> str | None:
         return self.team_id
@@ -197,6 +197,8 @@ class Incident(LedgerAggregate):
         self._require_not_closed("be acknowledged")
         require(self.status == OPEN,
                 f"incident {self.id} is already {self.status}; only an open one is acknowledged")
+        require_not_before(meta.business_time, self.opened_at,
+                           f"acknowledge incident {self.id}", "it was opened")
         self._record(self.IncidentAcknowledged, meta)
 
     def assign_responder(self, responder_id: UUID, meta: CommandMeta) -> None:
@@ -229,6 +231,8 @@ class Incident(LedgerAggregate):
         require(self.status == ACKNOWLEDGED,
                 f"incident {self.id} is already {self.status} and can't be mitigated")
         require(bool(summary.strip()), "a mitigation needs a summary")
+        require_not_before(meta.business_time, self.acknowledged_at,
+                           f"mitigate incident {self.id}", "it was acknowledged")
         self._record(self.IncidentMitigated, meta, summary=summary.strip())
 
     def resolve(self, summary: str, root_cause: str, meta: CommandMeta) -> None:
@@ -237,6 +241,10 @@ class Incident(LedgerAggregate):
         require(self.status in {ACKNOWLEDGED, MITIGATED},
                 f"incident {self.id} is already {self.status}")
         require(bool(summary.strip()), "a resolution needs a summary")
+        require_not_before(meta.business_time, self.acknowledged_at,
+                           f"resolve incident {self.id}", "it was acknowledged")
+        require_not_before(meta.business_time, self.mitigated_at,
+                           f"resolve incident {self.id}", "it was mitigated")
         self._record(
             self.IncidentResolved, meta, summary=summary.strip(), root_cause=root_cause.strip()
         )
@@ -253,6 +261,8 @@ class Incident(LedgerAggregate):
         cleaned = [cause for cause in cleaned if cause]
         require(bool(cleaned), "a postmortem needs at least one cause")
         items = [_action_item(item, n) for n, item in enumerate(action_items, start=1)]
+        require_not_before(meta.business_time, self.resolved_at,
+                           f"publish the postmortem of incident {self.id}", "it was resolved")
         self._record(self.PostmortemPublished, meta, causes=cleaned, action_items=items)
 
     def close(self, meta: CommandMeta) -> None:
@@ -261,6 +271,8 @@ class Incident(LedgerAggregate):
                 f"incident {self.id} is {self.status}; only a resolved incident is closed")
         require(self.severity not in NEEDS_POSTMORTEM or self.postmortem is not None,
                 f"a {self.severity} incident needs a published postmortem before it is closed")
+        require_not_before(meta.business_time, self.resolved_at,
+                           f"close incident {self.id}", "it was resolved")
         self._record(self.IncidentClosed, meta)
 
     def _require_not_closed(self, action: str) -> None:

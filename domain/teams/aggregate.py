@@ -49,7 +49,7 @@ class Team(LedgerAggregate):
             team.members[self.member_id] = {
                 "name": self.name, "email": self.email, "role": self.role,
                 "responsibilities": list(self.responsibilities),
-                "since": self.timestamp, "active": True, "principal": self.principal,
+                "since": self.occurred_at, "active": True, "principal": self.principal,
             }
 
     class RoleAssigned(LedgerAggregate.Event):
@@ -112,7 +112,7 @@ class Team(LedgerAggregate):
             team.members[self.member_id] = {
                 "name": self.name, "email": self.email, "role": self.role,
                 "responsibilities": list(self.responsibilities),
-                "since": self.timestamp, "active": True, "principal": self.principal,
+                "since": self.occurred_at, "active": True, "principal": self.principal,
             }
 
     class PrincipalBound(LedgerAggregate.Event):
@@ -163,7 +163,7 @@ class Team(LedgerAggregate):
             responsibilities=list(
                 member["responsibilities"] if responsibilities is None else responsibilities
             ),
-            effective_date=effective_date or meta.now.date().isoformat(), reason=reason,
+            effective_date=effective_date or meta.business_time.date().isoformat(), reason=reason,
         )
 
     def change_lead(self, member_id: UUID, reason: str, meta: CommandMeta) -> None:

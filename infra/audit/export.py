@@ -40,8 +40,11 @@ def csv_cell(value: Any) -> str:
 
 CSV_COLUMNS = (
     "position", "time", "actor", "type", "entity_id", "entity_version", "reason",
-    "id", "correlation_id", "causation_id", "prev_hash", "hash", "data",
+    "id", "correlation_id", "causation_id", "prev_hash", "hash", "data", "recorded_at",
 )
+"""``time`` is when the event happened; ``recorded_at`` (added last, so the columns
+before it keep their places) when it was recorded: empty for records folded before
+the field existed, whose ``time`` is the recording time."""
 
 
 def export_chunks(store: ReadStore, filters: Filters, fmt: str,

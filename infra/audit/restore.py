@@ -33,12 +33,16 @@ def domain_event_of(ce: dict[str, Any]) -> Any:
     event_class = EVENT_CLASSES.get(f"{context}.{name}")
     if event_class is None:
         raise RestoreError(f"unknown event type {ce['type']} at position {ce['position']}")
+    meta = {"actor": ce["actor"], "correlation_id": ce.get("correlationid", ""),
+            "causation_id": ce.get("causationid", "")}
+    recorded = ce.get("recordedtime")
+    if recorded and recorded != ce["time"]:  # as CommandMeta.as_event_meta writes it
+        meta["occurred_at"] = ce["time"]
     kwargs: dict[str, Any] = {
         "originator_id": UUID(ce["subject"]),
         "originator_version": int(ce["streamversion"]),
-        "timestamp": datetime.fromisoformat(ce["time"]),
-        "meta": {"actor": ce["actor"], "correlation_id": ce.get("correlationid", ""),
-                 "causation_id": ce.get("causationid", "")},
+        "timestamp": datetime.fromisoformat(recorded or ce["time"]),
+        "meta": meta,
         **ce.get("data", {}),
     }
     if issubclass(event_class, LedgerAggregate.Created):

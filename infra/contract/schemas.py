@@ -51,7 +51,12 @@ def event_schema(context: str, name: str, event_class: type) -> dict[str, Any]:
             "source": {"type": "string", "minLength": 1},
             "type": {"const": type_name},
             "subject": {"type": "string", "format": "uuid"},
-            "time": {"type": "string", "format": "date-time"},
+            "time": {"type": "string", "format": "date-time",
+                     "description": "when it happened (business time)"},
+            "recordedtime": {
+                "type": "string", "format": "date-time",
+                "description": "when OpsLedger recorded it, when that is not `time` "
+                               "(absent: it was recorded when it happened)"},
             "datacontenttype": {"const": "application/json"},
             "position": {"type": "integer", "minimum": 1},
             "streamversion": {"type": "integer", "minimum": 1},
@@ -103,7 +108,9 @@ def asyncapi_document(topics: Topics, schemas: dict[str, dict[str, Any]]) -> dic
         "asyncapi": "3.0.0",
         "info": {"title": "OpsLedger events", "version": "1.0.0",
                  "description": "CloudEvents 1.0 (structured JSON, plus ce_ headers) of "
-                                "every event OpsLedger records."},
+                                "every event OpsLedger records. `time` is when the event "
+                                "happened; the extension `recordedtime` is when OpsLedger "
+                                "recorded it (absent: recorded when it happened)."},
         "defaultContentType": "application/cloudevents+json",
         "channels": channels, "operations": operations,
         "components": {"messages": messages},

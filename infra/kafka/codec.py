@@ -17,8 +17,8 @@ from infra.contract.cloudevents import from_cloudevent, to_cloudevent
 Headers = list[tuple[str, bytes]]
 CONTENT_TYPE = b"application/cloudevents+json; charset=UTF-8"
 HEADER_ATTRIBUTES = (
-    "specversion", "id", "source", "type", "subject", "time", "position", "streamversion",
-    "actor", "correlationid", "causationid", "prevhash", "hash",
+    "specversion", "id", "source", "type", "subject", "time", "recordedtime", "position",
+    "streamversion", "actor", "correlationid", "causationid", "prevhash", "hash",
 )
 
 

@@ -48,12 +48,13 @@ def replay(
     events: Iterable[EventEnvelope], target: ReadStore, *, as_of: str | None = None,
     batch: int = 1000, progress: Callable[[int], None] | None = None,
 ) -> ReplayStats:
-    """Fold ``events`` (in position order) that happened at or before ``as_of``
-    (a fixed-width ISO time, see ``domain.envelope.iso_time``) into ``target``."""
+    """Fold ``events`` (in position order) that the ledger had recorded at ``as_of``
+    (a fixed-width ISO time, see ``domain.envelope.iso_time``) into ``target``: the
+    read models as they stood then, whenever the changes happened."""
     started = time.monotonic()
     count = 0
     last = 0
-    selected = (e for e in events if as_of is None or e.time <= as_of)
+    selected = (e for e in events if as_of is None or e.recorded_at <= as_of)
     for chunk in _batches(selected, batch):
         changes = fold_events(chunk, ALL_FOLDS, target.get)
         last = chunk[-1].position

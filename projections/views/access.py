@@ -20,7 +20,7 @@ def _token_issued(doc: Document | None, e: EventEnvelope) -> Document:
     return {
         "id": e.subject, "token_id": e.subject, "principal": d.get("principal"),
         "roles": list(d.get("roles") or []), "teams": list(d.get("teams") or []),
-        "issued_at": e.time, "issued_by": e.actor, "expires_at": d.get("expires_at"),
+        "issued_at": e.occurred_at, "issued_by": e.actor, "expires_at": d.get("expires_at"),
         "reason": d.get("reason") or "", "status": "active",
         "revoked_at": None, "revoked_by": None, "revoked_reason": None,
     }
@@ -31,7 +31,7 @@ def _token_revoked(doc: Document | None, e: EventEnvelope) -> Document:
         raise MissingDocumentError(f"token {e.subject} was revoked before it was issued")
     token = doc
     token["status"] = "revoked"
-    token["revoked_at"] = e.time
+    token["revoked_at"] = e.occurred_at
     token["revoked_by"] = e.actor
     token["revoked_reason"] = e.data.get("reason")
     return token

@@ -15,7 +15,7 @@ def _feedback_doc(e: EventEnvelope, kind: str, channel: str | None) -> Document:
         "subject_member_id": d.get("subject_member_id"), "channel": channel,
         "score": d.get("score"), "text": d.get("text"), "status": "received",
         "priority": None, "owner_id": None, "resolution": None,
-        "received_at": e.time, "triaged_at": None, "resolved_at": None,
+        "received_at": e.occurred_at, "triaged_at": None, "resolved_at": None,
     }
 
 
@@ -32,7 +32,7 @@ def _feedback_triaged(doc: Document | None, e: EventEnvelope) -> Document:
     feedback["status"] = "triaged"
     feedback["priority"] = e.data.get("priority")
     feedback["owner_id"] = e.data.get("owner_id")
-    feedback["triaged_at"] = e.time
+    feedback["triaged_at"] = e.occurred_at
     return feedback
 
 
@@ -40,7 +40,7 @@ def _feedback_resolved(doc: Document | None, e: EventEnvelope) -> Document:
     feedback = existing(doc)
     feedback["status"] = "resolved"
     feedback["resolution"] = e.data.get("resolution")
-    feedback["resolved_at"] = e.time
+    feedback["resolved_at"] = e.occurred_at
     return feedback
 
 

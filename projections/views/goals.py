@@ -29,7 +29,7 @@ def _goal_set(doc: Document | None, e: EventEnvelope) -> Document:
         "title": d.get("title"), "metric": d.get("metric"), "baseline": d.get("baseline"),
         "target": d.get("target"), "unit": d.get("unit"), "deadline": d.get("deadline"),
         "status": "open", "current_value": None, "progress_pct": None,
-        "check_ins": [], "target_revisions": [], "set_at": e.time, "closed_at": None,
+        "check_ins": [], "target_revisions": [], "set_at": e.occurred_at, "closed_at": None,
         "closing_note": None,
     }
 
@@ -38,7 +38,7 @@ def _progress_checked_in(doc: Document | None, e: EventEnvelope) -> Document:
     goal = existing(doc)
     goal["current_value"] = e.data.get("value")
     goal["check_ins"].append({
-        "value": e.data.get("value"), "note": e.data.get("note", ""), "at": e.time,
+        "value": e.data.get("value"), "note": e.data.get("note", ""), "at": e.occurred_at,
         "actor": e.actor, "event_id": e.id,
     })
     return _with_progress(goal)
@@ -49,7 +49,7 @@ def _target_revised(doc: Document | None, e: EventEnvelope) -> Document:
     goal["target"] = e.data.get("new_target")
     goal["target_revisions"].append({
         "old_target": e.data.get("old_target"), "new_target": e.data.get("new_target"),
-        "reason": e.data.get("reason"), "at": e.time, "actor": e.actor, "event_id": e.id,
+        "reason": e.data.get("reason"), "at": e.occurred_at, "actor": e.actor, "event_id": e.id,
     })
     return _with_progress(goal)
 
@@ -58,7 +58,7 @@ def _goal_closed(status: str) -> Handler:
     def close(doc: Document | None, e: EventEnvelope) -> Document:
         goal = existing(doc)
         goal["status"] = status
-        goal["closed_at"] = e.time
+        goal["closed_at"] = e.occurred_at
         goal["closing_note"] = e.data.get("note")
         return goal
 

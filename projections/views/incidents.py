@@ -13,7 +13,7 @@ from projections.views.view import View, existing, fold_of
 
 def _moment(e: EventEnvelope, **extra: Any) -> dict[str, Any]:
     """An incident timeline entry."""
-    return {"at": e.time, "type": e.name, "actor": e.actor, "event_id": e.id, **extra}
+    return {"at": e.occurred_at, "type": e.name, "actor": e.actor, "event_id": e.id, **extra}
 
 
 def _incident_opened(doc: Document | None, e: EventEnvelope) -> Document:
@@ -21,7 +21,7 @@ def _incident_opened(doc: Document | None, e: EventEnvelope) -> Document:
     return {
         "id": e.subject, "team_id": d.get("team_id"), "severity": d.get("severity"),
         "service": d.get("service"), "summary": d.get("summary"), "status": "open",
-        "opened_at": e.time, "acknowledged_at": None, "mitigated_at": None,
+        "opened_at": e.occurred_at, "acknowledged_at": None, "mitigated_at": None,
         "resolved_at": None, "closed_at": None, "responders": [], "root_cause": None,
         "postmortem": None, "mtta_seconds": None, "mttr_seconds": None,
         "timeline": [_moment(
@@ -34,8 +34,8 @@ def _incident_opened(doc: Document | None, e: EventEnvelope) -> Document:
 def _incident_acknowledged(doc: Document | None, e: EventEnvelope) -> Document:
     incident = existing(doc)
     incident["status"] = "acknowledged"
-    incident["acknowledged_at"] = e.time
-    incident["mtta_seconds"] = seconds_between(incident["opened_at"], e.time)
+    incident["acknowledged_at"] = e.occurred_at
+    incident["mtta_seconds"] = seconds_between(incident["opened_at"], e.occurred_at)
     incident["timeline"].append(_moment(e))
     return incident
 
@@ -68,7 +68,7 @@ def _timeline_note_added(doc: Document | None, e: EventEnvelope) -> Document:
 def _incident_mitigated(doc: Document | None, e: EventEnvelope) -> Document:
     incident = existing(doc)
     incident["status"] = "mitigated"
-    incident["mitigated_at"] = e.time
+    incident["mitigated_at"] = e.occurred_at
     incident["timeline"].append(_moment(e, summary=e.data.get("summary")))
     return incident
 
@@ -76,9 +76,9 @@ def _incident_mitigated(doc: Document | None, e: EventEnvelope) -> Document:
 def _incident_resolved(doc: Document | None, e: EventEnvelope) -> Document:
     incident = existing(doc)
     incident["status"] = "resolved"
-    incident["resolved_at"] = e.time
+    incident["resolved_at"] = e.occurred_at
     incident["root_cause"] = e.data.get("root_cause")
-    incident["mttr_seconds"] = seconds_between(incident["opened_at"], e.time)
+    incident["mttr_seconds"] = seconds_between(incident["opened_at"], e.occurred_at)
     incident["timeline"].append(_moment(
         e, summary=e.data.get("summary"), details={"root_cause": e.data.get("root_cause")}
     ))
@@ -90,7 +90,7 @@ def _postmortem_published(doc: Document | None, e: EventEnvelope) -> Document:
     incident["postmortem"] = {
         "causes": list(e.data.get("causes") or []),
         "action_items": [dict(item) for item in e.data.get("action_items") or []],
-        "published_at": e.time,
+        "published_at": e.occurred_at,
     }
     incident["timeline"].append(_moment(e, details={
         "causes": list(e.data.get("causes") or []),
@@ -102,7 +102,7 @@ def _postmortem_published(doc: Document | None, e: EventEnvelope) -> Document:
 def _incident_closed(doc: Document | None, e: EventEnvelope) -> Document:
     incident = existing(doc)
     incident["status"] = "closed"
-    incident["closed_at"] = e.time
+    incident["closed_at"] = e.occurred_at
     incident["timeline"].append(_moment(e))
     return incident
 

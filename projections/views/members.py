@@ -58,7 +58,7 @@ def _start_tenure(doc: Document | None, e: EventEnvelope, reason: str) -> Docume
     member = doc if doc is not None else {"id": d["member_id"], "roles": [], "teams": []}
     tenures = _tenures(member)
     at = _insert_by_position(tenures, {
-        "team_id": e.subject, "since": e.time, "until": None, "reason": reason,
+        "team_id": e.subject, "since": e.occurred_at, "until": None, "reason": reason,
         "position": e.position,
     })
     if at == len(tenures) - 1:
@@ -77,7 +77,7 @@ def _start_tenure(doc: Document | None, e: EventEnvelope, reason: str) -> Docume
 def _member_joined(doc: Document | None, e: EventEnvelope) -> Document:
     member = _start_tenure(doc, e, "joined")
     _insert_by_position(member["roles"], {
-        "role": e.data.get("role"), "since": e.time, "effective_date": None,
+        "role": e.data.get("role"), "since": e.occurred_at, "effective_date": None,
         "reason": "joined", "position": e.position,
     })
     return member
@@ -91,7 +91,7 @@ def _member_moved_out(doc: Document | None, e: EventEnvelope) -> Document:
     member = existing(doc)
     index = _tenure_of(member, e)
     if index is not None:
-        member["teams"][index]["until"] = e.time
+        member["teams"][index]["until"] = e.occurred_at
     return member
 
 
@@ -102,7 +102,7 @@ def _member_role_assigned(doc: Document | None, e: EventEnvelope) -> Document:
         member["role"] = d.get("role")
         member["responsibilities"] = list(d.get("responsibilities") or [])
     _insert_by_position(member["roles"], {
-        "role": d.get("role"), "since": e.time, "effective_date": d.get("effective_date"),
+        "role": d.get("role"), "since": e.occurred_at, "effective_date": d.get("effective_date"),
         "reason": d.get("reason"), "position": e.position,
     })
     return member
@@ -119,10 +119,10 @@ def _member_left(doc: Document | None, e: EventEnvelope) -> Document:
     member = existing(doc)
     index = _tenure_of(member, e)
     if index is not None:
-        member["teams"][index]["until"] = e.time
+        member["teams"][index]["until"] = e.occurred_at
     if _is_current(member, e):
         member["active"] = False
-        member["left_at"] = e.time
+        member["left_at"] = e.occurred_at
         member["is_lead"] = False
     return member
 

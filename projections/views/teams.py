@@ -17,7 +17,7 @@ from projections.views.view import MissingDocumentError, View, existing, fold_of
 def _team_formed(doc: Document | None, e: EventEnvelope) -> Document:
     return {
         "id": e.subject, "name": e.data.get("name"), "mission": e.data.get("mission", ""),
-        "lead_id": None, "formed_at": e.time, "roster": [],
+        "lead_id": None, "formed_at": e.occurred_at, "roster": [],
     }
 
 
@@ -36,7 +36,7 @@ def _member_joined_team(doc: Document | None, e: EventEnvelope) -> Document:
     team["roster"].append({
         "member_id": d["member_id"], "name": d.get("name"), "email": d.get("email"),
         "role": d.get("role"), "responsibilities": list(d.get("responsibilities") or []),
-        "since": e.time, "active": True, "left_at": None,
+        "since": e.occurred_at, "active": True, "left_at": None,
     })
     return team
 
@@ -59,7 +59,7 @@ def _member_left_team(doc: Document | None, e: EventEnvelope) -> Document:
     team = existing(doc)
     entry = _roster_entry(team, e.data["member_id"])
     entry["active"] = False
-    entry["left_at"] = e.time
+    entry["left_at"] = e.occurred_at
     if team.get("lead_id") == e.data["member_id"]:
         team["lead_id"] = None
     return team

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
 from typing import Annotated, get_args
 
+import orjson
 from fastapi import Depends, Header, Query, Request
+from pydantic import TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
 
 from domain.access.aggregate import Role
+from domain.envelope import moment_of
 from domain.ledger import CommandContext
 from domain.meta import CommandMeta
 from infra.auth import Grant
 from services.api.bootstrap import PositionBeyondHeadError, Runtime, TooManyWaitsError
+from services.api.models.common import OccurredAt
 from services.api.problems import ProblemError
 
 ALL_ROLES: tuple[Role, ...] = get_args(Role)
@@ -131,6 +138,28 @@ def _if_match(value: str | None) -> int | None:
     return int(raw)
 
 
+_OCCURRED_AT: TypeAdapter[str] = TypeAdapter(OccurredAt)
+
+
+def occurred_at_of(body: bytes) -> datetime | None:
+    """A command body's ``occurred_at`` (:class:`~services.api.models.common.CommandBody`),
+    read here once for every command. None when absent, and when malformed: the body's
+    own validation then answers 422 before the command runs."""
+    if not body:
+        return None
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    value = document.get("occurred_at") if isinstance(document, dict) else None
+    if value is None:
+        return None
+    try:
+        return moment_of(_OCCURRED_AT.validate_python(value))
+    except PydanticValidationError:
+        return None
+
+
 async def command_context(
     request: Request,
     grant: GrantDep,
@@ -145,10 +174,10 @@ async def command_context(
     fingerprint = hashlib.sha256(
         request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
     ).hexdigest()
-    meta = CommandMeta(actor=grant.principal, causation_id=x_causation_id or "")
+    meta = CommandMeta(actor=grant.principal, causation_id=x_causation_id or "",
+                       occurred_at=occurred_at_of(body))
     if x_correlation_id:
-        meta = CommandMeta(actor=grant.principal, correlation_id=x_correlation_id,
-                           causation_id=x_causation_id or "")
+        meta = replace(meta, correlation_id=x_correlation_id)
     return CommandContext(
         meta=meta, if_match=_if_match(if_match),
         idempotency_key=idempotency_key or None, fingerprint=fingerprint, teams=grant.teams,

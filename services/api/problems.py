@@ -118,7 +118,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem(status_of(exc), str(exc), request)
+        return problem(status_of(exc), str(exc), request, **exc.details)
 
     @app.exception_handler(BadCursorError)
     async def _cursor(request: Request, exc: BadCursorError) -> JSONResponse:

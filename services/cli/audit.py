@@ -144,10 +144,17 @@ def audit_export(
     team_id: Annotated[str | None, typer.Option(help="only this team's records")] = None,
     actor: Annotated[str | None, typer.Option(help="only this principal")] = None,
     event_type: Annotated[str | None, typer.Option("--type", help="only this wire type")] = None,
-    since: Annotated[datetime | None, typer.Option(help="from this time (UTC)")] = None,
-    until: Annotated[datetime | None, typer.Option(help="up to this time (UTC)")] = None,
+    since: Annotated[datetime | None, typer.Option(
+        help="what happened from this time (UTC, business time)")] = None,
+    until: Annotated[datetime | None, typer.Option(
+        help="what happened up to this time (UTC, business time)")] = None,
+    recorded_since: Annotated[datetime | None, typer.Option(
+        help="what was recorded from this time (UTC)")] = None,
+    recorded_until: Annotated[datetime | None, typer.Option(
+        help="what was recorded up to this time (UTC)")] = None,
 ) -> None:
-    """Stream the audit trail as JSONL or CSV, with the hash fields, in bounded memory."""
+    """Stream the audit trail as JSONL or CSV, with the hash fields, in bounded memory.
+    Each record has both times: ``time`` (when it happened) and ``recorded_at``."""
     from domain.envelope import iso_time
     from infra.audit.export import export_chunks
     from infra.read_store.port import Range
@@ -159,9 +166,11 @@ def audit_export(
     settings = load_settings(data_dir)
     filters: dict[str, object] = {"entity_id": entity_id, "team_id": team_id, "actor": actor,
                                   "type": event_type}
-    if since or until:
-        filters["time"] = Range(gte=iso_time(since) if since else None,
-                                lte=iso_time(until) if until else None)
+    for field, start, end in (("time", since, until),
+                              ("recorded_at", recorded_since, recorded_until)):
+        if start or end:
+            filters[field] = Range(gte=iso_time(start) if start else None,
+                                   lte=iso_time(end) if end else None)
     store = default_store(settings)
     sink = out.open("wb") if out else sys.stdout.buffer
     written = 0

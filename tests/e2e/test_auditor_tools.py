@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -130,3 +131,30 @@ def test_the_cli_exports_filtered_evidence(runtime: Runtime, tmp_path: Path) -> 
     csv_out = cli("audit", "export", "--format", "csv", data_dir=data).stdout.splitlines()
     assert csv_out[0].startswith("position,time,actor,type")
     assert len(csv_out) == 11
+
+
+def test_the_cli_export_filters_on_when_it_happened_and_when_it_was_recorded(
+    runtime: Runtime, tmp_path: Path,
+) -> None:
+    """A team formed a week ago and entered now, and one formed now: ``--since``/
+    ``--until`` select by when it happened, ``--recorded-since``/``--recorded-until``
+    by when it was recorded."""
+    now = utcnow()
+    week_ago = now - timedelta(days=7)
+    runtime.teams.form(tc.FormTeam("Moved over"), CommandContext(CommandMeta(
+        "user:lead", now=now, occurred_at=week_ago)))
+    runtime.teams.form(tc.FormTeam("New"), CommandContext(CommandMeta("user:lead", now=now)))
+    assert runtime.wait_for(runtime.ledger.head_position(), 10)
+    data = runtime.settings.data_dir
+
+    def exported(*filters: str) -> list[tuple[str, str, str]]:
+        out = cli("audit", "export", "--format", "jsonl", *filters, data_dir=data).stdout
+        records = [json.loads(line) for line in out.splitlines()]
+        return [(r["data"]["name"], r["time"], r["recorded_at"]) for r in records]
+
+    day_ago = iso_time(now - timedelta(days=1))
+    assert exported("--until", day_ago) == [("Moved over", iso_time(week_ago), iso_time(now))]
+    assert [name for name, _, _ in exported("--since", day_ago)] == ["New"]
+    assert [name for name, _, _ in exported("--recorded-since", day_ago)] == [
+        "Moved over", "New"]
+    assert exported("--recorded-until", day_ago) == []

@@ -21,6 +21,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -30,6 +31,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from schemathesis.python.asgi import shutdown_lifespans
 
+from domain.envelope import moment_of
 from infra.settings import Settings
 from services.api.app import create_app
 
@@ -136,6 +138,17 @@ def seeded_data_folder() -> Iterator[Path]:
 _keys = itertools.count(1)
 
 
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _moment(text: str) -> datetime:
+    try:
+        return moment_of(text)
+    except ValueError:  # not a time the schema allows: leave it for the check to judge
+        return datetime.min.replace(tzinfo=UTC)
+
+
 def _as_a_client_would(case: Any) -> None:
     """A valid request carries only values a client can have, and follows the rules a
     schema cannot state, so a generated one that does not is not valid data: a
@@ -143,7 +156,9 @@ def _as_a_client_would(case: Any) -> None:
     400); an ``Idempotency-Key`` names one logical request (reused for another body it
     is a 422, by design); a token is revoked with a reason in the body or the query,
     not both; a team's id is given as ``team_id`` or as its alias ``id``, and two that
-    differ are a 422. Invalid requests keep whatever was generated."""
+    differ are a 422; an ``occurred_at`` says when something happened, so it is never
+    in the future (more than 5 minutes ahead of the server clock is a 422, and a schema
+    cannot say what time it is). Invalid requests keep whatever was generated."""
     if case.meta is None or not case.meta.generation.mode.is_positive:
         return
     if case.query and "cursor" in case.query:
@@ -155,6 +170,8 @@ def _as_a_client_would(case: Any) -> None:
         elif not isinstance(case.body, dict) and not (case.query or {}).get("reason"):
             case.query = {**(case.query or {}), "reason": "fuzzed revocation"}
     body = case.body
+    if isinstance(body, dict) and isinstance(body.get("occurred_at"), str):
+        body["occurred_at"] = min(body["occurred_at"], _now(), key=_moment)
     if (case.operation.label == "POST /v1/teams" and isinstance(body, dict)
             and "team_id" in body and "id" in body):
         body["id"] = body["team_id"]

@@ -37,7 +37,7 @@ def test_restore_reproduces_payloads_and_hashes(tmp_path: Path) -> None:
     team = original.teams.form(tc.FormTeam("SRE", "keep it up"), ctx)
     member = original.teams.add_member(
         tc.AddMember(team.id, "Ada", "ada@example.com", "SRE", responsibilities=["db"]), ctx)
-    keyed = CommandContext(CommandMeta("user:lead"), idempotency_key="k", fingerprint="f")
+    keyed = CommandContext(ctx.meta, idempotency_key="k", fingerprint="f")  # one clock reading
     incident = original.incidents.open(ic.OpenIncident(team.id, "SEV1", "db", "down"), keyed)
     original.incidents.acknowledge(ic.Acknowledge(incident.id), ctx)
     original.incidents.assign_responder(ic.AssignResponder(incident.id, member.id), ctx)

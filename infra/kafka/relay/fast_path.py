@@ -21,7 +21,7 @@ import orjson
 from eventsourcing.utils import resolve_topic
 
 from domain.aggregate import LedgerAggregate
-from domain.envelope import BASE_FIELDS, EventEnvelope, event_id, iso_time, wire_type
+from domain.envelope import BASE_FIELDS, EventEnvelope, event_id, iso_time, times_of, wire_type
 from domain.ledger import Ledger
 from infra.contract.cloudevents import to_cloudevent
 from infra.event_store import LedgerRecorder
@@ -162,11 +162,12 @@ class FastEncoder:
         base = BASE_FIELDS
         data = {k: plain_state(v) for k, v in state.items() if k not in base}
         subject = str(n.originator_id)
+        occurred_at, recorded_at = times_of(meta, plain_state(state["timestamp"]))
         envelope = EventEnvelope(
             id=link[1] if link else event_id(subject, n.originator_version),
             type=cls.type, context=cls.context, name=cls.name, subject=subject,
             stream_version=n.originator_version, position=n.id,
-            time=plain_state(state["timestamp"]), actor=meta.get("actor", ""),
+            occurred_at=occurred_at, recorded_at=recorded_at, actor=meta.get("actor", ""),
             correlation_id=meta.get("correlation_id", ""),
             causation_id=meta.get("causation_id", ""),
             schema_version=cls.schema_version, data=data,

@@ -15,7 +15,11 @@ class AuditRecordPublic(ReadDocument):
 
     id: str
     position: int
-    time: str
+    time: str = Field(description="when the event happened (business time)")
+    recorded_at: str | None = Field(
+        default=None, description="when the ledger recorded it (absent from records folded "
+                                  "before the field, whose `time` is the recording time, "
+                                  "until a rebuild)")
     actor: str
     type: str
     name: str

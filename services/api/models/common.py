@@ -18,6 +18,7 @@ from pydantic import (
     field_validator,
 )
 
+from domain.envelope import RFC3339, moment_of
 from domain.ledger import CommandResult
 from domain.teams.aggregate import PRINCIPAL as MEMBER_PRINCIPAL
 
@@ -117,8 +118,34 @@ def _has_forbidden_text(value: Any) -> bool:
     return False
 
 
-class Empty(StrictBody):
-    """The body of a command that takes none (sent as ``{}`` or not at all)."""
+def _a_real_moment(value: str) -> str:
+    moment_of(value)  # a ValueError is the 422's message
+    return value
+
+
+OccurredAt = Annotated[
+    str, StringConstraints(max_length=64, pattern=RFC3339), AfterValidator(_a_real_moment)
+]
+"""When a command's change happened: RFC 3339 with an offset, a real moment."""
+
+
+class CommandBody(StrictBody):
+    """The body of every command: its own fields, and when it happened.
+
+    The ledger reads ``occurred_at`` through the command's context
+    (:func:`services.api.deps.command_context`), so every command honours it the same
+    way; a body without this base refuses the field."""
+
+    occurred_at: OccurredAt | None = Field(
+        default=None, json_schema_extra={"format": "date-time"},
+        description="when it happened: RFC 3339 with an offset, at most 5 minutes ahead of "
+                    "the server clock, not before the entity's latest event; default: when "
+                    "OpsLedger records it (both times are kept)")
+
+
+class Empty(CommandBody):
+    """The body of a command that takes nothing else (sent as ``{}``, ``{"occurred_at":
+    ...}`` or not at all)."""
 
 
 class CommandAnswer(BaseModel):

@@ -24,7 +24,10 @@ class EntityVersionPublic(ReadDocument):
     context: str
     version: int
     position: int
-    time: str
+    time: str = Field(description="when the event happened (business time)")
+    recorded_at: str | None = Field(
+        default=None, description="when the ledger recorded it (absent from records folded "
+                                  "before the field, whose `time` is the recording time)")
     event_id: str
     event_type: str
     event_name: str
@@ -42,8 +45,9 @@ class _AsOf(ReadDocument):
 
 
 class EntityAsOfPublic(EntityVersionPublic, _AsOf):
-    """The entity's latest version made at or before ``as_of``. (Fields of the later
-    base come first: ``as_of`` leads, as it always has.)"""
+    """The entity's latest version the ledger had recorded at ``as_of`` (whenever its
+    changes happened). (Fields of the later base come first: ``as_of`` leads, as it
+    always has.)"""
 
 
 class FindingPublic(ReadDocument):

@@ -17,7 +17,10 @@ class CloudEventPublic(ReadDocument):
     source: str
     type: str
     subject: str
-    time: str
+    time: str = Field(description="when it happened (business time)")
+    recordedtime: str | None = Field(
+        default=None, description="when OpsLedger recorded it, when that is not `time` "
+                                  "(absent: recorded when it happened)")
     datacontenttype: str
     position: int
     streamversion: int

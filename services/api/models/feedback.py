@@ -8,12 +8,12 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from domain.feedback.aggregate import Kind, Priority
-from services.api.models.common import Name, ReadDocument, StrictBody, Text
+from services.api.models.common import CommandBody, Name, ReadDocument, Text
 
 # -- requests -------------------------------------------------------------------------
 
 
-class FeedbackGive(StrictBody):
+class FeedbackGive(CommandBody):
     kind: Kind
     team_id: UUID
     text: Text
@@ -23,12 +23,12 @@ class FeedbackGive(StrictBody):
     feedback_id: UUID | None = None
 
 
-class FeedbackTriage(StrictBody):
+class FeedbackTriage(CommandBody):
     priority: Priority
     owner_id: UUID
 
 
-class FeedbackResolve(StrictBody):
+class FeedbackResolve(CommandBody):
     resolution: Text
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from domain.goals.aggregate import Outcome, Status
 from services.api.models.common import (
+    CommandBody,
     IsoDate,
     JsonNumber,
     Name,
@@ -16,13 +17,12 @@ from services.api.models.common import (
     OptionalText,
     ReadDocument,
     Reason,
-    StrictBody,
 )
 
 # -- requests -------------------------------------------------------------------------
 
 
-class GoalSet(StrictBody):
+class GoalSet(CommandBody):
     team_id: UUID
     owner_id: UUID
     title: Name
@@ -34,17 +34,17 @@ class GoalSet(StrictBody):
     goal_id: UUID | None = None
 
 
-class GoalCheckIn(StrictBody):
+class GoalCheckIn(CommandBody):
     value: Number
     note: OptionalText = ""
 
 
-class GoalTargetRevise(StrictBody):
+class GoalTargetRevise(CommandBody):
     target: Number
     reason: Reason
 
 
-class GoalClose(StrictBody):
+class GoalClose(CommandBody):
     outcome: Outcome
     note: OptionalText = ""
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from domain.incidents.aggregate import Severity, Status
 from services.api.models.common import (
+    CommandBody,
     IsoDate,
     JsonNumber,
     Name,
@@ -22,7 +23,7 @@ from services.api.models.common import (
 # -- requests -------------------------------------------------------------------------
 
 
-class IncidentOpen(StrictBody):
+class IncidentOpen(CommandBody):
     team_id: UUID
     severity: Severity
     service: Name
@@ -30,24 +31,24 @@ class IncidentOpen(StrictBody):
     incident_id: UUID | None = None
 
 
-class IncidentAssign(StrictBody):
+class IncidentAssign(CommandBody):
     responder_id: UUID
 
 
-class IncidentEscalate(StrictBody):
+class IncidentEscalate(CommandBody):
     severity: Severity
     reason: Reason
 
 
-class IncidentNote(StrictBody):
+class IncidentNote(CommandBody):
     text: Text
 
 
-class IncidentMitigate(StrictBody):
+class IncidentMitigate(CommandBody):
     summary: Text
 
 
-class IncidentResolve(StrictBody):
+class IncidentResolve(CommandBody):
     summary: Text
     root_cause: OptionalText = ""
 
@@ -58,7 +59,7 @@ class ActionItem(StrictBody):
     due: IsoDate
 
 
-class IncidentPostmortem(StrictBody):
+class IncidentPostmortem(CommandBody):
     causes: Annotated[list[Text], Field(min_length=1, max_length=50)]
     action_items: Annotated[list[ActionItem], Field(max_length=100)] = Field(default_factory=list)
 

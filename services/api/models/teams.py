@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from services.api.models.common import (
+    CommandBody,
     Email,
     IsoDate,
     Items,
@@ -19,20 +20,19 @@ from services.api.models.common import (
     Principal,
     ReadDocument,
     Reason,
-    StrictBody,
 )
 
 # -- requests -------------------------------------------------------------------------
 
 
-class TeamForm(StrictBody):
+class TeamForm(CommandBody):
     name: Name
     mission: OptionalText = ""
     team_id: UUID | None = Field(default=None, description="client-chosen id")
     id: UUID | None = Field(default=None, description="alias of team_id")
 
 
-class MemberJoin(StrictBody):
+class MemberJoin(CommandBody):
     name: Name
     email: Email
     role: Name
@@ -43,28 +43,28 @@ class MemberJoin(StrictBody):
                                   "for segregation-of-duties controls (admin only)")
 
 
-class MemberRoleChange(StrictBody):
+class MemberRoleChange(CommandBody):
     role: Name
     reason: Reason
     responsibilities: Items | None = None
     effective_date: IsoDate | None = None
 
 
-class MemberLeave(StrictBody):
+class MemberLeave(CommandBody):
     reason: Reason
 
 
-class MemberMove(StrictBody):
+class MemberMove(CommandBody):
     to_team_id: UUID
     reason: Reason
 
 
-class MemberPrincipalBind(StrictBody):
+class MemberPrincipalBind(CommandBody):
     principal: Principal
     reason: Reason
 
 
-class TeamLeadChange(StrictBody):
+class TeamLeadChange(CommandBody):
     member_id: UUID
     reason: Reason
 

@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from domain.access.aggregate import PRINCIPAL, RFC3339, Role
-from services.api.models.common import CommandAnswer, Reason, StrictBody
+from domain.access.aggregate import PRINCIPAL, Role
+from domain.envelope import RFC3339
+from services.api.models.common import CommandAnswer, CommandBody, Reason
 
 TokenPrincipal = Annotated[str, StringConstraints(pattern=PRINCIPAL.pattern)]
 TeamRef = Annotated[str, StringConstraints(
@@ -20,7 +21,7 @@ TokenStatus = Literal["active", "revoked", "expired"]
 # -- requests -------------------------------------------------------------------------
 
 
-class TokenIssue(StrictBody):
+class TokenIssue(CommandBody):
     principal: TokenPrincipal = Field(description="whom the token speaks for")
     roles: Annotated[list[Role], Field(min_length=1, max_length=5)]
     teams: Annotated[list[TeamRef], Field(
@@ -31,7 +32,7 @@ class TokenIssue(StrictBody):
     reason: Reason | None = Field(default=None, description="why it is issued")
 
 
-class TokenRevoke(StrictBody):
+class TokenRevoke(CommandBody):
     reason: Reason
 
 

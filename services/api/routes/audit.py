@@ -7,6 +7,7 @@ those teams (``team_id`` of the record, in the query), a token for all teams
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -22,17 +23,29 @@ from services.api.queries import page, time_range
 router = APIRouter(tags=["audit"])
 
 
+Since = Annotated[UtcDateTime | None, Query(description="happened at or after (business time)")]
+Until = Annotated[UtcDateTime | None, Query(description="happened at or before (business time)")]
+RecordedSince = Annotated[UtcDateTime | None, Query(
+    description="recorded at or after (records folded before `recorded_at` existed never "
+                "match, until a rebuild)")]
+RecordedUntil = Annotated[UtcDateTime | None, Query(description="recorded at or before")]
+
+
 def audit_filters(
-    entity_id: Annotated[str | None, Query(max_length=100)] = None,
-    actor: Annotated[str | None, Query(max_length=200)] = None,
-    type: Annotated[str | None, Query(max_length=200)] = None,
-    since: UtcDateTime | None = None,
-    until: UtcDateTime | None = None,
+    entity_id: str | None = None, actor: str | None = None, type: str | None = None,
+    since: datetime | None = None, until: datetime | None = None,
+    recorded_since: datetime | None = None, recorded_until: datetime | None = None,
 ) -> dict[str, Any]:
+    """The audit trail's filters: ``since``/``until`` on when events happened (the
+    record's ``time``), ``recorded_since``/``recorded_until`` on when they were
+    recorded (``recorded_at``); both may be given."""
     filters: dict[str, Any] = {"entity_id": entity_id, "actor": actor, "type": type}
-    when = time_range(since, until)
-    if when is not None:
-        filters["time"] = when
+    happened = time_range(since, until)
+    if happened is not None:
+        filters["time"] = happened
+    recorded = time_range(recorded_since, recorded_until)
+    if recorded is not None:
+        filters["recorded_at"] = recorded
     return filters
 
 
@@ -43,11 +56,14 @@ def audit_trail(
     team_id: Annotated[UUID | None, Query(description="only this team's records")] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
     type: Annotated[str | None, Query(max_length=200)] = None,
-    since: UtcDateTime | None = None, until: UtcDateTime | None = None,
+    since: Since = None, until: Until = None,
+    recorded_since: RecordedSince = None, recorded_until: RecordedUntil = None,
     limit: Limit = 50, cursor: Cursor = None,
 ) -> dict[str, Any]:
-    """The audit trail, one record per event, oldest first, of the token's teams."""
-    filters = {**audit_filters(entity_id, actor, type, since, until),
+    """The audit trail, one record per event, oldest first, of the token's teams: who
+    did what, when it happened (``time``) and when it was recorded (``recorded_at``)."""
+    filters = {**audit_filters(entity_id, actor, type, since, until, recorded_since,
+                               recorded_until),
                **team_scope(grant, team_id)}
     return page(rt, "audit_trail", filters, limit=limit, cursor=cursor, order_by="position")
 
@@ -60,10 +76,13 @@ def audit_export(
     team_id: Annotated[UUID | None, Query(description="only this team's records")] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
     type: Annotated[str | None, Query(max_length=200)] = None,
-    since: UtcDateTime | None = None, until: UtcDateTime | None = None,
+    since: Since = None, until: Until = None,
+    recorded_since: RecordedSince = None, recorded_until: RecordedUntil = None,
 ) -> StreamingResponse:
-    """The audit trail of the token's teams as a JSONL or CSV file, streamed."""
-    filters = {**audit_filters(entity_id, actor, type, since, until),
+    """The audit trail of the token's teams as a JSONL or CSV file, streamed (the same
+    filters as ``GET /v1/audit``)."""
+    filters = {**audit_filters(entity_id, actor, type, since, until, recorded_since,
+                               recorded_until),
                **team_scope(grant, team_id)}
     media = "application/x-ndjson" if format == "jsonl" else "text/csv"
     return StreamingResponse(

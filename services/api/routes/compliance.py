@@ -13,8 +13,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from domain.envelope import iso_time
-from infra.read_store.port import BadCursorError, Range, decode_cursor, encode_cursor
-from projections import compliance_controls
+from infra.read_store.port import BadCursorError, decode_cursor, encode_cursor
+from projections import compliance_controls, compliance_history
 from projections.fold import public
 from projections.times import parse_time
 from services.api.deps import (
@@ -57,15 +57,15 @@ def entity_history(entity_id: Annotated[str, Path(max_length=100)], grant: Audit
             response_model_exclude_unset=True)
 def entity_as_of(entity_id: Annotated[str, Path(max_length=100)], grant: Auditor,
                  rt: RuntimeDep, _: Fresh, as_of: UtcDateTime | None = None) -> dict[str, Any]:
-    """The entity's state as of a time (default: now)."""
+    """The entity's state as the ledger knew it at a time (default: now): the changes
+    recorded by then, whenever they happened."""
     when = iso_time(as_of or datetime.now(UTC))
-    latest = None
-    for record in rt.store.iter_find(
-        "compliance_history",
-        {"entity_id": entity_id, "time": Range(lte=when), **team_scope(grant)},
+    # Selected here, not in the query: records folded before ``recorded_at`` existed
+    # know it by their ``time`` (compliance_history.known_at).
+    latest = compliance_history.state_as_of(rt.store.iter_find(
+        "compliance_history", {"entity_id": entity_id, **team_scope(grant)},
         order_by="version",
-    ):
-        latest = record
+    ), when)
     if latest is None:
         raise ProblemError(404, f"entity {entity_id} did not exist at {when}")
     return {"as_of": when, **(public(latest) or {})}

@@ -113,7 +113,8 @@ def test_envelope_names_the_versioned_wire_type(ledger: Ledger) -> None:
     assert (envelope.subject, envelope.stream_version) == (str(incident_id), 2)
     assert (envelope.position, answer.position) == (3, 3)
     assert (envelope.actor, envelope.correlation_id) == ("user:oncall", "corr-1")
-    assert envelope.time == "2025-03-03T09:02:00.000000Z"  # fixed width: text order is time order
+    # fixed width: text order is time order; no occurred_at given: it happened when recorded
+    assert envelope.occurred_at == envelope.recorded_at == "2025-03-03T09:02:00.000000Z"
     assert envelope.data == {}
     assert envelope_of(event, position).id == envelope.id  # deterministic
 

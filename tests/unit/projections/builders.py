@@ -13,14 +13,16 @@ from projections.registry import ALL_FOLDS
 
 def ev(
     context: str, name: str, subject: str, version: int, position: int, time: str, /,
-    actor: str = "user:alice", **data: Any,
+    actor: str = "user:alice", recorded_at: str | None = None, **data: Any,
 ) -> EventEnvelope:
     """An event as the ledger would publish it (positional-only, so ``name`` etc. can
-    also be event data)."""
+    also be event data): it happened at ``time``, and was recorded then unless
+    ``recorded_at`` says otherwise."""
     return EventEnvelope(
         id=event_id(subject, version), type=wire_type(context, name, 1), context=context,
-        name=name, subject=subject, stream_version=version, position=position, time=time,
-        actor=actor, correlation_id=f"corr-{position}", causation_id=f"cause-{position}",
+        name=name, subject=subject, stream_version=version, position=position,
+        occurred_at=time, recorded_at=recorded_at or time, actor=actor,
+        correlation_id=f"corr-{position}", causation_id=f"cause-{position}",
         schema_version=1, data=data,
     )
 
