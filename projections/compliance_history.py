@@ -11,7 +11,8 @@ field existed lack it (and match no team-scoped filter) until a rebuild or repla
 
 A record's ``time`` is when its event happened (business time), ``recorded_at`` when
 the ledger recorded it: "as of" questions (what the ledger knew at T) read the
-latter (:func:`state_as_of`).
+latter, "effective at" questions (how things stood at E) the former; both axes at
+once (:func:`state_as_of`) answer "at E, as we knew it at T".
 """
 
 from __future__ import annotations
@@ -82,15 +83,24 @@ def known_at(record: Document) -> str:
     return str(record.get("recorded_at") or record["time"])
 
 
-def state_as_of(records: Iterable[Document], as_of: str) -> Document | None:
+def state_as_of(records: Iterable[Document], as_of: str,
+                effective_at: str | None = None) -> Document | None:
     """The latest record (highest version) the ledger had recorded at ``as_of``, else
-    None: what it knew then, whenever the changes happened.
+    None: what it knew then, whenever the changes happened. With ``effective_at``, the
+    latest of those whose change had happened by then: the entity as it was at
+    ``effective_at``, as known at ``as_of``.
 
-    ``records`` are one entity's history records sorted by version.
+    ``records`` are one entity's history records sorted by version. The ledger keeps
+    each aggregate's events in business order, so the versions that had happened by
+    ``effective_at`` are a prefix and the latest of them holds the state then.
     """
-    moment = parse_time(as_of)
+    known_by = parse_time(as_of)
+    happened_by = parse_time(effective_at) if effective_at is not None else None
     latest = None
     for record in records:
-        if parse_time(known_at(record)) <= moment:
-            latest = record
+        if parse_time(known_at(record)) > known_by:
+            continue
+        if happened_by is not None and parse_time(str(record["time"])) > happened_by:
+            continue
+        latest = record
     return latest

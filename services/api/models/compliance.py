@@ -41,13 +41,15 @@ class EntityHistoryPublic(BaseModel):
 
 
 class _AsOf(ReadDocument):
-    as_of: str = Field(description="the time asked for")
+    as_of: str = Field(description="the recording time asked for (default: now)")
+    effective_at: str | None = Field(
+        default=None, description="the business time asked for, when one was")
 
 
 class EntityAsOfPublic(EntityVersionPublic, _AsOf):
     """The entity's latest version the ledger had recorded at ``as_of`` (whenever its
-    changes happened). (Fields of the later base come first: ``as_of`` leads, as it
-    always has.)"""
+    changes happened); with ``effective_at``, the latest of those that had happened by
+    then. (Fields of the later base come first: ``as_of`` leads, as it always has.)"""
 
 
 class FindingPublic(ReadDocument):

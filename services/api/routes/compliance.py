@@ -56,19 +56,26 @@ def entity_history(entity_id: Annotated[str, Path(max_length=100)], grant: Audit
 @router.get("/v1/compliance/entities/{entity_id}", response_model=EntityAsOfPublic,
             response_model_exclude_unset=True)
 def entity_as_of(entity_id: Annotated[str, Path(max_length=100)], grant: Auditor,
-                 rt: RuntimeDep, _: Fresh, as_of: UtcDateTime | None = None) -> dict[str, Any]:
-    """The entity's state as the ledger knew it at a time (default: now): the changes
-    recorded by then, whenever they happened."""
+                 rt: RuntimeDep, _: Fresh, as_of: UtcDateTime | None = None,
+                 effective_at: UtcDateTime | None = None) -> dict[str, Any]:
+    """The entity's state as the ledger knew it at ``as_of`` (recording time, default:
+    now): the changes recorded by then, whenever they happened. With ``effective_at``
+    (business time), the entity as it was then, as known at ``as_of``."""
     when = iso_time(as_of or datetime.now(UTC))
+    at = iso_time(effective_at) if effective_at is not None else None
     # Selected here, not in the query: records folded before ``recorded_at`` existed
     # know it by their ``time`` (compliance_history.known_at).
     latest = compliance_history.state_as_of(rt.store.iter_find(
         "compliance_history", {"entity_id": entity_id, **team_scope(grant)},
         order_by="version",
-    ), when)
+    ), when, at)
     if latest is None:
-        raise ProblemError(404, f"entity {entity_id} did not exist at {when}")
-    return {"as_of": when, **(public(latest) or {})}
+        detail = f"entity {entity_id} did not exist at {when}"
+        if at is not None:
+            detail = f"entity {entity_id} did not exist at {at} as known at {when}"
+        raise ProblemError(404, detail)
+    found = public(latest) or {}
+    return {"as_of": when, **({"effective_at": at} if at is not None else {}), **found}
 
 
 def _after(cursor: str) -> tuple[datetime, str]:
