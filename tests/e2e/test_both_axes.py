@@ -1,5 +1,6 @@
 """As-of on both axes over HTTP: an entity as it was at ``effective_at`` (business time),
-as known at ``as_of`` (recording time, default now)."""
+as known at ``as_of`` (recording time, default now); a team's roster in force at
+``effective_at``, role changes counting from their ``effective_date``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.envelope import iso_time
-from tests.e2e.conftest import Api
+from tests.e2e.conftest import SCOPED_TEAM, Api
 
 
 def ago(minutes: float) -> str:
@@ -61,8 +62,53 @@ def test_effective_at_before_the_entity_began_is_a_404(api: Api) -> None:
 
 def test_without_effective_at_the_answer_names_no_effective_time(api: Api) -> None:
     team = api.team()
-    incident = api.incident(team)
+    opened = api.post("/v1/incidents", {"team_id": team, "severity": "SEV2",
+                                        "service": "checkout", "summary": "slow"},
+                      expect=201).json()
+    incident = opened["id"]
 
-    found = api.as_("auditor").get(f"/v1/compliance/entities/{incident}")
+    found = api.as_("auditor").get(f"/v1/compliance/entities/{incident}",
+                                   min_position=opened["position"])
 
     assert "effective_at" not in found and found["state"]["status"] == "open"
+
+
+def days_ago(days: float) -> str:
+    return ago(days * 24 * 60)
+
+
+def test_the_roster_in_force_at_a_time_honours_effective_dates(api: Api) -> None:
+    """Ada joined as an engineer 35 days ago; a role change entered today makes her
+    lead from 20 days ago. Bob joined 5 days ago."""
+    team = api.team(occurred_at=days_ago(40))
+    ada = api.member(team, "Ada Lovelace", "engineer", occurred_at=days_ago(35))
+    bob = api.member(team, "Bob Smith", "engineer", occurred_at=days_ago(5))
+    effective = (datetime.now(UTC) - timedelta(days=20)).date().isoformat()
+    position = api.post(f"/v1/teams/{team}/members/{ada}/role", {
+        "role": "lead", "reason": "took over the rota", "effective_date": effective},
+        expect=200).json()["position"]
+    api.get(f"/v1/teams/{team}", min_position=position)
+
+    at = days_ago(10)
+    then = api.as_("member").get(f"/v1/teams/{team}", effective_at=at)
+    before = api.as_("member").get(f"/v1/teams/{team}", effective_at=days_ago(30))
+    unformed = api.get(f"/v1/teams/{team}", expect=404, effective_at=days_ago(41))
+    now = api.get(f"/v1/teams/{team}")
+
+    def roster(doc: dict[str, Any]) -> dict[str, str]:
+        return {e["member_id"]: e["role"] for e in doc["roster"]}
+
+    assert roster(then) == {ada: "lead"} and then["effective_at"] == z(at)
+    assert roster(before) == {ada: "engineer"}
+    assert roster(now) == {ada: "lead", bob: "engineer"} and "effective_at" not in now
+    assert "had not been formed" in unformed["detail"]
+
+
+def test_the_roster_at_a_time_keeps_team_scope(api: Api) -> None:
+    other = api.team()
+
+    problem = api.as_("scoped").get(f"/v1/teams/{other}", expect=403, effective_at=ago(1))
+    unknown = api.as_("scoped").get(f"/v1/teams/{SCOPED_TEAM}", expect=404,
+                                    effective_at=ago(1))
+
+    assert problem["status"] == 403 and unknown["status"] == 404

@@ -88,8 +88,11 @@ class RosterEntryPublic(ReadDocument):
 
 
 class TeamPublic(ReadDocument):
-    """A team with its roster; ``version`` is the team's, for ``If-Match``."""
+    """A team with its roster; ``version`` is the team's, for ``If-Match`` (with
+    ``effective_at``: its version then)."""
 
+    effective_at: str | None = Field(
+        default=None, description="the business time whose roster this is, when asked for")
     id: str
     name: str
     mission: str

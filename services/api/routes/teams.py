@@ -7,10 +7,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 
+from domain.envelope import iso_time
 from domain.teams import commands as c
 from infra.auth import Grant
 from infra.read_store.port import BadCursorError, decode_cursor, encode_cursor
 from projections.fold import public
+from projections.roster_at import team_at
 from services.api.bootstrap import Runtime
 from services.api.deps import (
     Admin,
@@ -23,7 +25,7 @@ from services.api.deps import (
     RuntimeDep,
     check_team,
 )
-from services.api.models.common import CommandAnswer, answer
+from services.api.models.common import CommandAnswer, UtcDateTime, answer
 from services.api.models.teams import (
     MemberJoin,
     MemberLeave,
@@ -168,10 +170,23 @@ def _page_of_own_teams(rt: Runtime, grant: Grant, limit: int, cursor: str | None
 
 
 @router.get("/v1/teams/{team_id}", response_model=TeamPublic, response_model_exclude_unset=True)
-def get_team(team_id: UUID, grant: Reader, rt: RuntimeDep, _: Fresh) -> dict[str, Any]:
-    """One team with its roster."""
+def get_team(team_id: UUID, grant: Reader, rt: RuntimeDep, _: Fresh,
+             effective_at: UtcDateTime | None = None) -> dict[str, Any]:
+    """One team with its roster. With ``effective_at`` (business time), the roster in
+    force then: its members, and each one's role by the role changes' effective dates."""
     check_team(grant, team_id)
-    return one(rt, "teams", str(team_id), "team")
+    if effective_at is None:
+        return one(rt, "teams", str(team_id), "team")
+    at = iso_time(effective_at)
+    history = (r for r in rt.store.iter_find(
+        "compliance_history", {"entity_id": str(team_id)}, order_by="version")
+        if r.get("context") == "teams")  # an id of another kind names no team
+    audit = rt.store.iter_find("audit_trail", {"entity_id": str(team_id)},
+                               order_by="position")
+    team = team_at(history, audit, at)
+    if team is None:
+        raise ProblemError(404, f"team {team_id} had not been formed at {at}")
+    return {"effective_at": at, **(public(team) or {})}
 
 
 @router.get("/v1/members/{member_id}", response_model=MemberPublic,
