@@ -14,6 +14,7 @@ from domain.envelope import EventEnvelope
 from infra.read_store.port import ReadStore
 from projections.engine import fold_events
 from projections.registry import ALL_FOLDS
+from projections.times import parse_time
 
 REPLAY_CHECKPOINT = "replay"
 
@@ -46,15 +47,26 @@ def _batches(events: Iterable[EventEnvelope], size: int) -> Iterator[list[EventE
 
 def replay(
     events: Iterable[EventEnvelope], target: ReadStore, *, as_of: str | None = None,
-    batch: int = 1000, progress: Callable[[int], None] | None = None,
+    effective_at: str | None = None, batch: int = 1000,
+    progress: Callable[[int], None] | None = None,
 ) -> ReplayStats:
     """Fold ``events`` (in position order) that the ledger had recorded at ``as_of``
     (a fixed-width ISO time, see ``domain.envelope.iso_time``) into ``target``: the
-    read models as they stood then, whenever the changes happened."""
+    read models as they stood then, whenever the changes happened. With
+    ``effective_at``, only the events that had happened by then: the read models as
+    things stood at ``effective_at``, as known at ``as_of`` (or now).
+
+    The ledger keeps each aggregate's events in business order, so what had happened
+    by ``effective_at`` is a prefix of every stream: no fold sees a gap."""
     started = time.monotonic()
     count = 0
     last = 0
-    selected = (e for e in events if as_of is None or e.recorded_at <= as_of)
+    happened_by = parse_time(effective_at) if effective_at is not None else None
+    selected = (
+        e for e in events
+        if (as_of is None or e.recorded_at <= as_of)
+        and (happened_by is None or parse_time(e.occurred_at) <= happened_by)
+    )
     for chunk in _batches(selected, batch):
         changes = fold_events(chunk, ALL_FOLDS, target.get)
         last = chunk[-1].position

@@ -187,39 +187,63 @@ def audit_export(
 
 
 def replay(
-    as_of: Annotated[datetime, typer.Option("--as-of", help="the instant (UTC) to rebuild")],
     into: Annotated[str, typer.Option(
         "--into", help="a folder (embedded store) or a mongodb:// URI; never the live one")],
+    as_of: Annotated[datetime | None, typer.Option(
+        "--as-of", help="recording time (UTC): what the ledger had recorded by then")] = None,
+    effective_at: Annotated[datetime | None, typer.Option(
+        "--effective-at", help="business time (UTC): what had happened by then")] = None,
     data_dir: DataDir = None,
     source: Annotated[str, typer.Option(help="store or kafka")] = "store",
     mongo_db: Annotated[str | None, typer.Option(
         help="database for a mongodb:// target [default: opsledger_asof_<time>]")] = None,
 ) -> None:
-    """Rebuild every read model as it was at an instant, into a separate store."""
+    """Rebuild every read model as it was at an instant, into a separate store: as the
+    ledger knew it at --as-of, as things stood at --effective-at, or both (as things
+    stood at --effective-at, as known at --as-of)."""
     from domain.envelope import iso_time
     from infra.projecting.replay import replay as run_replay
 
+    if as_of is None and effective_at is None:
+        err.print("replay needs --as-of, --effective-at or both (opsledger rebuild "
+                  "rebuilds the live read models)")
+        raise typer.Exit(2)
     settings = load_settings(data_dir)
-    when = iso_time(as_of)
-    target = _replay_target(settings, into, mongo_db, when)
+    when = iso_time(as_of) if as_of is not None else None
+    at = iso_time(effective_at) if effective_at is not None else None
+    target = _replay_target(settings, into, mongo_db, _database_suffix(when, at))
+    described = " ".join(part for part in (
+        f"as of {when}" if when else "", f"effective at {at}" if at else "") if part)
     with progress_bar() as bar:
         events, total = _event_source(settings, source, bar)
-        task = bar.add_task(f"replaying as of {when}", total=total)
-        stats = run_replay(events, target, as_of=when,
+        task = bar.add_task(f"replaying {described}", total=total)
+        stats = run_replay(events, target, as_of=when, effective_at=at,
                            progress=lambda p: bar.update(task, completed=p))
         bar.update(task, completed=total)
     target.close()
     typer.echo(f"replayed {stats.describe()} into {into}")
 
 
-def _replay_target(settings: Settings, into: str, mongo_db: str | None, when: str) -> ReadStore:
+def _database_suffix(as_of: str | None, effective_at: str | None) -> str:
+    """The default MongoDB database's name after ``opsledger_``: ``asof_<time>`` as
+    before, ``at_<time>`` for a business time, both when both are given."""
+    def digits(moment: str) -> str:
+        return "".join(ch for ch in moment if ch.isdigit())[:14]
+
+    parts = ([f"asof_{digits(as_of)}"] if as_of else []) + (
+        [f"at_{digits(effective_at)}"] if effective_at else [])
+    return "_".join(parts)
+
+
+def _replay_target(settings: Settings, into: str, mongo_db: str | None,
+                   suffix: str) -> ReadStore:
     from infra.read_store.sqlite import SQLiteReadStore
 
     live_mongo = (settings.mongo_uri, settings.mongo_db)
     if into.startswith(("mongodb://", "mongodb+srv://")):
         from infra.read_store.mongo import MongoReadStore
 
-        db = mongo_db or "opsledger_asof_" + "".join(ch for ch in when if ch.isdigit())[:14]
+        db = mongo_db or f"opsledger_{suffix}"
         if (into, db) == live_mongo:
             err.print("refusing to replay into the live read models")
             raise typer.Exit(2)

@@ -158,3 +158,38 @@ def test_the_cli_export_filters_on_when_it_happened_and_when_it_was_recorded(
     assert [name for name, _, _ in exported("--recorded-since", day_ago)] == [
         "Moved over", "New"]
     assert exported("--recorded-until", day_ago) == []
+
+
+def test_the_cli_replays_as_things_stood_at_a_business_time_as_known_at_a_recording_time(
+    runtime: Runtime, tmp_path: Path,
+) -> None:
+    """An incident opened 30 minutes ago (entered then) and acknowledged 25 minutes ago
+    (entered 5 minutes ago): at 20 minutes ago, as known 10 minutes ago, it was open;
+    as known now, acknowledged; ``--effective-at`` alone, or neither flag."""
+    now = utcnow()
+
+    def at(minutes: float) -> CommandContext:
+        return CommandContext(CommandMeta("user:lead", now=now - timedelta(minutes=minutes)))
+
+    team = runtime.teams.form(tc.FormTeam("Replayed"), at(60))
+    incident = runtime.incidents.open(ic.OpenIncident(team.id, "SEV2", "api", "slow"), at(30))
+    late = CommandContext(CommandMeta("user:lead", now=now - timedelta(minutes=5),
+                                      occurred_at=now - timedelta(minutes=25)))
+    runtime.incidents.acknowledge(ic.Acknowledge(incident.id), late)
+    assert runtime.wait_for(runtime.ledger.head_position(), 10)
+    data = runtime.settings.data_dir
+    twenty_ago = iso_time(now - timedelta(minutes=20))
+
+    def status(folder: str, *flags: str) -> str:
+        cli("replay", *flags, "--into", str(tmp_path / folder), data_dir=data)
+        store = SQLiteReadStore(tmp_path / folder / "readmodels.sqlite")
+        found = store.get("incidents", str(incident.id))
+        store.close()
+        return str(found["status"]) if found else "unknown"
+
+    assert status("then", "--effective-at", twenty_ago,
+                  "--as-of", iso_time(now - timedelta(minutes=10))) == "open"
+    assert status("now", "--effective-at", twenty_ago) == "acknowledged"
+    assert status("earlier", "--effective-at", iso_time(now - timedelta(minutes=40))) == "unknown"
+    neither = cli("replay", "--into", str(tmp_path / "x"), data_dir=data, check=False)
+    assert neither.returncode == 2 and "--effective-at" in neither.stderr

@@ -8,8 +8,11 @@ phone at 14:05 and entered at 14:30.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from infra.projecting.replay import replay
+from infra.read_store.sqlite import SQLiteReadStore
 from projections import compliance_history
 from projections.fold import Document
 from projections.roster_at import team_at
@@ -131,3 +134,32 @@ def test_who_was_on_the_roster_follows_when_they_joined_and_left() -> None:
     assert roster_at("2026-11-10T12:00:00Z", *later) == {
         ADA: ("engineer", True), BOB: ("engineer", False)}
     assert roster_at("2026-11-01T12:00:00Z", *later) is None  # not formed yet
+
+
+# -- replay on both axes -----------------------------------------------------------------
+
+
+def test_replay_effective_at_rebuilds_what_had_happened_by_then_as_known_at_as_of(
+    tmp_path: Path,
+) -> None:
+    story = [
+        *a_team(),
+        ev("incidents", "IncidentOpened", INCIDENT, 1, 10, "2026-11-23T14:00:00Z",
+           team_id=TEAM, severity="SEV1", service="payments-api", summary="5xx spike"),
+        ev("incidents", "IncidentAcknowledged", INCIDENT, 2, 11, "2026-11-23T14:05:00Z",
+           recorded_at="2026-11-23T14:30:00Z"),
+        ev("incidents", "IncidentResolved", INCIDENT, 3, 12, "2026-11-23T15:00:00Z",
+           summary="rolled back", root_cause="bad deploy"),
+    ]
+
+    def status(name: str, **when: str) -> str:
+        target = SQLiteReadStore(tmp_path / f"{name}.sqlite")
+        replay(story, target, **when)
+        found = target.get("incidents", INCIDENT)
+        target.close()
+        return str(found["status"]) if found else "unknown"
+
+    assert status("then", as_of="2026-11-23T14:20:00.000000Z",
+                  effective_at="2026-11-23T14:10:00Z") == "open"
+    assert status("now", effective_at="2026-11-23T14:10:00Z") == "acknowledged"
+    assert status("before", effective_at="2026-11-23T13:00:00+00:00") == "unknown"
