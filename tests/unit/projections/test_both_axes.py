@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from domain.envelope import EventEnvelope
 from infra.projecting.replay import replay
 from infra.read_store.sqlite import SQLiteReadStore
 from projections import compliance_history
@@ -19,8 +20,8 @@ from projections.roster_at import team_at
 from tests.unit.projections.builders import ADA, BOB, INCIDENT, TEAM, a_team, ev, joined, project
 
 
-def incident_history() -> list[Document]:
-    store = project(
+def the_story() -> list[EventEnvelope]:
+    return [
         *a_team(),
         ev("incidents", "IncidentOpened", INCIDENT, 1, 10, "2026-11-23T14:00:00Z",
            team_id=TEAM, severity="SEV1", service="payments-api", summary="5xx spike"),
@@ -28,7 +29,11 @@ def incident_history() -> list[Document]:
            recorded_at="2026-11-23T14:30:00Z"),
         ev("incidents", "IncidentResolved", INCIDENT, 3, 12, "2026-11-23T15:00:00Z",
            summary="rolled back", root_cause="bad deploy"),
-    )
+    ]
+
+
+def incident_history() -> list[Document]:
+    store = project(*the_story())
     return sorted((r for r in store.all("compliance_history") if r["entity_id"] == INCIDENT),
                   key=lambda r: r["version"])
 
@@ -142,19 +147,9 @@ def test_who_was_on_the_roster_follows_when_they_joined_and_left() -> None:
 def test_replay_effective_at_rebuilds_what_had_happened_by_then_as_known_at_as_of(
     tmp_path: Path,
 ) -> None:
-    story = [
-        *a_team(),
-        ev("incidents", "IncidentOpened", INCIDENT, 1, 10, "2026-11-23T14:00:00Z",
-           team_id=TEAM, severity="SEV1", service="payments-api", summary="5xx spike"),
-        ev("incidents", "IncidentAcknowledged", INCIDENT, 2, 11, "2026-11-23T14:05:00Z",
-           recorded_at="2026-11-23T14:30:00Z"),
-        ev("incidents", "IncidentResolved", INCIDENT, 3, 12, "2026-11-23T15:00:00Z",
-           summary="rolled back", root_cause="bad deploy"),
-    ]
-
     def status(name: str, **when: str) -> str:
         target = SQLiteReadStore(tmp_path / f"{name}.sqlite")
-        replay(story, target, **when)
+        replay(the_story(), target, **when)
         found = target.get("incidents", INCIDENT)
         target.close()
         return str(found["status"]) if found else "unknown"
