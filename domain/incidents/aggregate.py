@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, require, require_not_before, require_reason
-from domain.errors import ValidationError
+from domain.envelope import iso_time
+from domain.errors import OutOfOrderError, ValidationError
 from domain.meta import CommandMeta
 
 Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
@@ -86,6 +87,8 @@ class Incident(LedgerAggregate):
         mitigated_at: datetime | None
         resolved_at: datetime | None
         closed_at: datetime | None
+        impact_started_at: datetime | None
+        duplicate_of: str | None
 
     class IncidentOpened(LedgerAggregate.Created):
         team_id: str
@@ -111,6 +114,8 @@ class Incident(LedgerAggregate):
             incident.mitigated_at = None
             incident.resolved_at = None
             incident.closed_at = None
+            incident.impact_started_at = None
+            incident.duplicate_of = None
 
     class IncidentAcknowledged(LedgerAggregate.Event):
         def apply(self, incident: Incident) -> None:
@@ -173,6 +178,35 @@ class Incident(LedgerAggregate):
     class IncidentClosed(LedgerAggregate.Event):
         def apply(self, incident: Incident) -> None:
             incident.status = CLOSED
+            incident.closed_at = self.occurred_at
+
+    class ImpactStartRecorded(LedgerAggregate.Event):
+        """The impact began at ``started_at``, at or before the opening (the event itself
+        happened when it was learnt, often at the review)."""
+
+        started_at: str
+        reason: str
+
+        def apply(self, incident: Incident) -> None:
+            incident.impact_started_at = datetime.fromisoformat(self.started_at)
+
+    class IncidentReopened(LedgerAggregate.Event):
+        reason: str
+
+        def apply(self, incident: Incident) -> None:
+            # The first acknowledgement and mitigation stay what they were; the
+            # resolution did not hold, so there is none until the next one.
+            incident.status = OPEN
+            incident.resolved_at = None
+            incident.closed_at = None
+
+    class IncidentMarkedDuplicate(LedgerAggregate.Event):
+        of_incident_id: str
+        reason: str
+
+        def apply(self, incident: Incident) -> None:
+            incident.status = CLOSED
+            incident.duplicate_of = self.of_incident_id
             incident.closed_at = self.occurred_at
 
     def owning_team(self) -> str | None:
@@ -274,6 +308,46 @@ class Incident(LedgerAggregate):
         require_not_before(meta.business_time, self.resolved_at,
                            f"close incident {self.id}", "it was resolved")
         self._record(self.IncidentClosed, meta)
+
+    def record_impact_start(self, started_at: datetime, reason: str, meta: CommandMeta) -> None:
+        """State when the impact began: at or before the opening (a 409 otherwise), in
+        any status, since it is often learnt after the incident is closed."""
+        reason = require_reason(reason, "an impact start")
+        if started_at.tzinfo is None:
+            raise ValidationError("started_at needs an offset (RFC 3339)")
+        if started_at > self.opened_at:
+            raise OutOfOrderError(
+                f"the impact of incident {self.id} can't have started at "
+                f"{iso_time(started_at)}, after it was opened at {iso_time(self.opened_at)}; "
+                "impact starts at or before the opening",
+                started_at=iso_time(started_at), opened_at=iso_time(self.opened_at),
+            )
+        self._record(self.ImpactStartRecorded, meta, started_at=iso_time(started_at),
+                     reason=reason)
+
+    def reopen(self, reason: str, meta: CommandMeta) -> None:
+        require(self.duplicate_of is None,
+                f"incident {self.id} was closed as a duplicate of {self.duplicate_of}; "
+                "the original is the one to reopen")
+        require(self.status in {RESOLVED, CLOSED},
+                f"incident {self.id} is {self.status}; only a resolved or closed incident "
+                "is reopened")
+        reason = require_reason(reason, "a reopening")
+        self._record(self.IncidentReopened, meta, reason=reason)
+
+    def mark_duplicate(self, original: Incident, reason: str, meta: CommandMeta) -> None:
+        """Close this incident as a duplicate of ``original`` (another incident, not
+        itself one), whatever its status; its figures are the original's."""
+        self._require_not_closed("be closed as a duplicate")
+        if original.id == self.id:
+            raise ValidationError(f"incident {self.id} can't be a duplicate of itself")
+        require(original.duplicate_of is None,
+                f"incident {original.id} is itself a duplicate of {original.duplicate_of}; "
+                "name that one")
+        reason = require_reason(reason, "a duplicate")
+        original.require_existed(meta, f"a duplicate of incident {original.id}")
+        self._record(self.IncidentMarkedDuplicate, meta, of_incident_id=str(original.id),
+                     reason=reason)
 
     def _require_not_closed(self, action: str) -> None:
         require(self.status != CLOSED, f"incident {self.id} is closed and can't {action}")

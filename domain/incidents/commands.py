@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -63,3 +64,23 @@ class PublishPostmortem:
 @dataclass(frozen=True)
 class CloseIncident:
     incident_id: UUID
+
+
+@dataclass(frozen=True)
+class RecordImpactStart:
+    incident_id: UUID
+    started_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reopen:
+    incident_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True)
+class MarkDuplicate:
+    incident_id: UUID
+    of_incident_id: UUID
+    reason: str

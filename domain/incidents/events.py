@@ -9,4 +9,5 @@ EVENTS = (
     Incident.IncidentOpened, Incident.IncidentAcknowledged, Incident.ResponderAssigned,
     Incident.IncidentEscalated, Incident.TimelineNoteAdded, Incident.IncidentMitigated,
     Incident.IncidentResolved, Incident.PostmortemPublished, Incident.IncidentClosed,
+    Incident.ImpactStartRecorded, Incident.IncidentReopened, Incident.IncidentMarkedDuplicate,
 )

@@ -66,3 +66,23 @@ class IncidentService:
 
     def close(self, cmd: c.CloseIncident, ctx: CommandContext) -> CommandResult:
         return self.ledger.update(Incident, cmd.incident_id, ctx, lambda i: i.close(ctx.meta))
+
+    def record_impact_start(self, cmd: c.RecordImpactStart, ctx: CommandContext) -> CommandResult:
+        return self.ledger.update(
+            Incident, cmd.incident_id, ctx,
+            lambda i: i.record_impact_start(cmd.started_at, cmd.reason, ctx.meta),
+        )
+
+    def reopen(self, cmd: c.Reopen, ctx: CommandContext) -> CommandResult:
+        return self.ledger.update(Incident, cmd.incident_id, ctx,
+                                  lambda i: i.reopen(cmd.reason, ctx.meta))
+
+    def mark_duplicate(self, cmd: c.MarkDuplicate, ctx: CommandContext) -> CommandResult:
+        def mark(incident: Incident) -> None:
+            # Not loaded in the caller's scope: one outage is often opened by two
+            # teams, and the original only has to exist.
+            original = (incident if cmd.of_incident_id == cmd.incident_id
+                        else self.ledger.load(Incident, cmd.of_incident_id))
+            incident.mark_duplicate(original, cmd.reason, ctx.meta)
+
+        return self.ledger.update(Incident, cmd.incident_id, ctx, mark)
