@@ -1,5 +1,14 @@
 """The incidents view: one document per incident, its status, responders,
-postmortem, MTTA/MTTR and a timeline of every moment."""
+postmortem, how long each stage took and a timeline of every moment.
+
+The times to acknowledge, mitigate and resolve run from the impact's start when it is
+known, else from the opening (time to detect runs from the one to the other);
+``mtta_seconds`` and ``mttr_seconds`` keep running from the opening. The first
+acknowledgement and mitigation are the ones timed; a reopened incident is timed to
+its last resolution. A duplicate names its original (``duplicate_of``); the
+reverse link is read from that field (``services.api.routes.incidents``), since the
+two incidents' streams are not ordered against each other.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +25,29 @@ def _moment(e: EventEnvelope, **extra: Any) -> dict[str, Any]:
     return {"at": e.occurred_at, "type": e.name, "actor": e.actor, "event_id": e.id, **extra}
 
 
+_UNTIMED = dict.fromkeys((
+    "time_to_detect_seconds", "time_to_acknowledge_seconds", "time_to_mitigate_seconds",
+    "time_to_resolve_seconds",
+))
+
+
+def _since(start: str | None, end: str | None) -> float | None:
+    return seconds_between(start, end) if start and end else None
+
+
+def _retimed(incident: Document) -> Document:
+    """The durations, from the moments as they now stand (never negative)."""
+    opened, impact = incident["opened_at"], incident.get("impact_started_at")
+    start = impact or opened
+    incident["time_to_detect_seconds"] = _since(impact, opened)
+    incident["time_to_acknowledge_seconds"] = _since(start, incident["acknowledged_at"])
+    incident["time_to_mitigate_seconds"] = _since(start, incident["mitigated_at"])
+    incident["time_to_resolve_seconds"] = _since(start, incident["resolved_at"])
+    incident["mtta_seconds"] = _since(opened, incident["acknowledged_at"])
+    incident["mttr_seconds"] = _since(opened, incident["resolved_at"])
+    return incident
+
+
 def _incident_opened(doc: Document | None, e: EventEnvelope) -> Document:
     d = e.data
     return {
@@ -24,6 +56,7 @@ def _incident_opened(doc: Document | None, e: EventEnvelope) -> Document:
         "opened_at": e.occurred_at, "acknowledged_at": None, "mitigated_at": None,
         "resolved_at": None, "closed_at": None, "responders": [], "root_cause": None,
         "postmortem": None, "mtta_seconds": None, "mttr_seconds": None,
+        "impact_started_at": None, "duplicate_of": None, **_UNTIMED,
         "timeline": [_moment(
             e, summary=d.get("summary"),
             details={"severity": d.get("severity"), "service": d.get("service")},
@@ -34,10 +67,10 @@ def _incident_opened(doc: Document | None, e: EventEnvelope) -> Document:
 def _incident_acknowledged(doc: Document | None, e: EventEnvelope) -> Document:
     incident = existing(doc)
     incident["status"] = "acknowledged"
-    incident["acknowledged_at"] = e.occurred_at
-    incident["mtta_seconds"] = seconds_between(incident["opened_at"], e.occurred_at)
+    if incident["acknowledged_at"] is None:  # after a reopening, the first one is timed
+        incident["acknowledged_at"] = e.occurred_at
     incident["timeline"].append(_moment(e))
-    return incident
+    return _retimed(incident)
 
 
 def _responder_assigned(doc: Document | None, e: EventEnvelope) -> Document:
@@ -68,9 +101,10 @@ def _timeline_note_added(doc: Document | None, e: EventEnvelope) -> Document:
 def _incident_mitigated(doc: Document | None, e: EventEnvelope) -> Document:
     incident = existing(doc)
     incident["status"] = "mitigated"
-    incident["mitigated_at"] = e.occurred_at
+    if incident["mitigated_at"] is None:
+        incident["mitigated_at"] = e.occurred_at
     incident["timeline"].append(_moment(e, summary=e.data.get("summary")))
-    return incident
+    return _retimed(incident)
 
 
 def _incident_resolved(doc: Document | None, e: EventEnvelope) -> Document:
@@ -78,11 +112,10 @@ def _incident_resolved(doc: Document | None, e: EventEnvelope) -> Document:
     incident["status"] = "resolved"
     incident["resolved_at"] = e.occurred_at
     incident["root_cause"] = e.data.get("root_cause")
-    incident["mttr_seconds"] = seconds_between(incident["opened_at"], e.occurred_at)
     incident["timeline"].append(_moment(
         e, summary=e.data.get("summary"), details={"root_cause": e.data.get("root_cause")}
     ))
-    return incident
+    return _retimed(incident)
 
 
 def _postmortem_published(doc: Document | None, e: EventEnvelope) -> Document:
@@ -107,6 +140,35 @@ def _incident_closed(doc: Document | None, e: EventEnvelope) -> Document:
     return incident
 
 
+def _impact_start_recorded(doc: Document | None, e: EventEnvelope) -> Document:
+    incident = existing(doc)
+    incident["impact_started_at"] = e.data.get("started_at")
+    incident["timeline"].append(_moment(e, details={
+        "started_at": e.data.get("started_at"), "reason": e.data.get("reason"),
+    }))
+    return _retimed(incident)
+
+
+def _incident_reopened(doc: Document | None, e: EventEnvelope) -> Document:
+    incident = existing(doc)
+    incident["status"] = "open"
+    incident["resolved_at"] = None
+    incident["closed_at"] = None
+    incident["timeline"].append(_moment(e, details={"reason": e.data.get("reason")}))
+    return _retimed(incident)
+
+
+def _incident_marked_duplicate(doc: Document | None, e: EventEnvelope) -> Document:
+    incident = existing(doc)
+    incident["status"] = "closed"
+    incident["closed_at"] = e.occurred_at
+    incident["duplicate_of"] = e.data.get("of_incident_id")
+    incident["timeline"].append(_moment(e, details={
+        "of_incident_id": e.data.get("of_incident_id"), "reason": e.data.get("reason"),
+    }))
+    return incident
+
+
 INCIDENTS = View(
     collection="incidents",
     context="incidents",
@@ -120,6 +182,9 @@ INCIDENTS = View(
         "IncidentResolved": _incident_resolved,
         "PostmortemPublished": _postmortem_published,
         "IncidentClosed": _incident_closed,
+        "ImpactStartRecorded": _impact_start_recorded,
+        "IncidentReopened": _incident_reopened,
+        "IncidentMarkedDuplicate": _incident_marked_duplicate,
     },
     creating=frozenset({"IncidentOpened"}),
 )
