@@ -6,21 +6,17 @@ at most one member entry (the member it concerns) and one team entry. Two folds
 write the collection, one per kind of owner, because a fold's ``evolve`` is not told
 which document it computes.
 
-``team_metrics`` rolls a team's incidents, goals and feedback up per week or month.
+A team's per-period figures are :mod:`projections.team_metrics`.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC
-from statistics import fmean
-from typing import Any, Literal
+from typing import Any
 
 from domain.envelope import EventEnvelope
 from projections.fold import Document, Fold, Lookup
-from projections.times import parse_time
 
 COLLECTION = "timeline"
 
@@ -305,90 +301,3 @@ def _timeline_fold(owner_of: Callable[[Story | None], tuple[str, str] | None]) -
 
 
 FOLDS: list[Fold] = [_timeline_fold(_member_owner), _timeline_fold(_team_owner)]
-
-
-# -- per-period metrics ---------------------------------------------------------------
-
-Period = Literal["week", "month"]
-
-
-def period_of(time: str, period: Period) -> str:
-    """``2026-W48`` (ISO week) or ``2026-11`` for a moment, in UTC."""
-    moment = parse_time(time).astimezone(UTC)
-    if period == "week":
-        year, week, _ = moment.isocalendar()
-        return f"{year}-W{week:02d}"
-    if period == "month":
-        return f"{moment.year}-{moment.month:02d}"
-    raise ValueError(f"period must be 'week' or 'month', got {period!r}")
-
-
-@dataclass
-class _Tally:
-    incidents_opened: int = 0
-    ack_seconds: list[float] = field(default_factory=list)
-    resolve_seconds: list[float] = field(default_factory=list)
-    goals_closed: int = 0
-    goals_achieved: int = 0
-    feedback_count: int = 0
-    scores: list[float] = field(default_factory=list)
-
-    def as_row(self, period: str) -> dict[str, Any]:
-        return {
-            "period": period,
-            "incidents_opened": self.incidents_opened,
-            "mtta_seconds": _mean(self.ack_seconds, 1),
-            "mttr_seconds": _mean(self.resolve_seconds, 1),
-            "goals_closed": self.goals_closed,
-            "goals_achieved": self.goals_achieved,
-            "goal_attainment_pct": (
-                round(self.goals_achieved / self.goals_closed * 100, 1)
-                if self.goals_closed else None
-            ),
-            "feedback_count": self.feedback_count,
-            "feedback_avg_score": _mean(self.scores, 2),
-        }
-
-
-def _mean(values: list[float], digits: int) -> float | None:
-    return round(fmean(values), digits) if values else None
-
-
-def team_metrics(
-    incidents: Iterable[Document], goals: Iterable[Document], feedback: Iterable[Document],
-    period: Period,
-) -> list[dict[str, Any]]:
-    """One row per period in which something happened, oldest first.
-
-    Each thing counts in the period it happened: an incident's opening, its
-    acknowledgement (MTTA) and its resolution (MTTR) may fall in three periods; a
-    goal counts when it closed (attainment = achieved / closed, abandoned included);
-    feedback when it was received (the average is over the scored items of every
-    kind passed in). Means are None for a period without data.
-    """
-    if period not in ("week", "month"):
-        raise ValueError(f"period must be 'week' or 'month', got {period!r}")
-    tallies: dict[str, _Tally] = defaultdict(_Tally)
-    for incident in incidents:
-        if incident.get("opened_at"):
-            tallies[period_of(incident["opened_at"], period)].incidents_opened += 1
-        if incident.get("acknowledged_at") and incident.get("mtta_seconds") is not None:
-            tallies[period_of(incident["acknowledged_at"], period)].ack_seconds.append(
-                incident["mtta_seconds"]
-            )
-        if incident.get("resolved_at") and incident.get("mttr_seconds") is not None:
-            tallies[period_of(incident["resolved_at"], period)].resolve_seconds.append(
-                incident["mttr_seconds"]
-            )
-    for goal in goals:
-        if goal.get("closed_at") and goal.get("status") != "open":
-            tally = tallies[period_of(goal["closed_at"], period)]
-            tally.goals_closed += 1
-            tally.goals_achieved += goal.get("status") == "achieved"
-    for item in feedback:
-        if item.get("received_at"):
-            tally = tallies[period_of(item["received_at"], period)]
-            tally.feedback_count += 1
-            if item.get("score") is not None:
-                tally.scores.append(item["score"])
-    return [tallies[key].as_row(key) for key in sorted(tallies)]

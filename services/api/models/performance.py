@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from projections.performance_timeline import Period
+from projections.team_metrics import Period
 from services.api.models.common import JsonNumber, ReadDocument
 
 
@@ -31,13 +31,27 @@ class MemberTimelinePublic(BaseModel):
     next_cursor: str | None
 
 
+class TimeSummaryPublic(BaseModel):
+    """One incident time over a period, in seconds; None without data."""
+
+    count: int
+    mean: JsonNumber | None
+    median: JsonNumber | None
+    p90: JsonNumber | None
+
+
 class PeriodMetricsPublic(ReadDocument):
-    """One period in which something happened; means are None without data."""
+    """One period in which something happened; means are None without data. Incidents
+    closed as duplicates are left out."""
 
     period: str
     incidents_opened: int
     mtta_seconds: JsonNumber | None
     mttr_seconds: JsonNumber | None
+    time_to_detect_seconds: TimeSummaryPublic
+    time_to_acknowledge_seconds: TimeSummaryPublic
+    time_to_mitigate_seconds: TimeSummaryPublic
+    time_to_resolve_seconds: TimeSummaryPublic
     goals_closed: int
     goals_achieved: int
     goal_attainment_pct: JsonNumber | None

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from projections.fold import public
-from projections.performance_timeline import Period, team_metrics
+from projections.team_metrics import Period, team_metrics
 from services.api.deps import Cursor, Fresh, Limit, Reader, RuntimeDep, check_team
 from services.api.models.common import UtcDateTime
 from services.api.models.performance import MemberTimelinePublic, TeamMetricsPublic

@@ -15,7 +15,7 @@ from infra.projecting.replay import replay
 from infra.read_store.sqlite import SQLiteReadStore
 from projections import compliance_history
 from projections.compliance_controls import Thresholds, evaluate
-from projections.performance_timeline import team_metrics
+from projections.team_metrics import team_metrics
 from tests.unit.projections.builders import INCIDENT, TEAM, a_team, ev, project
 
 ENTERED = "2026-11-23T14:30:00Z"

@@ -1,10 +1,9 @@
-"""Performance timeline: who did what when, per member and per team; metrics per period."""
+"""Performance timeline: who did what when, per member and per team."""
 
 from __future__ import annotations
 
 import pytest
 
-from projections.performance_timeline import period_of, team_metrics
 from tests.unit.projections.builders import (
     ADA,
     BOB,
@@ -149,59 +148,3 @@ def test_events_without_a_story_make_no_entries() -> None:
     )
 
     assert [e["kind"] for e in store.all("timeline")] == ["goal_set", "goal_set"]
-
-
-# -- metrics per period ---------------------------------------------------------------
-
-
-def incident(opened: str, acked: str | None, resolved: str | None,
-             mtta: float | None, mttr: float | None) -> dict:
-    return {"opened_at": opened, "acknowledged_at": acked, "resolved_at": resolved,
-            "mtta_seconds": mtta, "mttr_seconds": mttr}
-
-
-def test_period_of_names_iso_weeks_and_months() -> None:
-    assert period_of("2026-11-23T10:00:00Z", "week") == "2026-W48"
-    assert period_of("2026-11-23T10:00:00Z", "month") == "2026-11"
-    assert period_of("2027-01-01T10:00:00Z", "week") == "2026-W53"
-    assert period_of("2026-11-30T23:30:00-02:00", "month") == "2026-12"
-
-
-def test_team_metrics_count_each_thing_in_the_period_it_happened() -> None:
-    incidents = [
-        # opened Sunday of W48, acknowledged and resolved Monday of W49
-        incident("2026-11-29T23:50:00Z", "2026-11-30T00:10:00Z", "2026-11-30T01:50:00Z",
-                 1200.0, 7200.0),
-        incident("2026-11-30T10:00:00Z", "2026-11-30T10:10:00Z", None, 600.0, None),
-        incident("2026-12-01T10:00:00Z", None, None, None, None),
-    ]
-    goals = [
-        {"status": "achieved", "closed_at": "2026-11-24T10:00:00Z"},
-        {"status": "missed", "closed_at": "2026-11-25T10:00:00Z"},
-        {"status": "abandoned", "closed_at": "2026-11-26T10:00:00Z"},
-        {"status": "open", "closed_at": None},
-    ]
-    feedback = [
-        {"received_at": "2026-11-23T10:00:00Z", "score": 8},
-        {"received_at": "2026-11-24T10:00:00Z", "score": 5},
-        {"received_at": "2026-11-25T10:00:00Z", "score": None},
-    ]
-
-    assert team_metrics(incidents, goals, feedback, "week") == [
-        {"period": "2026-W48", "incidents_opened": 1, "mtta_seconds": None,
-         "mttr_seconds": None, "goals_closed": 3, "goals_achieved": 1,
-         "goal_attainment_pct": 33.3, "feedback_count": 3, "feedback_avg_score": 6.5},
-        {"period": "2026-W49", "incidents_opened": 2, "mtta_seconds": 900.0,
-         "mttr_seconds": 7200.0, "goals_closed": 0, "goals_achieved": 0,
-         "goal_attainment_pct": None, "feedback_count": 0, "feedback_avg_score": None},
-    ]
-    by_month = team_metrics(incidents, goals, feedback, "month")
-    assert [(m["period"], m["incidents_opened"], m["mtta_seconds"]) for m in by_month] == [
-        ("2026-11", 2, 900.0), ("2026-12", 1, None),
-    ]
-
-
-def test_team_metrics_without_data_are_empty_and_periods_are_checked() -> None:
-    assert team_metrics([], [], [], "month") == []
-    with pytest.raises(ValueError, match="period"):
-        team_metrics([], [], [], "year")  # type: ignore[arg-type]
