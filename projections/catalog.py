@@ -13,7 +13,7 @@ INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
     "teams": ("name",),
     "members": ("team_id",),
     "goals": ("team_id", "status"),
-    "incidents": ("team_id", "status", "severity"),
+    "incidents": ("team_id", "status", "severity", "duplicate_of"),
     "feedback": ("team_id", "kind"),
     "tokens": ("principal", "status", "issued_at"),
 }

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.envelope import iso_time
-from infra.read_store.port import Filters, Range
+from infra.read_store.port import AnyOf, Filters, Range
 from projections.fold import public
 from services.api.bootstrap import Runtime
 from services.api.problems import ProblemError
@@ -36,3 +36,17 @@ def time_range(since: datetime | None, until: datetime | None) -> Range | None:
         return None
     return Range(gte=None if since is None else iso_time(since),
                  lte=None if until is None else iso_time(until))
+
+
+def with_duplicates(runtime: Runtime, incidents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each incident with the ids of those closed as its duplicates (``duplicates``),
+    read from their ``duplicate_of``: the two incidents' streams are not ordered against
+    each other, so a fold writing the link on the original would race its own events."""
+    found: dict[str, list[str]] = {incident["id"]: [] for incident in incidents}
+    if found:
+        by_original: Filters = {"duplicate_of": AnyOf(found)}
+        for doc in runtime.store.iter_find("incidents", by_original, order_by="opened_at"):
+            found[doc["duplicate_of"]].append(doc["id"])
+    for incident in incidents:
+        incident["duplicates"] = found[incident["id"]]
+    return incidents

@@ -18,6 +18,7 @@ from services.api.models.common import (
     Reason,
     StrictBody,
     Text,
+    UtcDateTime,
 )
 
 # -- requests -------------------------------------------------------------------------
@@ -64,6 +65,22 @@ class IncidentPostmortem(CommandBody):
     action_items: Annotated[list[ActionItem], Field(max_length=100)] = Field(default_factory=list)
 
 
+class IncidentImpact(CommandBody):
+    """When the impact began: at or before the opening."""
+
+    started_at: UtcDateTime
+    reason: Reason
+
+
+class IncidentReopen(CommandBody):
+    reason: Reason
+
+
+class IncidentDuplicate(CommandBody):
+    of_incident_id: UUID
+    reason: Reason
+
+
 # -- answers --------------------------------------------------------------------------
 
 
@@ -84,7 +101,11 @@ class PostmortemPublic(ReadDocument):
 
 
 class IncidentPublic(ReadDocument):
-    """An incident with its timeline and MTTA/MTTR (seconds from opening)."""
+    """An incident with its timeline and how long each stage took, in seconds: to
+    detect (impact start to opening), and to acknowledge, mitigate and resolve (from
+    the impact start when known, else from the opening); MTTA/MTTR from the opening.
+    ``duplicate_of`` names the original of a duplicate; ``duplicates`` the incidents
+    closed as duplicates of this one."""
 
     id: str
     team_id: str
@@ -102,6 +123,14 @@ class IncidentPublic(ReadDocument):
     postmortem: PostmortemPublic | None
     mtta_seconds: JsonNumber | None
     mttr_seconds: JsonNumber | None
+    # Defaults: documents folded before these fields existed lack them until a rebuild.
+    impact_started_at: str | None = None
+    time_to_detect_seconds: JsonNumber | None = None
+    time_to_acknowledge_seconds: JsonNumber | None = None
+    time_to_mitigate_seconds: JsonNumber | None = None
+    time_to_resolve_seconds: JsonNumber | None = None
+    duplicate_of: str | None = None
+    duplicates: list[str] = []
     timeline: list[TimelineMomentPublic]
     version: int
     event_ids: list[str]

@@ -23,16 +23,19 @@ from services.api.deps import (
 from services.api.models.common import CommandAnswer, Empty, answer
 from services.api.models.incidents import (
     IncidentAssign,
+    IncidentDuplicate,
     IncidentEscalate,
+    IncidentImpact,
     IncidentMitigate,
     IncidentNote,
     IncidentOpen,
     IncidentPostmortem,
     IncidentPublic,
+    IncidentReopen,
     IncidentResolve,
     IncidentsPublic,
 )
-from services.api.queries import one, page
+from services.api.queries import one, page, with_duplicates
 
 router = APIRouter(tags=["incidents"])
 
@@ -110,6 +113,31 @@ def close(incident_id: UUID, grant: Operator, ctx: CommandCtx, rt: RuntimeDep,
     return answer(rt.incidents.close(c.CloseIncident(incident_id), ctx), response)
 
 
+@router.post("/v1/incidents/{incident_id}/impact")
+def impact(incident_id: UUID, body: IncidentImpact, grant: Operator, ctx: CommandCtx,
+           rt: RuntimeDep, response: Response) -> CommandAnswer:
+    """Record when the impact began (at or before the opening; 409 otherwise): the
+    times to detect, acknowledge, mitigate and resolve then run from it."""
+    return answer(rt.incidents.record_impact_start(
+        c.RecordImpactStart(incident_id, body.started_at, body.reason), ctx), response)
+
+
+@router.post("/v1/incidents/{incident_id}/reopen")
+def reopen(incident_id: UUID, body: IncidentReopen, grant: Operator, ctx: CommandCtx,
+           rt: RuntimeDep, response: Response) -> CommandAnswer:
+    """Open a resolved or closed incident again (the resolution did not hold)."""
+    return answer(rt.incidents.reopen(c.Reopen(incident_id, body.reason), ctx), response)
+
+
+@router.post("/v1/incidents/{incident_id}/duplicate")
+def duplicate(incident_id: UUID, body: IncidentDuplicate, grant: Operator, ctx: CommandCtx,
+              rt: RuntimeDep, response: Response) -> CommandAnswer:
+    """Close the incident as a duplicate of another one (which must exist, and not be
+    this one or a duplicate itself); it is left out of the metrics."""
+    return answer(rt.incidents.mark_duplicate(
+        c.MarkDuplicate(incident_id, body.of_incident_id, body.reason), ctx), response)
+
+
 @router.get("/v1/incidents", response_model=IncidentsPublic, response_model_exclude_unset=True)
 def list_incidents(
     grant: Reader, rt: RuntimeDep, _: Fresh, team_id: UUID | None = None,
@@ -121,7 +149,9 @@ def list_incidents(
     check_list_scope(grant, team_id)
     filters = {"team_id": str(team_id) if team_id else None, "status": status,
                "severity": severity}
-    return page(rt, "incidents", filters, limit=limit, cursor=cursor, order_by="opened_at")
+    found = page(rt, "incidents", filters, limit=limit, cursor=cursor, order_by="opened_at")
+    with_duplicates(rt, found["items"])
+    return found
 
 
 @router.get("/v1/incidents/{incident_id}", response_model=IncidentPublic,
@@ -130,4 +160,4 @@ def get_incident(incident_id: UUID, grant: Reader, rt: RuntimeDep, _: Fresh) -> 
     """One incident with its timeline."""
     incident = one(rt, "incidents", str(incident_id), "incident")
     check_team(grant, incident["team_id"])
-    return incident
+    return with_duplicates(rt, [incident])[0]
