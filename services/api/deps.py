@@ -139,6 +139,7 @@ def _if_match(value: str | None) -> int | None:
 
 
 _OCCURRED_AT: TypeAdapter[str] = TypeAdapter(OccurredAt)
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 
 def occurred_at_of(body: bytes) -> datetime | None:
@@ -170,9 +171,9 @@ async def command_context(
     x_correlation_id: Annotated[str | None, Header(max_length=200)] = None,
     x_causation_id: Annotated[str | None, Header(max_length=200)] = None,
     opsledger_import_run: Annotated[str | None, Header(
-        max_length=100, description="the open import run (POST /v1/imports) this command "
-                                    "belongs to: a declared backfill, whose past "
-                                    "occurred_at is no backdated_entry")] = None,
+        max_length=36, pattern=_UUID,
+        description="the open import run (POST /v1/imports) this command belongs to: a "
+                    "declared backfill, whose past occurred_at is no backdated_entry")] = None,
 ) -> CommandContext:
     body = await request.body()
     run = (opsledger_import_run or "").strip()
