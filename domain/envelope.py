@@ -52,6 +52,8 @@ class EventEnvelope:
     # The hash chain link, once the event is stored (see infra.event_store.hash_chain).
     prev_hash: str | None = None
     hash: str | None = None
+    import_run_id: str = ""
+    """The import run (a declared backfill) the event was recorded in; empty: none."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +64,7 @@ class EventEnvelope:
             "correlation_id": self.correlation_id, "causation_id": self.causation_id,
             "schema_version": self.schema_version, "data": self.data,
             "prev_hash": self.prev_hash, "hash": self.hash,
+            "import_run_id": self.import_run_id,
         }
 
     @classmethod
@@ -148,4 +151,5 @@ def envelope_of(event: Any, position: int) -> EventEnvelope:
         causation_id=meta.get("causation_id", ""),
         schema_version=schema_version,
         data=data,
+        import_run_id=meta.get("import_run_id", ""),
     )

@@ -21,8 +21,10 @@ from domain.errors import (
     NotFoundError,
     OutOfScopeError,
     StaleVersionError,
+    ValidationError,
 )
 from domain.idempotency import IdempotencyRecord, idempotency_record_id
+from domain.imports.aggregate import ImportRun
 from domain.meta import ALL_TEAMS, CommandMeta
 
 A = TypeVar("A", bound=LedgerAggregate)
@@ -166,7 +168,10 @@ class Ledger(Application[UUID]):
         events last, so the answer's position is the last public position saved.
 
         With an idempotency key, a repeat returns the first answer and appends nothing.
-        A business time too far ahead of the clock is refused before anything else.
+        A business time too far ahead of the clock is refused before anything else;
+        a command in an import run (``meta.import_run_id``) needs that run open
+        (unknown: :class:`ValidationError`, finished: 409), after the retry check so
+        a repeat still gets its first answer.
         """
         ctx.meta.check_business_time()
         record_id = None
@@ -175,6 +180,8 @@ class Ledger(Application[UUID]):
             earlier = self._earlier_answer(record_id, ctx)
             if earlier is not None:
                 return earlier
+        if ctx.meta.import_run_id:
+            self._require_open_run(ctx.meta.import_run_id)
         changed = command()
         items = [changed] if isinstance(changed, Aggregate) else list(changed)
         aggregate = items[0]
@@ -211,6 +218,15 @@ class Ledger(Application[UUID]):
         )
         self._wake(position)
         return CommandResult(answer_id or aggregate.id, aggregate.version, position, created)
+
+    def _require_open_run(self, run_id: str) -> None:
+        try:
+            run = self._get(ImportRun, UUID(run_id))
+        except (ValueError, NotFoundError):
+            raise ValidationError(
+                f"import run {run_id!r} does not exist: open one with POST /v1/imports",
+                import_run_id=run_id) from None
+        run.require_open()
 
     def _earlier_answer(self, record_id: UUID, ctx: CommandContext) -> CommandResult | None:
         try:

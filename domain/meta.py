@@ -36,6 +36,9 @@ class CommandMeta:
     causation_id: str = ""
     now: datetime = field(default_factory=utcnow)
     occurred_at: datetime | None = None
+    import_run_id: str = ""
+    """The declared backfill (import run) this command belongs to, if any: such a
+    command may carry any past ``occurred_at`` without being a late entry."""
 
     @property
     def business_time(self) -> datetime:
@@ -65,4 +68,6 @@ class CommandMeta:
         business = iso_time(self.business_time)
         if business != iso_time(self.now):
             meta["occurred_at"] = business
+        if self.import_run_id:  # absent otherwise, for the same reason
+            meta["import_run_id"] = self.import_run_id
         return meta

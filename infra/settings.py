@@ -53,12 +53,16 @@ class Settings(BaseSettings):
     sev1_ack_minutes: int = 15
     sev2_ack_minutes: int = 60
     postmortem_working_days: int = 5
+    # An event recorded longer than this after it happened, outside an import run,
+    # is a backdated_entry finding.
+    backdate_tolerance_minutes: int = Field(default=60, ge=0)
 
     def control_thresholds(self) -> Thresholds:
         return Thresholds(
             sev1_ack_minutes=self.sev1_ack_minutes,
             sev2_ack_minutes=self.sev2_ack_minutes,
             postmortem_working_days=self.postmortem_working_days,
+            backdate_tolerance_minutes=self.backdate_tolerance_minutes,
         )
 
     @property

@@ -13,6 +13,12 @@ Both times of an event: ``time`` is when it happened (business time, the CloudEv
 ``time``), ``recorded_at`` when the ledger recorded it. Records folded before
 ``recorded_at`` existed lack it (their ``time`` was the recording time then): they
 match no filter on it until a rebuild.
+
+``import_run_id`` names the import run (declared backfill) the event was recorded in;
+``recorded_late`` marks an event recorded after it happened outside any import run,
+the only ones the ``backdated_entry`` control looks at (in the query: the tolerance
+is the control's). Records folded before these existed lack them; their events had
+no business time of their own, so none was late.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ def _evolve(doc: Document | None, event: EventEnvelope, lookup: Lookup) -> Docum
         "position": event.position,
         "time": event.occurred_at,
         "recorded_at": event.recorded_at,
+        "import_run_id": event.import_run_id or None,
+        "recorded_late": event.recorded_at > event.occurred_at and not event.import_run_id,
         "actor": event.actor,
         "type": event.type,
         "name": event.name,

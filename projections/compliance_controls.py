@@ -17,6 +17,9 @@ Controls:
   of its deadline.
 - ``self_role_change``: segregation of duties; a role assigned by the member who
   receives it (``user:<x>`` where x is the member's email, its local part, or name).
+- ``backdated_entry``: an event recorded more than the backdate tolerance (minutes)
+  after it happened, outside an import run (a declared backfill); its evidence is
+  the event, both its times and its actor. Nothing can put it right: it stays open.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ class Thresholds:
     sev1_ack_minutes: int = 15
     sev2_ack_minutes: int = 60
     postmortem_working_days: int = 5
+    backdate_tolerance_minutes: int = 60
 
     def ack_minutes(self, severity: str | None) -> int | None:
         return {"SEV1": self.sev1_ack_minutes, "SEV2": self.sev2_ack_minutes}.get(
@@ -250,15 +254,47 @@ def self_role_changes(
     return findings
 
 
+# -- late entries ---------------------------------------------------------------------
+
+
+def backdated_entries(records: Iterable[Document], thresholds: Thresholds) -> list[Finding]:
+    """Audit records (``recorded_late`` ones suffice) of events recorded more than the
+    tolerance after they happened, outside an import run."""
+    tolerance = timedelta(minutes=thresholds.backdate_tolerance_minutes)
+    findings = []
+    for record in records:
+        recorded = record.get("recorded_at")
+        if not recorded or record.get("import_run_id"):
+            continue
+        late = parse_time(recorded) - parse_time(record["time"])
+        if late <= tolerance:
+            continue
+        actor = record.get("actor")
+        finding = _finding(
+            "backdated_entry", record["entity_id"], record.get("team_id"),
+            opened_at=recorded, resolved_at=None, evidence=[record["id"]],
+            extra=record["id"], breached_by_seconds=(late - tolerance).total_seconds(),
+            summary=f"{record.get('name')} of {record.get('context')} entity "
+                    f"{record['entity_id']} happened at {record['time']} and was recorded "
+                    f"by {actor} at {recorded}, {round(late.total_seconds() / 60)} min "
+                    f"later, outside an import run; the tolerance is "
+                    f"{thresholds.backdate_tolerance_minutes} minutes",
+        )
+        findings.append({**finding, "occurred_at": record["time"], "recorded_at": recorded,
+                         "actor": actor})
+    return findings
+
+
 # -- all of them ----------------------------------------------------------------------
 
 
 def evaluate(
     incidents: Iterable[Document], goals: Iterable[Document],
     role_changes: Iterable[Document], members: Iterable[Document], now_iso: str,
-    thresholds: Thresholds | None = None,
+    thresholds: Thresholds | None = None, late_records: Iterable[Document] = (),
 ) -> list[Finding]:
-    """Every finding of every control as of ``now_iso``, oldest first."""
+    """Every finding of every control as of ``now_iso``, oldest first. ``late_records``
+    are the audit records the ``backdated_entry`` control looks at."""
     thresholds = thresholds or Thresholds()
     now = parse_time(now_iso)
     findings: list[Finding] = []
@@ -269,4 +305,5 @@ def evaluate(
     for goal in goals:
         findings += target_revised_after_deadline(goal)
     findings += self_role_changes(role_changes, {m["id"]: m for m in members})
+    findings += backdated_entries(late_records, thresholds)
     return sorted(findings, key=lambda f: (parse_time(f["opened_at"]), f["id"]))

@@ -38,6 +38,8 @@ def domain_event_of(ce: dict[str, Any]) -> Any:
     recorded = ce.get("recordedtime")
     if recorded and recorded != ce["time"]:  # as CommandMeta.as_event_meta writes it
         meta["occurred_at"] = ce["time"]
+    if ce.get("importrun"):
+        meta["import_run_id"] = ce["importrun"]
     kwargs: dict[str, Any] = {
         "originator_id": UUID(ce["subject"]),
         "originator_version": int(ce["streamversion"]),

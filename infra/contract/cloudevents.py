@@ -6,6 +6,8 @@ another moment: an event without it was recorded when it happened, as every even
 published before business time existed. So every event stored or published before
 then keeps the bytes it had, and the hash chain, which covers the CloudEvent as
 published (:mod:`infra.event_store.hash_chain`), covers both times of every event.
+The extension ``importrun`` names the import run (a declared backfill) an event was
+recorded in, present only then, and so covered by the chain too.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ def to_cloudevent(e: EventEnvelope, hashes: tuple[str, str] | None = None) -> di
     }
     if e.recorded_at != e.occurred_at:
         ce["recordedtime"] = e.recorded_at
+    if e.import_run_id:  # only in an import run: every other event keeps its bytes
+        ce["importrun"] = e.import_run_id
     if hashes is None and e.hash is not None:
         hashes = (e.prev_hash or "", e.hash)
     if hashes is not None:
@@ -53,6 +57,7 @@ def from_cloudevent(ce: dict[str, Any]) -> EventEnvelope:
         correlation_id=ce.get("correlationid", ""), causation_id=ce.get("causationid", ""),
         schema_version=int(version.removeprefix("v")), data=ce.get("data") or {},
         prev_hash=ce.get("prevhash"), hash=ce.get("hash"),
+        import_run_id=ce.get("importrun") or "",
     )
 
 
@@ -73,4 +78,5 @@ def cloudevent_of_audit_record(record: dict[str, Any]) -> dict[str, Any]:
         causation_id=record.get("causation_id", ""),
         schema_version=int(version.removeprefix("v")), data=record.get("data") or {},
         prev_hash=record.get("prev_hash"), hash=record.get("hash"),
+        import_run_id=record.get("import_run_id") or "",
     ))

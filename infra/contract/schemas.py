@@ -57,6 +57,10 @@ def event_schema(context: str, name: str, event_class: type) -> dict[str, Any]:
                 "type": "string", "format": "date-time",
                 "description": "when OpsLedger recorded it, when that is not `time` "
                                "(absent: it was recorded when it happened)"},
+            "importrun": {
+                "type": "string", "format": "uuid",
+                "description": "the import run (declared backfill) it was recorded in; "
+                               "absent: none"},
             "datacontenttype": {"const": "application/json"},
             "position": {"type": "integer", "minimum": 1},
             "streamversion": {"type": "integer", "minimum": 1},

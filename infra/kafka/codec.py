@@ -18,7 +18,8 @@ Headers = list[tuple[str, bytes]]
 CONTENT_TYPE = b"application/cloudevents+json; charset=UTF-8"
 HEADER_ATTRIBUTES = (
     "specversion", "id", "source", "type", "subject", "time", "recordedtime", "position",
-    "streamversion", "actor", "correlationid", "causationid", "prevhash", "hash",
+    "streamversion", "actor", "correlationid", "causationid", "importrun", "prevhash",
+    "hash",
 )
 
 

@@ -20,6 +20,7 @@ from services.api.routes import (
     feedback,
     goals,
     health,
+    imports,
     incidents,
     performance,
     teams,
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                    health):
         app.include_router(module.router)
     app.include_router(tokens.router)
+    app.include_router(imports.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AnswerHeaders)
     app.add_middleware(RequestMetrics, metrics=metrics)  # added last: outermost, sees all

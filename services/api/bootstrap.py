@@ -18,6 +18,7 @@ import anyio
 from domain.access.service import AccessService
 from domain.feedback.service import FeedbackService
 from domain.goals.service import GoalService
+from domain.imports.service import ImportService
 from domain.incidents.service import IncidentService
 from domain.ledger import Ledger
 from domain.meta import utcnow
@@ -75,6 +76,7 @@ class Runtime:
     incidents: IncidentService = field(init=False)
     feedback: FeedbackService = field(init=False)
     access: AccessService = field(init=False)
+    imports: ImportService = field(init=False)
     rate_limits: RateLimits = field(init=False)
     _waits: int = field(default=0, init=False, repr=False)
     _waits_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -86,6 +88,7 @@ class Runtime:
         self.incidents = IncidentService(self.ledger)
         self.feedback = FeedbackService(self.ledger)
         self.access = AccessService(self.ledger)
+        self.imports = ImportService(self.ledger)
         self.tokens = self.tokens.with_managed(self.issued_grant)
         self.rate_limits = RateLimits(
             auth_failures=self.settings.auth_failure_limit,

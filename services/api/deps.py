@@ -139,6 +139,7 @@ def _if_match(value: str | None) -> int | None:
 
 
 _OCCURRED_AT: TypeAdapter[str] = TypeAdapter(OccurredAt)
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 
 def occurred_at_of(body: bytes) -> datetime | None:
@@ -169,13 +170,21 @@ async def command_context(
     ] = None,
     x_correlation_id: Annotated[str | None, Header(max_length=200)] = None,
     x_causation_id: Annotated[str | None, Header(max_length=200)] = None,
+    opsledger_import_run: Annotated[str | None, Header(
+        max_length=36, pattern=_UUID,
+        description="the open import run (POST /v1/imports) this command belongs to: a "
+                    "declared backfill, whose past occurred_at is no backdated_entry")] = None,
 ) -> CommandContext:
     body = await request.body()
+    run = (opsledger_import_run or "").strip()
+    # The run is part of the request only when named, so fingerprints of requests
+    # without it are those recorded before the header existed.
+    named = f"\nimport-run: {run}".encode() if run else b""
     fingerprint = hashlib.sha256(
-        request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
+        request.method.encode() + b" " + request.url.path.encode() + named + b"\n" + body
     ).hexdigest()
     meta = CommandMeta(actor=grant.principal, causation_id=x_causation_id or "",
-                       occurred_at=occurred_at_of(body))
+                       occurred_at=occurred_at_of(body), import_run_id=run)
     if x_correlation_id:
         meta = replace(meta, correlation_id=x_correlation_id)
     return CommandContext(

@@ -155,9 +155,11 @@ def _as_a_client_would(case: Any) -> None:
     ``cursor`` is opaque and comes from an answer's ``next_cursor`` (a made-up one is a
     400); an ``Idempotency-Key`` names one logical request (reused for another body it
     is a 422, by design); a token is revoked with a reason in the body or the query,
-    not both; a team's id is given as ``team_id`` or as its alias ``id``, and two that
-    differ are a 422; an ``occurred_at`` says when something happened, so it is never
-    in the future (more than 5 minutes ahead of the server clock is a 422, and a schema
+    not both; an ``OpsLedger-Import-Run`` names a run the client opened (one made up
+    names none: a 422, as for any reference to nothing), so it is left out; a team's
+    id is given as ``team_id`` or as its alias ``id``, and two that differ are a 422;
+    an ``occurred_at`` says when something happened, so it is never in the future
+    (more than 5 minutes ahead of the server clock is a 422, and a schema
     cannot say what time it is). Invalid requests keep whatever was generated."""
     if case.meta is None or not case.meta.generation.mode.is_positive:
         return
@@ -176,7 +178,9 @@ def _as_a_client_would(case: Any) -> None:
             and "team_id" in body and "id" in body):
         body["id"] = body["team_id"]
     for name in list(case.headers or {}):
-        if name.lower() == "idempotency-key":
+        if name.lower() == "opsledger-import-run":
+            del case.headers[name]
+        elif name.lower() == "idempotency-key":
             case.headers[name] = f"fuzz-{next(_keys)}"
 
 

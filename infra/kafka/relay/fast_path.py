@@ -170,6 +170,7 @@ class FastEncoder:
             occurred_at=occurred_at, recorded_at=recorded_at, actor=meta.get("actor", ""),
             correlation_id=meta.get("correlation_id", ""),
             causation_id=meta.get("causation_id", ""),
+            import_run_id=meta.get("import_run_id", ""),
             schema_version=cls.schema_version, data=data,
             prev_hash=link[2] if link else None, hash=link[3] if link else None,
         )

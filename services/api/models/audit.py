@@ -29,6 +29,11 @@ class AuditRecordPublic(ReadDocument):
         default=None, description="the event's team; None for events of no team (absent "
                                   "from records folded before the field, until a rebuild)")
     entity_version: int
+    import_run_id: str | None = Field(
+        default=None, description="the import run (declared backfill) it was recorded in")
+    recorded_late: bool | None = Field(
+        default=None, description="recorded after it happened, outside an import run "
+                                  "(absent from records folded before the field)")
     reason: str | None
     data: dict[str, Any]
     correlation_id: str

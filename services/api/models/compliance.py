@@ -66,6 +66,11 @@ class FindingPublic(ReadDocument):
     evidence_event_ids: list[str]
     severity: str | None
     breached_by_seconds: JsonNumber | None
+    occurred_at: str | None = Field(
+        default=None, description="backdated_entry: when the event happened")
+    recorded_at: str | None = Field(
+        default=None, description="backdated_entry: when it was recorded")
+    actor: str | None = Field(default=None, description="backdated_entry: who recorded it")
 
 
 class FindingsPublic(BaseModel):

@@ -117,6 +117,8 @@ def findings(
         members=rt.store.get_many("members", member_ids).values(),
         now_iso=iso_time(datetime.now(UTC)),
         thresholds=rt.settings.control_thresholds(),
+        late_records=rt.store.iter_find(
+            "audit_trail", {"recorded_late": True, **scope}, order_by="position"),
     )
     selected = [
         f for f in found

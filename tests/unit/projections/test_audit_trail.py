@@ -27,7 +27,8 @@ def test_every_event_gets_one_record_keyed_by_its_id() -> None:
     assert len(records) == 4
     assert store.get("audit_trail", event_id(TEAM, 4)) == {
         "id": event_id(TEAM, 4), "position": 4, "time": "2026-11-03T10:00:00Z",
-        "recorded_at": "2026-11-03T10:00:00Z", "actor": "user:carol",
+        "recorded_at": "2026-11-03T10:00:00Z", "import_run_id": None,
+        "recorded_late": False, "actor": "user:carol",
         "type": "opsledger.teams.RoleAssigned.v1",
         "name": "RoleAssigned", "context": "teams", "entity_id": TEAM, "team_id": TEAM,
         "entity_version": 4,

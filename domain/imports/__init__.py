@@ -1,0 +1,1 @@
+"""Imports: declared backfills (import runs), inside which history may be entered late."""
