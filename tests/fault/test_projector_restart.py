@@ -18,6 +18,7 @@ import pytest
 from kafka import KafkaAdminClient
 
 from benchmarks.projector_bench import History, realistic_history
+from infra.kafka.topics import Topics
 from tests.fault.test_projector_faults import ProjectorProcess, processes  # noqa: F401
 from tests.integration.test_projector import (
     create_topics,
@@ -61,23 +62,34 @@ def seconds_until_the_read_models_move(servers: Any, db: str, before: int,
     return time.monotonic() - since
 
 
-@pytest.mark.parametrize("membership", ["dynamic", "static"])
-def test_a_projector_killed_with_sigkill_and_restarted_resumes_within_30_seconds(
+def one_projector_with_the_roster(
     servers: Any, mongo_db: str, topic_prefix: str, history: History, tmp_path: Path,
     processes: list[ProjectorProcess], membership: str,  # noqa: F811
-) -> None:
+) -> tuple[Topics, str, dict[str, str], ProjectorProcess, int]:
+    """A projector process alone in its group (static membership: with an instance id)
+    that has folded the roster: its topics, group, environment, process and the audit
+    records stored."""
     topics = create_topics(servers.kafka_bootstrap, topic_prefix, partitions=3)
     group = f"{topic_prefix}-projector"
     env = ({"OPSLEDGER_PROJECTOR_INSTANCE_ID": f"{topic_prefix}-replica-0"}
            if membership == "static" else {})
-    # Given a projector process that has folded the roster, alone in its group
     first = ProjectorProcess(servers, mongo_db, topic_prefix, group, tmp_path / "p1.log",
                              **env)
     processes.append(first)
     produce(servers.kafka_bootstrap, topics, history.roster)
     wait_caught_up(servers.kafka_bootstrap, topics, group, alive=first.alive)
     wait_until(lambda: members(servers.kafka_bootstrap, group) == 1, 30, "one member")
-    before = audited(servers.mongo_uri, mongo_db)
+    return topics, group, env, first, audited(servers.mongo_uri, mongo_db)
+
+
+@pytest.mark.parametrize("membership", ["dynamic", "static"])
+def test_a_projector_killed_with_sigkill_and_restarted_resumes_within_30_seconds(
+    servers: Any, mongo_db: str, topic_prefix: str, history: History, tmp_path: Path,
+    processes: list[ProjectorProcess], membership: str,  # noqa: F811
+) -> None:
+    # Given a projector process that has folded the roster, alone in its group
+    topics, group, env, first, before = one_projector_with_the_roster(
+        servers, mongo_db, topic_prefix, history, tmp_path, processes, membership)
     assert before == len(history.roster)
 
     # When it is killed with SIGKILL (no leave, no commit) and started again at once,
@@ -107,18 +119,9 @@ def test_a_projector_stopped_with_sigterm_leaves_its_group_at_once(
     servers: Any, mongo_db: str, topic_prefix: str, history: History, tmp_path: Path,
     processes: list[ProjectorProcess], membership: str,  # noqa: F811
 ) -> None:
-    topics = create_topics(servers.kafka_bootstrap, topic_prefix, partitions=3)
-    group = f"{topic_prefix}-projector"
-    env = ({"OPSLEDGER_PROJECTOR_INSTANCE_ID": f"{topic_prefix}-replica-0"}
-           if membership == "static" else {})
     # Given a projector process in its group, with the roster folded
-    first = ProjectorProcess(servers, mongo_db, topic_prefix, group, tmp_path / "p1.log",
-                             **env)
-    processes.append(first)
-    produce(servers.kafka_bootstrap, topics, history.roster)
-    wait_caught_up(servers.kafka_bootstrap, topics, group, alive=first.alive)
-    wait_until(lambda: members(servers.kafka_bootstrap, group) == 1, 30, "one member")
-    before = audited(servers.mongo_uri, mongo_db)
+    topics, group, env, first, before = one_projector_with_the_roster(
+        servers, mongo_db, topic_prefix, history, tmp_path, processes, membership)
 
     # When it is stopped with SIGTERM
     assert first.stop() == 0, first.tail()
