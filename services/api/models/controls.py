@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
 
 from domain.compliance.policy import MAX_THRESHOLD
 from services.api.models.common import CommandAnswer, CommandBody, OccurredAt, Reason
 
+
+def _integral(value: Any) -> Any:
+    """JSON has one number type: ``30.0`` is the integer 30 (as JSON Schema reads it);
+    ``30.5``, ``"30"`` and ``true`` stay what they are, and are refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 ThresholdName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-ThresholdValue = Annotated[int, Field(strict=True, ge=1, le=MAX_THRESHOLD)]
+ThresholdValue = Annotated[int, BeforeValidator(_integral),
+                           Field(strict=True, ge=1, le=MAX_THRESHOLD)]
 
 
 class ControlThresholdsSet(CommandBody):
