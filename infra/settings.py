@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from projections.compliance_controls import Thresholds
+from projections.control_policies import Thresholds
 
 
 class Settings(BaseSettings):

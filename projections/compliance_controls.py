@@ -20,32 +20,28 @@ Controls:
 - ``backdated_entry``: an event recorded more than the backdate tolerance (minutes)
   after it happened, outside an import run (a declared backfill); its evidence is
   the event, both its times and its actor. Nothing can put it right: it stays open.
+
+Thresholds have a history (:class:`~projections.control_policies.Policies`): a fact is
+judged by the version of its control's policy in force when it happened (business
+time), so a later change never re-judges it. ``ack_sla`` takes the version in force
+when the incident got each severity, ``postmortem_overdue`` the one at the
+resolution, ``backdated_entry`` the one when the event happened. A summary names the
+version when it is not the settings' (version 1).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from projections.control_policies import Policies, PolicyVersion, Thresholds, as_policies
 from projections.fold import Document
 from projections.times import parse_time
 
+__all__ = ["Policies", "Thresholds", "evaluate"]  # the policies' types, re-exported
+
 Finding = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    sev1_ack_minutes: int = 15
-    sev2_ack_minutes: int = 60
-    postmortem_working_days: int = 5
-    backdate_tolerance_minutes: int = 60
-
-    def ack_minutes(self, severity: str | None) -> int | None:
-        return {"SEV1": self.sev1_ack_minutes, "SEV2": self.sev2_ack_minutes}.get(
-            severity or ""
-        )
 
 
 NEEDS_POSTMORTEM = frozenset({"SEV1", "SEV2"})
@@ -105,30 +101,37 @@ def _severity_changes(incident: Document) -> list[tuple[str, datetime, str | Non
     return changes
 
 
-def ack_sla(incident: Document, now: datetime, thresholds: Thresholds) -> list[Finding]:
+def _under(version: PolicyVersion) -> str:
+    """How a summary names the policy version that judged, when not the settings'."""
+    return "" if version.effective_from is None else f" (policy version {version.version})"
+
+
+def ack_sla(incident: Document, now: datetime, policies: Policies) -> list[Finding]:
     acked = incident.get("acknowledged_at")
     acked_at = parse_time(acked) if acked else None
-    deadline: tuple[datetime, str, list[str | None]] | None = None
+    # (due, severity, evidence, minutes, the policy version that set them)
+    deadline: tuple[datetime, str, list[str | None], int, PolicyVersion] | None = None
     evidence: list[str | None] = []
     for severity, since, event_id in _severity_changes(incident):
         if acked_at is not None and since > acked_at:
             break
         evidence.append(event_id)
-        minutes = thresholds.ack_minutes(severity)
+        # The SLA in force when the incident got this severity, whatever it is now.
+        version = policies.version_at("ack_sla", since)
+        minutes = policies.thresholds_at("ack_sla", since).ack_minutes(severity)
         if minutes is None:
             continue
         due = since + timedelta(minutes=minutes)
         if deadline is None or due < deadline[0]:
-            deadline = (due, severity, list(evidence))
+            deadline = (due, severity, list(evidence), minutes, version)
     if deadline is None:
         return []
-    due, severity, evidence = deadline
+    due, severity, evidence, limit, version = deadline
     end = acked_at or now
     if end <= due:
         return []
     if acked_at is not None:
         evidence += [m.get("event_id") for m in _moments(incident, "IncidentAcknowledged")]
-    limit = thresholds.ack_minutes(severity)
     late_minutes = round((end - due).total_seconds() / 60)
     state = f"acknowledged {late_minutes} min late" if acked_at else "not acknowledged"
     return [_finding(
@@ -136,18 +139,19 @@ def ack_sla(incident: Document, now: datetime, thresholds: Thresholds) -> list[F
         resolved_at=acked, severity=severity,
         breached_by_seconds=(end - due).total_seconds(), evidence=evidence,
         summary=f"{severity} incident on {incident.get('service')} {state}; "
-                f"the SLA is {limit} minutes",
+                f"the SLA is {limit} minutes{_under(version)}",
     )]
 
 
-def postmortem_overdue(
-    incident: Document, now: datetime, thresholds: Thresholds
-) -> list[Finding]:
+def postmortem_overdue(incident: Document, now: datetime, policies: Policies) -> list[Finding]:
     resolved = incident.get("resolved_at")
     severity = incident.get("severity")
     if not resolved or severity not in NEEDS_POSTMORTEM:
         return []
-    due = add_working_days(parse_time(resolved), thresholds.postmortem_working_days)
+    resolved_at = parse_time(resolved)
+    version = policies.version_at("postmortem_overdue", resolved_at)
+    days = policies.thresholds_at("postmortem_overdue", resolved_at).postmortem_working_days
+    due = add_working_days(resolved_at, days)
     postmortem = incident.get("postmortem")
     published = postmortem.get("published_at") if postmortem else None
     end = parse_time(published) if published else now
@@ -162,7 +166,7 @@ def postmortem_overdue(
         resolved_at=published, severity=severity,
         breached_by_seconds=(end - due).total_seconds(), evidence=evidence,
         summary=f"Postmortem of {severity} incident on {incident.get('service')} {state}; "
-                f"due {thresholds.postmortem_working_days} working days after resolution",
+                f"due {days} working days after resolution{_under(version)}",
     )]
 
 
@@ -257,16 +261,19 @@ def self_role_changes(
 # -- late entries ---------------------------------------------------------------------
 
 
-def backdated_entries(records: Iterable[Document], thresholds: Thresholds) -> list[Finding]:
+def backdated_entries(records: Iterable[Document], policies: Policies) -> list[Finding]:
     """Audit records (``recorded_late`` ones suffice) of events recorded more than the
-    tolerance after they happened, outside an import run."""
-    tolerance = timedelta(minutes=thresholds.backdate_tolerance_minutes)
+    tolerance in force when they happened after they happened, outside an import run."""
     findings = []
     for record in records:
         recorded = record.get("recorded_at")
         if not recorded or record.get("import_run_id"):
             continue
-        late = parse_time(recorded) - parse_time(record["time"])
+        happened = parse_time(record["time"])
+        version = policies.version_at("backdated_entry", happened)
+        minutes = policies.thresholds_at("backdated_entry", happened).backdate_tolerance_minutes
+        tolerance = timedelta(minutes=minutes)
+        late = parse_time(recorded) - happened
         if late <= tolerance:
             continue
         actor = record.get("actor")
@@ -278,7 +285,7 @@ def backdated_entries(records: Iterable[Document], thresholds: Thresholds) -> li
                     f"{record['entity_id']} happened at {record['time']} and was recorded "
                     f"by {actor} at {recorded}, {round(late.total_seconds() / 60)} min "
                     f"later, outside an import run; the tolerance is "
-                    f"{thresholds.backdate_tolerance_minutes} minutes",
+                    f"{minutes} minutes{_under(version)}",
         )
         findings.append({**finding, "occurred_at": record["time"], "recorded_at": recorded,
                          "actor": actor})
@@ -291,19 +298,21 @@ def backdated_entries(records: Iterable[Document], thresholds: Thresholds) -> li
 def evaluate(
     incidents: Iterable[Document], goals: Iterable[Document],
     role_changes: Iterable[Document], members: Iterable[Document], now_iso: str,
-    thresholds: Thresholds | None = None, late_records: Iterable[Document] = (),
+    policies: Policies | Thresholds | None = None, late_records: Iterable[Document] = (),
 ) -> list[Finding]:
-    """Every finding of every control as of ``now_iso``, oldest first. ``late_records``
+    """Every finding of every control as of ``now_iso``, oldest first, each fact judged
+    by the policy version in force when it happened (``policies``: the history; one
+    :class:`Thresholds` or None stand for the settings' version alone). ``late_records``
     are the audit records the ``backdated_entry`` control looks at."""
-    thresholds = thresholds or Thresholds()
+    history = as_policies(policies)
     now = parse_time(now_iso)
     findings: list[Finding] = []
     for incident in incidents:
-        findings += ack_sla(incident, now, thresholds)
-        findings += postmortem_overdue(incident, now, thresholds)
+        findings += ack_sla(incident, now, history)
+        findings += postmortem_overdue(incident, now, history)
         findings += action_items_overdue(incident, now)
     for goal in goals:
         findings += target_revised_after_deadline(goal)
     findings += self_role_changes(role_changes, {m["id"]: m for m in members})
-    findings += backdated_entries(late_records, thresholds)
+    findings += backdated_entries(late_records, history)
     return sorted(findings, key=lambda f: (parse_time(f["opened_at"]), f["id"]))

@@ -23,7 +23,7 @@ from domain.envelope import EventEnvelope
 from projections.fold import Document, Fold, Lookup
 from projections.team_scope import team_of
 from projections.times import parse_time
-from projections.views import ENTITY_VIEWS, entity_state
+from projections.views import entity_state, view_of
 
 COLLECTION = "compliance_history"
 
@@ -37,7 +37,7 @@ def record_id(entity_id: str, version: int) -> str:
 
 
 def _route(event: EventEnvelope, lookup: Lookup) -> list[str]:
-    if event.context not in ENTITY_VIEWS:
+    if view_of(event) is None:
         return []
     return [record_id(event.subject, event.stream_version)]
 

@@ -2,7 +2,8 @@
 
 One module per context, as in ``domain/<context>/``: :mod:`.teams` and
 :mod:`.members` (both fed by the teams context), :mod:`.goals`, :mod:`.incidents`,
-:mod:`.feedback`, and :mod:`.access` (API tokens). Each view is a fold of one
+:mod:`.feedback`, :mod:`.access` (API tokens) and :mod:`.policies` (the controls'
+policies, in the ``compliance`` context). Each view is a fold of one
 context's events, one small function per event name (:class:`View`, in :mod:`.view`).
 
 ``entity_state`` evolves the state of any entity by its context (the team document
@@ -13,15 +14,16 @@ from __future__ import annotations
 
 from domain.envelope import EventEnvelope
 from projections.fold import Document, Fold, copy_doc
-from projections.views import feedback, goals, incidents, members, teams
+from projections.views import feedback, goals, incidents, members, policies, teams
 from projections.views.view import Handler, MissingDocumentError, View
 
-__all__ = ["ENTITY_VIEWS", "FOLDS", "Handler", "MissingDocumentError", "View", "entity_state"]
+__all__ = ["ENTITY_VIEWS", "FOLDS", "Handler", "MissingDocumentError", "View", "entity_state",
+           "view_of"]
 
 FOLDS: list[Fold] = [teams.FOLD, members.FOLD, goals.FOLD, incidents.FOLD, feedback.FOLD]
 """The entity views' folds, the documents later folds look up. The tokens view
-(:data:`.access.FOLD`) is registered on its own: no other fold reads it, and it
-belongs to no team."""
+(:data:`.access.FOLD`) and the control policies' (:data:`.policies.FOLD`) are
+registered on their own: no other fold reads them, and they belong to no team."""
 
 ENTITY_VIEWS: dict[str, View] = {
     view.context: view
@@ -30,13 +32,23 @@ ENTITY_VIEWS: dict[str, View] = {
 """The view holding each context's aggregates: the state compliance history records."""
 
 
+def view_of(event: EventEnvelope) -> View | None:
+    """The view of the entity ``event`` changes, if one has a history: its context's
+    entity view, or the control policies' (one aggregate of the ``compliance``
+    context; no team owns a policy, so its history is for readers of every team)."""
+    view = ENTITY_VIEWS.get(event.context)
+    if view is None and policies.is_policy_event(event):
+        return policies.POLICIES
+    return view
+
+
 def entity_state(doc: Document | None, event: EventEnvelope) -> Document | None:
     """The state of the entity ``event.subject`` after ``event``, given its state before.
 
     Pure: ``doc`` is not modified. Events of contexts without entities leave it as is.
     """
     state: Document | None = copy_doc(doc)
-    view = ENTITY_VIEWS.get(event.context)
+    view = view_of(event)
     if view is None:
         return state
     return view.evolve(state, event)

@@ -8,6 +8,7 @@ from typing import Any
 
 from domain.envelope import iso_time
 from infra.read_store.port import AnyOf, Filters, Range
+from projections.control_policies import Policies
 from projections.fold import public
 from services.api.bootstrap import Runtime
 from services.api.problems import ProblemError
@@ -27,6 +28,13 @@ def page(
     clean = {k: v for k, v in filters.items() if v is not None}
     found = runtime.store.find(collection, clean, order_by=order_by, limit=limit, cursor=cursor)
     return {"items": [public(d) for d in found.items], "next_cursor": found.next_cursor}
+
+
+def control_policies(runtime: Runtime) -> Policies:
+    """The controls' policies: the settings' version 1 and the versions added since
+    (the ``control_policies`` view)."""
+    return Policies.of(runtime.settings.control_thresholds(),
+                       runtime.store.iter_find("control_policies", {}))
 
 
 def time_range(since: datetime | None, until: datetime | None) -> Range | None:

@@ -64,3 +64,36 @@ def test_asyncapi_names_every_topic_and_message(tmp_path: Path) -> None:
     assert addresses == set(Topics("opsledger").event_topics)
     assert len(document["components"]["messages"]) == len(schemas)
     json.dumps(document)  # serialisable as published
+
+
+def test_control_policy_events_are_on_the_compliance_topic_and_match_their_schemas(
+        client: TestClient) -> None:
+    def put(effective_from: str, sev1: int) -> None:
+        answer = client.put("/v1/compliance/controls/ack_sla", headers=bearer("admin"), json={
+            "thresholds": {"sev1_ack_minutes": sev1, "sev2_ack_minutes": 60},
+            "effective_from": effective_from, "reason": "new support contract"})
+        assert answer.status_code == 200, answer.text
+
+    put("2099-01-01T00:00:00Z", 30)
+    put("2099-02-01T00:00:00+01:00", 20)
+    events = client.get("/v1/events", params={"after": 0, "limit": 10},
+                        headers=bearer("admin")).json()["items"]
+    schemas = all_event_schemas()
+
+    assert [e["type"] for e in events] == ["opsledger.compliance.ControlPolicyCreated.v1",
+                                           "opsledger.compliance.ControlPolicyRevised.v1"]
+    for event in events:
+        jsonschema.validate(event, schemas[event["type"]],
+                            format_checker=jsonschema.FormatChecker())
+    assert events[1]["data"] == {
+        "control": "ack_sla", "policy_version": 3,
+        "thresholds": {"sev1_ack_minutes": 20, "sev2_ack_minutes": 60},
+        "effective_from": "2099-01-31T23:00:00.000000Z", "reason": "new support contract"}
+    topics = Topics("opsledger")
+    assert topics.events("compliance") in topics.event_topics
+    assert topics.events("compliance") in topics.specs()
+    channels = asyncapi_document(topics, schemas)["channels"]
+    assert channels["compliance"]["address"] == "opsledger.compliance.events"
+    assert set(channels["compliance"]["messages"]) >= {
+        "opsledger_compliance_ControlPolicyCreated_v1",
+        "opsledger_compliance_ControlPolicyRevised_v1"}

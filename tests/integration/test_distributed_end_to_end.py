@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,23 @@ def start(module: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes
     )
 
 
+@contextmanager
+def relay_and_projector(env: dict[str, str], logs: Path) -> Iterator[None]:
+    """The relay and a projector running (logs in ``logs``); stopped with SIGTERM after."""
+    relay = start("services.relay", env, logs / "relay.log")
+    projector = start("services.projector", env, logs / "projector.log")
+    try:
+        yield
+    finally:
+        for proc in (relay, projector):
+            proc.send_signal(signal.SIGTERM)
+        for proc in (relay, projector):
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
 def test_a_command_reaches_the_read_models_through_kafka_and_mongodb(
     distributed: tuple[Settings, dict[str, str]], tmp_path: Path
 ) -> None:
@@ -61,9 +79,7 @@ def test_a_command_reaches_the_read_models_through_kafka_and_mongodb(
     )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         api = Api(client)
-        relay = start("services.relay", env, tmp_path / "relay.log")
-        projector = start("services.projector", env, tmp_path / "projector.log")
-        try:
+        with relay_and_projector(env, tmp_path):
             team = api.team("Platform")
             ada = api.member(team, "Ada Lovelace", "SRE")
             incident = api.incident(team, "SEV2")
@@ -81,11 +97,3 @@ def test_a_command_reaches_the_read_models_through_kafka_and_mongodb(
             assert "incident_responder" in {t["kind"] for t in timeline}
             ready = client.get("/readyz").json()
             assert ready["status"] == "ready", ready
-        finally:
-            for proc in (relay, projector):
-                proc.send_signal(signal.SIGTERM)
-            for proc in (relay, projector):
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()

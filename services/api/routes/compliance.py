@@ -34,7 +34,7 @@ from services.api.models.compliance import (
     FindingStatus,
 )
 from services.api.problems import ProblemError
-from services.api.queries import page
+from services.api.queries import control_policies, page
 
 router = APIRouter(tags=["compliance"])
 
@@ -116,7 +116,7 @@ def findings(
         role_changes=role_changes,
         members=rt.store.get_many("members", member_ids).values(),
         now_iso=iso_time(datetime.now(UTC)),
-        thresholds=rt.settings.control_thresholds(),
+        policies=control_policies(rt),
         late_records=rt.store.iter_find(
             "audit_trail", {"recorded_late": True, **scope}, order_by="position"),
     )

@@ -1,0 +1,1 @@
+"""Compliance: the controls' policies (thresholds with their history) and decisions on findings."""
