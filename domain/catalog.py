@@ -7,15 +7,18 @@ Importing this module registers each event class in
 from __future__ import annotations
 
 from domain.access import events as access
+from domain.compliance import finding_events as compliance
 from domain.feedback import events as feedback
 from domain.goals import events as goals
 from domain.imports import events as imports
 from domain.incidents import events as incidents
 from domain.teams import events as teams
 
-_MODULES = (teams, goals, incidents, feedback, access, imports)
+_MODULES = (teams, goals, incidents, feedback, access, imports, compliance)
 
-CONTEXTS: tuple[str, ...] = ("teams", "goals", "incidents", "feedback", "access", "imports")
+CONTEXTS: tuple[str, ...] = (
+    "teams", "goals", "incidents", "feedback", "access", "imports", "compliance",
+)
 """One Kafka topic each: ``opsledger.<context>.events``."""
 
 ALL_EVENTS: tuple[type, ...] = tuple(event for m in _MODULES for event in m.EVENTS)

@@ -1,0 +1,1 @@
+"""Compliance: decisions on the findings of the compliance controls (and control policies)."""
