@@ -6,17 +6,20 @@ One module per context, as in ``domain/<context>/``: :mod:`.teams` and
 context's events, one small function per event name (:class:`View`, in :mod:`.view`).
 
 ``entity_state`` evolves the state of any entity by its context (the team document
-for a team): compliance history records it at every version.
+for a team): compliance history records it at every version. A decision on a finding
+(:mod:`.finding_decisions`) is an entity's change too: the entity is the finding
+(``entity_of``: its finding id, not the aggregate's uuid), its state the decisions.
 """
 
 from __future__ import annotations
 
 from domain.envelope import EventEnvelope
 from projections.fold import Document, Fold, copy_doc
-from projections.views import feedback, goals, incidents, members, teams
+from projections.views import feedback, finding_decisions, goals, incidents, members, teams
 from projections.views.view import Handler, MissingDocumentError, View
 
-__all__ = ["ENTITY_VIEWS", "FOLDS", "Handler", "MissingDocumentError", "View", "entity_state"]
+__all__ = ["ENTITY_VIEWS", "FOLDS", "Handler", "MissingDocumentError", "View", "entity_of",
+           "entity_state", "view_of"]
 
 FOLDS: list[Fold] = [teams.FOLD, members.FOLD, goals.FOLD, incidents.FOLD, feedback.FOLD]
 """The entity views' folds, the documents later folds look up. The tokens view
@@ -30,13 +33,30 @@ ENTITY_VIEWS: dict[str, View] = {
 """The view holding each context's aggregates: the state compliance history records."""
 
 
+def view_of(event: EventEnvelope) -> View | None:
+    """The view holding the entity ``event`` changes (None: no entity's)."""
+    if finding_decisions.is_finding_event(event):
+        return finding_decisions.FINDING_DECISIONS
+    return ENTITY_VIEWS.get(event.context)
+
+
+def entity_of(event: EventEnvelope) -> str:
+    """The id of the entity ``event`` changes, as compliance history names it: its
+    aggregate, or for a decision on a finding, the finding (``ack_sla:<incident id>``),
+    so an auditor asks for a finding's history by the id the findings answer."""
+    if finding_decisions.is_finding_event(event):
+        return str(event.data["finding_id"])
+    return event.subject
+
+
 def entity_state(doc: Document | None, event: EventEnvelope) -> Document | None:
-    """The state of the entity ``event.subject`` after ``event``, given its state before.
+    """The state of the entity :func:`entity_of` ``event`` after ``event``, given its
+    state before.
 
     Pure: ``doc`` is not modified. Events of contexts without entities leave it as is.
     """
     state: Document | None = copy_doc(doc)
-    view = ENTITY_VIEWS.get(event.context)
+    view = view_of(event)
     if view is None:
         return state
     return view.evolve(state, event)
