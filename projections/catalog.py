@@ -16,4 +16,5 @@ INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
     "incidents": ("team_id", "status", "severity", "duplicate_of"),
     "feedback": ("team_id", "kind"),
     "tokens": ("principal", "status", "issued_at"),
+    "finding_decisions": ("team_id",),
 }

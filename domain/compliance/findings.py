@@ -8,9 +8,10 @@ same save; later ones load it. What the controls say of the finding now
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from domain.compliance import finding_commands as c
-from domain.compliance.finding import Finding, FindingFacts, finding_aggregate_id
+from domain.compliance.finding import Finding, FindingFacts, State, finding_aggregate_id
 from domain.errors import OutOfScopeError
 from domain.ledger import CommandContext, CommandResult, Ledger
 
@@ -33,6 +34,14 @@ class FindingService:
                ctx: CommandContext) -> CommandResult:
         return self._decide(cmd.finding_id, facts, ctx,
                             lambda f: f.reopen(facts, cmd.reason, ctx.meta))
+
+    def state_at(self, finding_id: str, moment: datetime) -> State:
+        """The state the decisions on ``finding_id`` give it at ``moment`` (``open``
+        when none were made); whether it is resolved is the controls' to say."""
+        aggregate_id = finding_aggregate_id(finding_id)
+        if not self.ledger.exists(aggregate_id):
+            return "open"
+        return self.ledger.load(Finding, aggregate_id).state_at(moment)
 
     def _decide(self, finding_id: str, facts: FindingFacts, ctx: CommandContext,
                 change: Callable[[Finding], None]) -> CommandResult:

@@ -16,6 +16,7 @@ from typing import TypeVar
 import anyio
 
 from domain.access.service import AccessService
+from domain.compliance.findings import FindingService
 from domain.feedback.service import FeedbackService
 from domain.goals.service import GoalService
 from domain.imports.service import ImportService
@@ -77,6 +78,7 @@ class Runtime:
     feedback: FeedbackService = field(init=False)
     access: AccessService = field(init=False)
     imports: ImportService = field(init=False)
+    findings: FindingService = field(init=False)
     rate_limits: RateLimits = field(init=False)
     _waits: int = field(default=0, init=False, repr=False)
     _waits_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -89,6 +91,7 @@ class Runtime:
         self.feedback = FeedbackService(self.ledger)
         self.access = AccessService(self.ledger)
         self.imports = ImportService(self.ledger)
+        self.findings = FindingService(self.ledger)
         self.tokens = self.tokens.with_managed(self.issued_grant)
         self.rate_limits = RateLimits(
             auth_failures=self.settings.auth_failure_limit,

@@ -27,6 +27,8 @@ MANAGE: tuple[Role, ...] = ("admin", "lead")
 OPERATE: tuple[Role, ...] = ("admin", "lead", "member")
 AUDIT: tuple[Role, ...] = ("admin", "lead", "auditor")
 FEED: tuple[Role, ...] = ("admin", "auditor", "service")
+DECIDE: tuple[Role, ...] = ("admin", "auditor")
+"""Who decides on compliance findings (waive, accept a risk, reopen)."""
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -110,6 +112,7 @@ Operator = Annotated[Grant, Depends(allow(*OPERATE))]
 Reader = Annotated[Grant, Depends(allow(*ALL_ROLES))]
 Auditor = Annotated[Grant, Depends(allow(*AUDIT))]
 FeedReader = Annotated[Grant, Depends(allow(*FEED))]
+Decider = Annotated[Grant, Depends(allow(*DECIDE))]
 
 
 def check_team(grant: Grant, team_id: object) -> None:
