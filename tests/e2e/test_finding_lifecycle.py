@@ -8,6 +8,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import jsonschema
+
+from infra.contract.schemas import all_event_schemas
 from tests.e2e.conftest import SCOPED_TEAM, Api
 
 FINDINGS = "/v1/compliance/findings"
@@ -248,3 +251,24 @@ def test_every_decision_is_in_the_audit_trail_and_the_findings_history(api: Api)
     assert {r["data"]["finding_id"] for r in trail} == {finding_id}
     assert {r["context"] for r in trail} == {"compliance"}
     api.as_("scoped").get(f"/v1/compliance/entities/{finding_id}/history", expect=404)
+
+
+def test_decisions_are_published_as_compliance_events_that_match_their_schemas(
+        api: Api) -> None:
+    finding_id, _ = late_sev1(api)
+    decide(api, finding_id, "accept-risk", {"reason": "vendor fix", "until": ahead(60)})
+    decide(api, finding_id, "reopen", {"reason": "fixed"}, role="admin")
+    decide(api, finding_id, "waive", {"reason": "for good"})
+    schemas = all_event_schemas()
+
+    feed = api.as_("auditor").get("/v1/events", after=0, limit=500)["items"]
+
+    published = [e for e in feed if e["source"] == "urn:opsledger:compliance"]
+    assert [e["type"] for e in published] == [
+        f"opsledger.compliance.{name}.v1" for name in (
+            "FindingTracked", "FindingRiskAccepted", "FindingReopened", "FindingWaived")]
+    for event in published:
+        jsonschema.validate(event, schemas[event["type"]],
+                            format_checker=jsonschema.FormatChecker())
+        assert event["data"]["finding_id"] == finding_id
+    assert published[-1]["data"]["until"] is None

@@ -3,7 +3,8 @@ risk, reopen (admin or auditor, never a principal the finding's evidence names).
 
 Findings are computed when asked (:mod:`services.api.compliance_findings`) and follow
 the token's teams: a finding of another team is not found (404, as an unknown one), a
-``team_id`` of another team is 403.
+``team_id`` of another team is 403. A decision first waits for the read models to
+include everything recorded before it, so it is judged by the facts as they stand.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from services.api.bootstrap import Runtime
 from services.api.compliance_findings import evaluate_findings, facts_of, now_iso, one_finding
 from services.api.deps import (
     Auditor,
+    CaughtUp,
     CommandCtx,
     Cursor,
     Decider,
@@ -101,7 +103,8 @@ def finding(finding_id: FindingId, grant: Auditor, rt: RuntimeDep, _: Fresh) -> 
 
 @router.post("/v1/compliance/findings/{finding_id}/waive")
 def waive_finding(finding_id: FindingId, body: FindingWaive, grant: Decider,
-                  ctx: CommandCtx, rt: RuntimeDep, response: Response) -> FindingDecided:
+                  _: CaughtUp, ctx: CommandCtx, rt: RuntimeDep,
+                  response: Response) -> FindingDecided:
     """Waive an open finding, with a reason, until a time or until reopened."""
     facts = facts_of(rt, one_finding(rt, grant, finding_id, now_iso()))
     until = moment_of(body.until) if body.until is not None else None
@@ -111,7 +114,8 @@ def waive_finding(finding_id: FindingId, body: FindingWaive, grant: Decider,
 
 @router.post("/v1/compliance/findings/{finding_id}/accept-risk")
 def accept_finding_risk(finding_id: FindingId, body: FindingAcceptRisk, grant: Decider,
-                        ctx: CommandCtx, rt: RuntimeDep, response: Response) -> FindingDecided:
+                        _: CaughtUp, ctx: CommandCtx, rt: RuntimeDep,
+                        response: Response) -> FindingDecided:
     """Accept an open finding as a risk, with a reason, until a time at most a year on."""
     facts = facts_of(rt, one_finding(rt, grant, finding_id, now_iso()))
     command = fc.AcceptFindingRisk(finding_id, body.reason, moment_of(body.until))
@@ -121,7 +125,8 @@ def accept_finding_risk(finding_id: FindingId, body: FindingAcceptRisk, grant: D
 
 @router.post("/v1/compliance/findings/{finding_id}/reopen")
 def reopen_finding(finding_id: FindingId, body: FindingReopen, grant: Decider,
-                   ctx: CommandCtx, rt: RuntimeDep, response: Response) -> FindingDecided:
+                   _: CaughtUp, ctx: CommandCtx, rt: RuntimeDep,
+                   response: Response) -> FindingDecided:
     """Withdraw a waiver or an accepted risk: the finding is open again."""
     facts = facts_of(rt, one_finding(rt, grant, finding_id, now_iso()))
     result = rt.findings.reopen(fc.ReopenFinding(finding_id, body.reason), facts, ctx)
