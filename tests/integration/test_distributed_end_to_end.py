@@ -51,6 +51,17 @@ def start(module: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes
     )
 
 
+def stop(*procs: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then a bounded wait, then kill."""
+    for proc in procs:
+        proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def test_a_command_reaches_the_read_models_through_kafka_and_mongodb(
     distributed: tuple[Settings, dict[str, str]], tmp_path: Path
 ) -> None:
@@ -82,10 +93,4 @@ def test_a_command_reaches_the_read_models_through_kafka_and_mongodb(
             ready = client.get("/readyz").json()
             assert ready["status"] == "ready", ready
         finally:
-            for proc in (relay, projector):
-                proc.send_signal(signal.SIGTERM)
-            for proc in (relay, projector):
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            stop(relay, projector)

@@ -4,7 +4,6 @@ waits for the projector to fold the facts it is judged by, travels on its own to
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ from infra.settings import Settings
 from services.api.app import create_app
 from tests.e2e.conftest import Api
 from tests.e2e.test_finding_lifecycle import ahead, late_sev1
-from tests.integration.test_distributed_end_to_end import distributed, start
+from tests.integration.test_distributed_end_to_end import distributed, start, stop
 
 pytestmark = pytest.mark.integration
 
@@ -53,10 +52,4 @@ def test_a_decision_on_a_finding_reaches_mongodb_through_its_own_topic(
             assert [(r["event_name"], r["team_id"]) for r in history] == [
                 ("FindingTracked", team), ("FindingRiskAccepted", team)]
         finally:
-            for proc in (relay, projector):
-                proc.send_signal(signal.SIGTERM)
-            for proc in (relay, projector):
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            stop(relay, projector)
