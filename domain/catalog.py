@@ -7,6 +7,7 @@ Importing this module registers each event class in
 from __future__ import annotations
 
 from domain.access import events as access
+from domain.compliance import finding_events as compliance_findings
 from domain.compliance import policy_events as compliance_policies
 from domain.feedback import events as feedback
 from domain.goals import events as goals
@@ -14,7 +15,8 @@ from domain.imports import events as imports
 from domain.incidents import events as incidents
 from domain.teams import events as teams
 
-_MODULES = (teams, goals, incidents, feedback, access, imports, compliance_policies)
+_MODULES = (teams, goals, incidents, feedback, access, imports, compliance_policies,
+            compliance_findings)
 
 CONTEXTS: tuple[str, ...] = (
     "teams", "goals", "incidents", "feedback", "access", "imports", "compliance")

@@ -17,4 +17,5 @@ INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
     "feedback": ("team_id", "kind"),
     "tokens": ("principal", "status", "issued_at"),
     "control_policies": ("control",),
+    "finding_decisions": ("team_id",),
 }

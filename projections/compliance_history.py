@@ -1,9 +1,11 @@
 """Compliance history: every version of every entity, with the event that made it.
 
 One record per (entity, version), id ``<entity id>:<version, 10 digits>`` so records
-sort by version. Version n is evolved from the record of version n-1 (``Fold.source``),
-so history never depends on the entity view's current state; an event the entity
-views do not know still gets its record, with the state unchanged.
+sort by version. The entity is the event's aggregate, or for a decision on a finding
+the finding id (:func:`projections.views.entity_of`). Version n is evolved from the
+record of version n-1 (``Fold.source``), so history never depends on the entity
+view's current state; an event the entity views do not know still gets its record,
+with the state unchanged.
 
 Each record carries the ``team_id`` of its entity (:mod:`projections.team_scope`),
 taken from the recorded state, not from the entity view; records folded before the
@@ -23,7 +25,7 @@ from domain.envelope import EventEnvelope
 from projections.fold import Document, Fold, Lookup
 from projections.team_scope import team_of
 from projections.times import parse_time
-from projections.views import entity_state, view_of
+from projections.views import entity_of, entity_state, view_of
 
 COLLECTION = "compliance_history"
 
@@ -39,25 +41,26 @@ def record_id(entity_id: str, version: int) -> str:
 def _route(event: EventEnvelope, lookup: Lookup) -> list[str]:
     if view_of(event) is None:
         return []
-    return [record_id(event.subject, event.stream_version)]
+    return [record_id(entity_of(event), event.stream_version)]
 
 
 def _source(event: EventEnvelope, doc_id: str) -> str | None:
     if event.stream_version <= 1:
         return None
-    return record_id(event.subject, event.stream_version - 1)
+    return record_id(entity_of(event), event.stream_version - 1)
 
 
 def _evolve(previous: Document | None, event: EventEnvelope, lookup: Lookup) -> Document:
+    entity = entity_of(event)
     if previous is None and event.stream_version > 1:
         raise HistoryGapError(
-            f"no history record of {event.subject} at version {event.stream_version - 1}"
+            f"no history record of {entity} at version {event.stream_version - 1}"
         )
     before = previous["state"] if previous is not None else None
     state = entity_state(before, event)
     return {
-        "id": record_id(event.subject, event.stream_version),
-        "entity_id": event.subject,
+        "id": record_id(entity, event.stream_version),
+        "entity_id": entity,
         # The entity's own state stands in for its view: history stays independent of it.
         "team_id": team_of(event, lambda collection, doc_id: state),
         "context": event.context,

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from projections import audit_trail, compliance_history, performance_timeline, views
 from projections.fold import Fold
-from projections.views import access, policies
+from projections.views import access, finding_decisions, policies
 
 ALL_FOLDS: list[Fold] = [
     *views.FOLDS,
     access.FOLD,
     policies.FOLD,
+    finding_decisions.FOLD,
     compliance_history.FOLD,
     audit_trail.FOLD,
     *performance_timeline.FOLDS,

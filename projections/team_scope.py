@@ -11,6 +11,8 @@ one rule, kept here so the folds and the events feed agree:
   event (``GoalSet``, ``IncidentOpened``, ``CustomerFeedbackReceived`` /
   ``PeerFeedbackGiven``); a later event belongs to the team of its entity (none of
   these entities changes team).
+- ``compliance``: the ``team_id`` the event names itself (every decision on a finding
+  carries its finding's team; a control policy names none, so it is of no team).
 - anything else (the ``access`` context of API tokens, contexts not known yet): no
   team. Only a token for all teams (``"*"``) sees such records.
 
@@ -27,11 +29,18 @@ from projections.fold import Lookup
 from projections.views import ENTITY_VIEWS
 
 TEAM_CONTEXT = "teams"
+SELF_NAMING = frozenset({"compliance"})
+"""Contexts whose every event names its own team (``team_id``), if it has one."""
 
 
 def owned_by_a_team(context: str) -> bool:
     """Whether the events of ``context`` belong to a team."""
-    return context in ENTITY_VIEWS
+    return context in ENTITY_VIEWS or context in SELF_NAMING
+
+
+def _named_team(data: Mapping[str, Any]) -> str | None:
+    team = data.get("team_id")
+    return team if isinstance(team, str) and team else None
 
 
 def team_of_stream(context: str, subject: str, creating_data: Mapping[str, Any]) -> str | None:
@@ -40,12 +49,13 @@ def team_of_stream(context: str, subject: str, creating_data: Mapping[str, Any])
         return subject or None
     if not owned_by_a_team(context):
         return None
-    team = creating_data.get("team_id")
-    return team if isinstance(team, str) and team else None
+    return _named_team(creating_data)
 
 
 def team_of(event: EventEnvelope, lookup: Lookup) -> str | None:
     """The team ``event`` belongs to (None: no team)."""
+    if event.context in SELF_NAMING:
+        return _named_team(event.data)
     if event.context == TEAM_CONTEXT or event.stream_version <= 1:
         return team_of_stream(event.context, event.subject, event.data)
     view = ENTITY_VIEWS.get(event.context)

@@ -7,18 +7,28 @@ policies, in the ``compliance`` context). Each view is a fold of one
 context's events, one small function per event name (:class:`View`, in :mod:`.view`).
 
 ``entity_state`` evolves the state of any entity by its context (the team document
-for a team): compliance history records it at every version.
+for a team): compliance history records it at every version. A decision on a finding
+(:mod:`.finding_decisions`) is an entity's change too: the entity is the finding
+(``entity_of``: its finding id, not the aggregate's uuid), its state the decisions.
 """
 
 from __future__ import annotations
 
 from domain.envelope import EventEnvelope
 from projections.fold import Document, Fold, copy_doc
-from projections.views import feedback, goals, incidents, members, policies, teams
+from projections.views import (
+    feedback,
+    finding_decisions,
+    goals,
+    incidents,
+    members,
+    policies,
+    teams,
+)
 from projections.views.view import Handler, MissingDocumentError, View
 
-__all__ = ["ENTITY_VIEWS", "FOLDS", "Handler", "MissingDocumentError", "View", "entity_state",
-           "view_of"]
+__all__ = ["ENTITY_VIEWS", "FOLDS", "Handler", "MissingDocumentError", "View", "entity_of",
+           "entity_state", "view_of"]
 
 FOLDS: list[Fold] = [teams.FOLD, members.FOLD, goals.FOLD, incidents.FOLD, feedback.FOLD]
 """The entity views' folds, the documents later folds look up. The tokens view
@@ -33,17 +43,30 @@ ENTITY_VIEWS: dict[str, View] = {
 
 
 def view_of(event: EventEnvelope) -> View | None:
-    """The view of the entity ``event`` changes, if one has a history: its context's
-    entity view, or the control policies' (one aggregate of the ``compliance``
-    context; no team owns a policy, so its history is for readers of every team)."""
+    """The view holding the entity ``event`` changes (None: no entity's): its
+    context's entity view; for the ``compliance`` context, whose two aggregates have
+    two views, the finding decisions' or the control policies' (no team owns a policy,
+    so its history is for readers of every team)."""
+    if finding_decisions.is_finding_event(event):
+        return finding_decisions.FINDING_DECISIONS
     view = ENTITY_VIEWS.get(event.context)
     if view is None and policies.is_policy_event(event):
         return policies.POLICIES
     return view
 
 
+def entity_of(event: EventEnvelope) -> str:
+    """The id of the entity ``event`` changes, as compliance history names it: its
+    aggregate, or for a decision on a finding, the finding (``ack_sla:<incident id>``),
+    so an auditor asks for a finding's history by the id the findings answer."""
+    if finding_decisions.is_finding_event(event):
+        return str(event.data["finding_id"])
+    return event.subject
+
+
 def entity_state(doc: Document | None, event: EventEnvelope) -> Document | None:
-    """The state of the entity ``event.subject`` after ``event``, given its state before.
+    """The state of the entity :func:`entity_of` ``event`` after ``event``, given its
+    state before.
 
     Pure: ``doc`` is not modified. Events of contexts without entities leave it as is.
     """

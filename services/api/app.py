@@ -19,6 +19,7 @@ from services.api.routes import (
     controls,
     events,
     feedback,
+    findings,
     goals,
     health,
     imports,
@@ -55,8 +56,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     problems.install(app)
     openapi.install(app)
     offline_docs.install(app)
-    for module in (teams, goals, incidents, feedback, audit, compliance, performance, events,
-                   health):
+    for module in (teams, goals, incidents, feedback, audit, compliance, findings, performance,
+                   events, health):
         app.include_router(module.router)
     app.include_router(tokens.router)
     app.include_router(imports.router)

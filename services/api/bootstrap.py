@@ -16,6 +16,7 @@ from typing import TypeVar
 import anyio
 
 from domain.access.service import AccessService
+from domain.compliance.findings import FindingService
 from domain.compliance.policies import PolicyService
 from domain.feedback.service import FeedbackService
 from domain.goals.service import GoalService
@@ -79,6 +80,7 @@ class Runtime:
     access: AccessService = field(init=False)
     imports: ImportService = field(init=False)
     policies: PolicyService = field(init=False)
+    findings: FindingService = field(init=False)
     rate_limits: RateLimits = field(init=False)
     _waits: int = field(default=0, init=False, repr=False)
     _waits_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -92,6 +94,7 @@ class Runtime:
         self.access = AccessService(self.ledger)
         self.imports = ImportService(self.ledger)
         self.policies = PolicyService(self.ledger)
+        self.findings = FindingService(self.ledger)
         self.tokens = self.tokens.with_managed(self.issued_grant)
         self.rate_limits = RateLimits(
             auth_failures=self.settings.auth_failure_limit,

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, get_args
 
+import anyio
 import orjson
 from fastapi import Depends, Header, Query, Request
 from pydantic import TypeAdapter
@@ -27,6 +28,8 @@ MANAGE: tuple[Role, ...] = ("admin", "lead")
 OPERATE: tuple[Role, ...] = ("admin", "lead", "member")
 AUDIT: tuple[Role, ...] = ("admin", "lead", "auditor")
 FEED: tuple[Role, ...] = ("admin", "auditor", "service")
+DECIDE: tuple[Role, ...] = ("admin", "auditor")
+"""Who decides on compliance findings (waive, accept a risk, reopen)."""
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -110,6 +113,7 @@ Operator = Annotated[Grant, Depends(allow(*OPERATE))]
 Reader = Annotated[Grant, Depends(allow(*ALL_ROLES))]
 Auditor = Annotated[Grant, Depends(allow(*AUDIT))]
 FeedReader = Annotated[Grant, Depends(allow(*FEED))]
+Decider = Annotated[Grant, Depends(allow(*DECIDE))]
 
 
 def check_team(grant: Grant, team_id: object) -> None:
@@ -205,7 +209,12 @@ async def read_your_writes(
     """Awaited on the event loop: a wait holds no worker thread."""
     if min_position is None:
         return
-    runtime: Runtime = request.app.state.runtime
+    await _applied(request.app.state.runtime, min_position)
+
+
+async def _applied(runtime: Runtime, min_position: int) -> None:
+    """Wait until the read models include ``min_position``: 409 beyond the head, 503
+    with Retry-After when too many wait or the wait times out."""
     try:
         applied = await runtime.await_position(min_position,
                                                runtime.settings.min_position_timeout)
@@ -224,6 +233,17 @@ async def read_your_writes(
 
 
 Fresh = Annotated[None, Depends(read_your_writes)]
+
+
+async def caught_up(request: Request) -> None:
+    """For a command judged by what the read models show (a decision on a finding):
+    wait until they include everything recorded before it, as ``min_position=<head>``
+    would, so it is never judged by stale facts; 503 with Retry-After if not in time."""
+    runtime: Runtime = request.app.state.runtime
+    await _applied(runtime, await anyio.to_thread.run_sync(runtime.ledger.head_position))
+
+
+CaughtUp = Annotated[None, Depends(caught_up)]
 
 Limit = Annotated[int, Query(ge=1, le=500, description="page size")]
 Cursor = Annotated[str | None, Query(max_length=500, description="from next_cursor")]

@@ -124,9 +124,19 @@ READINESS: dict[str, Any] = {
                                                     "type": "string",
                                                     "enum": ["ready", "not ready"]}}}}},
 }
+# A command judged by the read models waits for them to include the whole log.
+CAUGHT_UP: dict[str, Any] = {
+    "description": "The read models have not caught up with the log in time (the decision "
+                   "is judged by everything recorded before it): try again after "
+                   "Retry-After seconds",
+    "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    "headers": {"Retry-After": RETRY_AFTER},
+}
 # Specific answers that no route kind implies, by (method, path template).
 SPECIFIC: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
     ("get", "/readyz"): {"503": READINESS},
+    **{("post", f"/v1/compliance/findings/{{finding_id}}/{decision}"): {"503": CAUGHT_UP}
+       for decision in ("waive", "accept-risk", "reopen")},
 }
 
 # `If-Match` as the server reads it: a version number, optionally quoted or weak.

@@ -9,7 +9,7 @@ error, no undocumented status, content type or header, no schema-valid request
 refused, no invalid one accepted, and no answer that breaks its schema.
 
 The run is deterministic (derandomized generation, a fixed seed, no example database)
-so CI sees the same requests each time. It takes about 20 s for the 41 operations on
+so CI sees the same requests each time. It takes about 20 s for the 45 operations on
 a 2-core machine; re-run one operation with
 ``pytest tests/e2e/test_fuzz_openapi.py -k 'POST /v1/goals'``.
 """

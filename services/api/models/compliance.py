@@ -6,10 +6,23 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from services.api.models.common import JsonNumber, ReadDocument
+from services.api.models.common import (
+    CommandAnswer,
+    CommandBody,
+    JsonNumber,
+    OccurredAt,
+    ReadDocument,
+    Reason,
+)
 
 FindingStatus = Literal["open", "resolved"]
 """Open while the control is still breached; resolved once put right (late)."""
+FindingState = Literal["open", "resolved", "waived", "risk_accepted"]
+"""The status with the decisions applied: a resolved finding stays resolved; an open one
+is waived or risk-accepted while such a decision is in force (until its ``until``)."""
+DecisionKind = Literal["waived", "risk_accepted", "reopened"]
+
+_UNTIL_FORMAT: dict[str, Any] = {"format": "date-time"}
 
 
 class EntityVersionPublic(ReadDocument):
@@ -52,8 +65,22 @@ class EntityAsOfPublic(EntityVersionPublic, _AsOf):
     then. (Fields of the later base come first: ``as_of`` leads, as it always has.)"""
 
 
+class DecisionPublic(ReadDocument):
+    """A decision on a finding: which, by whom, when, why and until when."""
+
+    kind: DecisionKind
+    by: str = Field(description="the principal who decided")
+    at: str = Field(description="when it was decided (business time)")
+    recorded_at: str = Field(description="when OpsLedger recorded it")
+    reason: str
+    until: str | None = Field(description="when it lapses (none: a waiver for good)")
+    event_id: str
+    in_force: bool = Field(description="whether it sets the finding's state now")
+
+
 class FindingPublic(ReadDocument):
-    """A breach of a compliance control, open or put right late, with its evidence."""
+    """A breach of a compliance control, open or put right late, with its evidence and
+    the decisions on it."""
 
     id: str
     control: str
@@ -71,8 +98,43 @@ class FindingPublic(ReadDocument):
     recorded_at: str | None = Field(
         default=None, description="backdated_entry: when it was recorded")
     actor: str | None = Field(default=None, description="backdated_entry: who recorded it")
+    state: FindingState
+    decision: DecisionPublic | None = Field(
+        description="the latest decision (none: nothing was decided)")
+    decisions: list[DecisionPublic] = Field(description="every decision, oldest first")
 
 
 class FindingsPublic(BaseModel):
     items: list[FindingPublic]
     next_cursor: str | None
+
+
+# -- decisions on findings -------------------------------------------------------------
+
+
+class FindingWaive(CommandBody):
+    reason: Reason
+    until: OccurredAt | None = Field(
+        default=None, json_schema_extra=dict(_UNTIL_FORMAT),
+        description="RFC 3339 with an offset, after the decision: the waiver lapses then "
+                    "(default: it holds until reopened)")
+
+
+class FindingAcceptRisk(CommandBody):
+    reason: Reason
+    until: OccurredAt = Field(
+        json_schema_extra=dict(_UNTIL_FORMAT),
+        description="RFC 3339 with an offset, after the decision and at most a year after "
+                    "it: the acceptance lapses then")
+
+
+class FindingReopen(CommandBody):
+    reason: Reason
+
+
+class FindingDecided(CommandAnswer):
+    """The command answer (the id and version of the finding's decisions), with the
+    finding and its state after the decision."""
+
+    finding_id: str
+    state: FindingState
