@@ -110,18 +110,17 @@ class IncidentPlanner:
                                   self.rng.choice(SERVICES[team]), opener,
                                   impact_minutes=impact))
 
-        def first(team: str, severities: set[str], latest_day: int = DAYS,
-                  earliest_day: int = 0) -> Spec:
+        def first(team: str, severities: set[str], latest_day: int = DAYS) -> Spec:
             """The team's first plain incident that fits, else any team's (a seed
             may deal a team no such incident)."""
             fits = [s for s in specs if s.severity in severities
-                    and earliest_day <= self.clock.day_of(s.opened) <= latest_day
+                    and self.clock.day_of(s.opened) <= latest_day
                     and not (s.late_ack or s.escalate or s.twin or s.reopen
                              or s.postmortem != "on_time")]
             ours = [s for s in fits if s.team == team]
             if not (ours or fits):
                 raise AssertionError(f"seed {self.p.seed} deals no {severities} incident "
-                                     f"between days {earliest_day} and {latest_day}")
+                                     f"by day {latest_day}")
             return (ours or fits)[0]
 
         first("sre", {"SEV1"}).late_ack = True
@@ -129,7 +128,7 @@ class IncidentPlanner:
         for team, severity in (("support", "SEV3"), ("data", "SEV2"), ("sre", "SEV4")):
             first(team, {severity}).escalate = True
         first("payments", {"SEV1", "SEV2"}, latest_day=18).postmortem = "late"
-        first("data", {"SEV2"}, latest_day=25, earliest_day=8).postmortem = "missing"
+        first("data", {"SEV2"}, latest_day=25).postmortem = "missing"
         first("sre", {"SEV2"}).twin = True
         first("support", {"SEV3"}, latest_day=30).reopen = True
         return specs
