@@ -44,9 +44,9 @@ class PersonaToken:
     @property
     def note(self) -> str:
         return {
-            "issued": "issued now",
-            "re-issued": "issued now; the lost one revoked",
-            "existing": "issued by an earlier run",
+            "issued": "new",
+            "re-issued": "new; lost one revoked",
+            "existing": "exists",
         }[self.status]
 
 

@@ -20,7 +20,7 @@ from rich.progress import (
 from rich.table import Table
 
 from services.cli.demo.figures import CONTROLS
-from services.cli.demo.scenario import PERSONAS, TEAMS
+from services.cli.demo.scenario import TEAMS
 
 if TYPE_CHECKING:
     from services.cli.demo import DemoSummary
@@ -48,13 +48,12 @@ def print_summary(console: Console, summary: DemoSummary, saved_to: Path | None)
     console.print(f"Import run: {summary.run_events} events recorded "
                   f"({', '.join(f'{c} {n}' for c, n in sorted(summary.run_by_context.items()))})")
 
-    does = {p.principal: p.does for p in PERSONAS}
     tokens = Table(title="Personas and their tokens (POST /v1/tokens)")
-    for column in ("principal", "role", "teams", "who", "token id", "token"):
-        tokens.add_column(column)
+    for column in ("principal", "role", "teams", "token id", "token"):
+        tokens.add_column(column, no_wrap=column in ("principal", "token id"))
     for t in summary.tokens:
         tokens.add_row(t.principal, ", ".join(t.roles), _teams(t.teams, names),
-                       does.get(t.principal, ""), t.token_id, t.note)
+                       t.token_id[:8], t.note)
     console.print(tokens)
     console.print("A token's secret is answered once, when it is issued: a re-run lists the "
                   "tokens, and a resumed run revokes those whose secret it lost.")
