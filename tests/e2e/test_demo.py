@@ -145,10 +145,12 @@ def check_the_month(client: TestClient, summary: DemoSummary) -> None:
 
 
 def test_the_demo_is_a_month_of_business_time_acted_by_personas_and_reruns_idempotently(
-    demo_client: TestClient,
+    demo_client: TestClient, tmp_path: Path,
 ) -> None:
     client = demo_client
-    summary = run_demo("http://testserver", TOKEN, client=client, console=quiet())
+    saved = tmp_path / "demo-tokens.json"
+    summary = run_demo("http://testserver", TOKEN, client=client, console=quiet(),
+                       save_tokens_to=saved)
     print(f"\ndemo: {summary.commands_sent} commands, {summary.requests} requests, "
           f"{summary.elapsed_seconds:.1f} s; findings "
           f"{ {c: summary.figures.finding_count(c) for c in CONTROLS} }; teams "
@@ -167,7 +169,15 @@ def test_the_demo_is_a_month_of_business_time_acted_by_personas_and_reruns_idemp
     assert sorted((t["principal"], t["roles"][0]) for t in tokens) == sorted(
         (p.principal, p.role) for p in PERSONAS)
     assert [t.status for t in summary.tokens] == ["issued"] * len(PERSONAS)
-    assert all(t.secret for t in summary.tokens)
+    # their secrets only in the private file asked for; each token has its persona's role
+    assert saved.stat().st_mode & 0o777 == 0o600
+    kept = {t["principal"]: t["token"] for t in json.loads(saved.read_text())}
+    assert set(kept) == {p.principal for p in PERSONAS}
+    auditor = {"Authorization": f"Bearer {kept['user:ingrid.larsen']}"}
+    assert client.get("/v1/compliance/findings", headers=auditor).status_code == 200
+    assert client.post("/v1/teams", json={"name": "X"}, headers=auditor).status_code == 403
+    member = {"Authorization": f"Bearer {kept['user:ravi.iyer']}"}
+    assert client.get(f"/v1/teams/{summary.team_ids[0]}", headers=member).status_code == 403
 
     # a second run sends nothing, appends nothing, and says so
     before = head(client)

@@ -44,7 +44,7 @@ from services.cli.demo.personas import (
     issue_tokens,
     save_tokens,
 )
-from services.cli.demo.plan import Planner, Step, build_plan
+from services.cli.demo.plan import Step, build_plan, demo_uid
 from services.cli.demo.report import print_summary, progress
 from services.cli.demo.scenario import AUDITOR, TEAMS
 
@@ -123,8 +123,7 @@ def run_demo(url: str, token: str, *, seed: int = 7, client: httpx.Client | None
     started = time.perf_counter()
     with http_client(url, client) as http:
         api = Api(http, token, url)
-        planner = Planner(seed, Clock(anchor_now()))  # only for the deterministic ids
-        clock = _anchor(api, planner.team_ids[TEAMS[0]["key"]])
+        clock = _anchor(api, demo_uid(seed, "team", TEAMS[0]["name"]))
         steps, planner = build_plan(seed, clock)
         run_id, finished = _open_run(api, seed, clock)
         sent = 0

@@ -67,6 +67,11 @@ class Step:
     key: str = ""
 
 
+def demo_uid(seed: int, kind: str, name: str) -> str:
+    """The id of the demo's entity ``name`` of ``kind``: the same for the same seed."""
+    return str(uuid5(DEMO_NAMESPACE, f"month/seed-{seed}/{kind}/{name}"))
+
+
 def slug(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return ".".join(ascii_name.lower().replace("'", "").split())
@@ -93,7 +98,7 @@ class Planner:
     # -- helpers
 
     def uid(self, kind: str, name: str) -> str:
-        return str(uuid5(DEMO_NAMESPACE, f"month/seed-{self.seed}/{kind}/{name}"))
+        return demo_uid(self.seed, kind, name)
 
     def add(self, kind: str, method: str, path: str, body: dict[str, Any] | None,
             actor: str, at: datetime, *, late: bool = False) -> None:
@@ -312,4 +317,4 @@ def build_plan(seed: int, clock: Clock) -> tuple[list[Step], Planner]:
     return planner.build(), planner
 
 
-__all__ = ["ADMIN", "Planner", "Step", "build_plan", "slug"]
+__all__ = ["ADMIN", "Planner", "Step", "build_plan", "demo_uid", "slug"]
