@@ -20,10 +20,11 @@ class ImportService:
             uuid4(), source, reason, self.ledger.head_position(), ctx.meta), created=True)
 
     def finish(self, run_id: UUID, ctx: CommandContext) -> CommandResult:
-        # Counted before the run's own check, which the update repeats once loaded:
-        # a finished run answers 409 either way.
-        self.ledger.load(ImportRun, run_id).require_open()
-        counts = self.counts(run_id)
+        # Counted only while open. A finished run goes straight to the update, whose
+        # idempotency check gives a retry (same key) its first answer, and whose own
+        # check answers any other finish 409.
+        run = self.ledger.load(ImportRun, run_id)
+        counts = {} if run.finished else self.counts(run_id)
         return self.ledger.update(ImportRun, run_id, ctx,
                                   lambda run: run.finish(counts, ctx.meta))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -66,8 +67,12 @@ def demo(
         help="bearer token [env: OPSLEDGER_TOKEN; default: the admin token in --data-dir]")] = None,
     data_dir: DataDir = None,
     seed: Annotated[int, typer.Option(help="random seed, for a repeatable month")] = 7,
+    save_tokens: Annotated[Path | None, typer.Option(
+        help="write the secrets of the persona tokens this run issues to this file "
+             "(mode 0600); they are answered once and never printed")] = None,
 ) -> None:
-    """Load a realistic month in the life of an ops organisation through the HTTP API."""
+    """Load five weeks in the life of an ops organisation through the HTTP API: in
+    business time, inside one import run, each command made by its persona's token."""
     from infra.auth import admin_token_in
     from services.cli.demo import run_demo
 
@@ -79,7 +84,7 @@ def demo(
         typer.echo("no token: pass --token, set OPSLEDGER_TOKEN, or --data-dir of a served "
                    "OpsLedger", err=True)
         raise typer.Exit(2)
-    run_demo(url, token, seed=seed)
+    run_demo(url, token, seed=seed, save_tokens_to=save_tokens)
 
 
 app.command()(ops.api)

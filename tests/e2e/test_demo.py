@@ -1,22 +1,31 @@
-"""End to end: ``opsledger demo`` loads a month through the HTTP API, every read model
-shows it, and a second run with the same seed appends nothing."""
+"""End to end: ``opsledger demo`` loads five weeks of business-time history through the
+HTTP API, inside one import run, acted by personas with their own tokens; with the
+default settings every compliance control finds something, every team has weekly
+metrics, and the figures look like a real month. A second run appends nothing; a run
+after an interrupted one finishes it."""
 
 from __future__ import annotations
 
 import io
 import json
-import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from statistics import median
+from typing import Any, cast
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from rich.console import Console
 
 from infra.settings import Settings
+from projections.times import parse_time
 from services.api.app import create_app
-from services.cli.demo import DemoSummary, run_demo
+from services.cli.demo import DemoError, DemoSummary, run_demo
+from services.cli.demo.figures import CONTROLS
+from services.cli.demo.plan import Step
+from services.cli.demo.scenario import PERSONAS
 
 TOKEN = "test-admin-token-123456"
 TOKENS = json.dumps({TOKEN: {"principal": "user:admin", "roles": ["admin"], "teams": ["*"]}})
@@ -26,11 +35,9 @@ MAX_PAGES = 100
 
 @pytest.fixture
 def demo_client(tmp_path: Path) -> Iterator[TestClient]:
-    # Zero-day postmortem deadline and zero-minute ack SLAs: the demo's events are all
-    # stamped "now", so this is what makes the compliance controls fire at once.
-    settings = Settings(data_dir=tmp_path, tokens=TOKENS, postmortem_working_days=0,
-                        sev1_ack_minutes=0, sev2_ack_minutes=0)
-    app = create_app(settings)
+    # the default settings: SEV1/SEV2 ack SLAs of 15/60 minutes, postmortems within 5
+    # working days, a backdate tolerance of 60 minutes
+    app = create_app(Settings(data_dir=tmp_path, tokens=TOKENS))
     with TestClient(app, base_url="http://testserver") as test_client:
         yield test_client
 
@@ -46,130 +53,182 @@ def get(client: TestClient, path: str, **params: Any) -> dict[str, Any]:
 def every(client: TestClient, path: str, position: int, **params: Any) -> list[dict[str, Any]]:
     """All items of a list query, page by page (bounded)."""
     items: list[dict[str, Any]] = []
-    cursor = None
+    query: dict[str, Any] = {"min_position": position, "limit": 500, **params}
     for _ in range(MAX_PAGES):
-        query = {"min_position": position, "limit": 500, **params}
-        if cursor:
-            query["cursor"] = cursor
         page = get(client, path, **query)
         items += page["items"]
-        cursor = page.get("next_cursor")
-        if not cursor:
+        if not page.get("next_cursor"):
             return items
+        query["cursor"] = page["next_cursor"]
     raise AssertionError(f"{path} still had pages after {MAX_PAGES}")
 
 
 def quiet() -> Console:
-    return Console(file=io.StringIO(), width=120)
+    return Console(file=io.StringIO(), width=160)
 
 
-def test_demo_fills_every_read_model_and_reruns_idempotently(
+def head(client: TestClient) -> int:
+    return int(get(client, "/v1/events", after=0, limit=1)["head"])
+
+
+def entity_of(step: Step) -> str:
+    """The entity a planned step changes: its path's id, or the id a create names."""
+    parts = step.path.split("/")
+    if len(parts) > 3:
+        return parts[3]
+    body = step.body or {}
+    return str(next(body[k] for k in ("incident_id", "feedback_id", "goal_id") if k in body))
+
+
+def check_the_month(client: TestClient, summary: DemoSummary) -> None:
+    """The figures the demo promises, read through the API as an auditor would."""
+    pos = summary.last_position
+    findings = every(client, "/v1/compliance/findings", pos)
+    by_control = {c: [f for f in findings if f["control"] == c] for c in CONTROLS}
+    assert all(by_control.values()), {c: len(f) for c, f in by_control.items()}
+
+    # the late entries (and only they) are backdated_entry findings, by their personas
+    late = summary.late_entries
+    assert len(late) >= 3 and all(not s.in_run for s in late)
+    backdated = by_control["backdated_entry"]
+    assert len(backdated) == len(late)
+    assert sorted(f["actor"] for f in backdated) == sorted(s.actor for s in late)
+    for finding in backdated:
+        recorded, occurred = parse_time(finding["recorded_at"]), parse_time(finding["occurred_at"])
+        assert recorded - occurred > timedelta(minutes=60)
+    assert {f["subject_id"] for f in backdated} == {entity_of(s) for s in late}
+
+    # someone changed their own role: the lead bound to that member
+    (self_change,) = by_control["self_role_change"]
+    member = get(client, f"/v1/members/{self_change['subject_id']}", min_position=pos)
+    assert member["principal"] == "user:amara.okafor" and member["is_lead"]
+
+    # weekly metrics in at least four periods per team; median TTA within 1-60 min
+    all_times = []
+    for team_id in summary.team_ids:
+        rows = get(client, f"/v1/performance/teams/{team_id}/metrics", period="week",
+                   min_position=pos)["items"]
+        weeks = [r for r in rows if r["incidents_opened"]
+                 and r["time_to_acknowledge_seconds"]["count"]]
+        assert len(weeks) >= 4, (team_id, [r["period"] for r in rows])
+        incidents = every(client, "/v1/incidents", pos, team_id=team_id)
+        times = [i["time_to_acknowledge_seconds"] for i in incidents
+                 if i["time_to_acknowledge_seconds"] is not None and not i["duplicate_of"]]
+        assert 60 <= median(times) <= 3600, (team_id, sorted(times))
+        all_times += times
+    assert 60 <= median(all_times) <= 3600
+
+    # the import run is finished, with its counts in the run and in the audit trail
+    run = get(client, f"/v1/imports/{summary.import_run_id}")
+    assert run["status"] == "finished" and run["opened_by"] == "user:admin"
+    assert run["events_recorded"] == sum(run["by_context"].values()) == summary.run_events > 500
+    assert set(run["by_context"]) == {"teams", "goals", "incidents", "feedback"}
+    audit = every(client, "/v1/audit", pos)
+    (finished,) = [r for r in audit if r["name"] == "ImportRunFinished"]
+    assert finished["data"]["events_recorded"] == run["events_recorded"]
+
+    # who did what: many actors, each command by the persona who made it
+    actors = {r["actor"] for r in audit}
+    assert len(actors) >= 10, actors
+    acting = {p.principal for p in PERSONAS if p.role != "auditor"}
+    assert acting <= actors
+    assert {r["name"] for r in audit if r["actor"] == "service:alertmanager"} == {
+        "IncidentOpened"}
+    imported = [r for r in audit if r["import_run_id"] == summary.import_run_id]
+    assert len(imported) == run["events_recorded"]
+
+    # five weeks of business time ending at the anchor, recorded just now
+    anchor = parse_time(summary.anchor)
+    times = [parse_time(r["time"]) for r in imported]
+    assert min(times) == anchor - timedelta(days=35) and max(times) <= anchor
+    assert all(parse_time(r["recorded_at"]) >= anchor for r in imported)
+
+
+def test_the_demo_is_a_month_of_business_time_acted_by_personas_and_reruns_idempotently(
+    demo_client: TestClient, tmp_path: Path,
+) -> None:
+    client = demo_client
+    saved = tmp_path / "demo-tokens.json"
+    summary = run_demo("http://testserver", TOKEN, client=client, console=quiet(),
+                       save_tokens_to=saved)
+    print(f"\ndemo: {summary.commands_sent} commands, {summary.requests} requests, "
+          f"{summary.elapsed_seconds:.1f} s; findings "
+          f"{ {c: summary.figures.finding_count(c) for c in CONTROLS} }; teams "
+          f"{[(t.name, t.median_tta_minutes, t.weekly_periods) for t in summary.figures.teams]}")
+    assert not summary.already_loaded and summary.commands_sent == sum(summary.counts.values())
+    check_the_month(client, summary)
+
+    # the figures the demo printed are the ones the API answers
+    assert all(summary.figures.finding_count(c) >= 1 for c in CONTROLS)
+    assert all(t.weekly_periods >= 4 for t in summary.figures.teams)
+    assert all(1 <= (t.median_tta_minutes or 0) <= 60 for t in summary.figures.teams)
+    assert len(summary.figures.actors) >= 10
+
+    # one token per persona, issued through the API, each acting as its member
+    tokens = every(client, "/v1/tokens", summary.last_position, status="active")
+    assert sorted((t["principal"], t["roles"][0]) for t in tokens) == sorted(
+        (p.principal, p.role) for p in PERSONAS)
+    assert [t.status for t in summary.tokens] == ["issued"] * len(PERSONAS)
+    # their secrets only in the private file asked for; each token has its persona's role
+    assert saved.stat().st_mode & 0o777 == 0o600
+    kept = {t["principal"]: t["token"] for t in json.loads(saved.read_text())}
+    assert set(kept) == {p.principal for p in PERSONAS}
+    auditor = {"Authorization": f"Bearer {kept['user:ingrid.larsen']}"}
+    assert client.get("/v1/compliance/findings", headers=auditor).status_code == 200
+    assert client.post("/v1/teams", json={"name": "X"}, headers=auditor).status_code == 403
+    member = {"Authorization": f"Bearer {kept['user:ravi.iyer']}"}
+    assert client.get(f"/v1/teams/{summary.team_ids[0]}", headers=member).status_code == 403
+
+    # a second run sends nothing, appends nothing, and says so
+    before = head(client)
+    output = io.StringIO()
+    again = run_demo("http://testserver", TOKEN, client=client,
+                     console=Console(file=output, width=160))
+    assert again.already_loaded and again.commands_sent == 0
+    assert head(client) == before and again.last_position == summary.last_position
+    assert again.counts == summary.counts and again.anchor == summary.anchor
+    assert [(t.principal, t.token_id, t.status, t.secret) for t in again.tokens] == [
+        (t.principal, t.token_id, "existing", None) for t in summary.tokens]
+    printed = " ".join(output.getvalue().split())  # as printed, without the line wrapping
+    assert "is already loaded" in printed and "Nothing was sent and nothing appended" in printed
+
+
+class CutAfter:
+    """An HTTP client whose connection drops after ``n`` requests."""
+
+    def __init__(self, client: TestClient, n: int) -> None:
+        self.client, self.left = client, n
+
+    def request(self, *args: Any, **kwargs: Any) -> httpx.Response:
+        self.left -= 1
+        if self.left < 0:
+            raise httpx.ConnectError("connection reset")
+        return self.client.request(*args, **kwargs)
+
+
+def test_a_run_after_an_interrupted_one_finishes_the_month_without_doubling_anything(
     demo_client: TestClient,
 ) -> None:
     client = demo_client
-    started = time.perf_counter()
+    with pytest.raises(DemoError, match="connection reset"):
+        run_demo("http://testserver", TOKEN, client=cast(httpx.Client, CutAfter(client, 150)),
+                 console=quiet())
+    interrupted = head(client)
+
     summary = run_demo("http://testserver", TOKEN, client=client, console=quiet())
-    first_run = time.perf_counter() - started
-    assert isinstance(summary, DemoSummary)
-    pos = summary.last_position
-    assert pos >= summary.requests - 1  # one event per command at least, on a fresh store
-    print(f"\ndemo: {summary.requests} requests, last position {pos}, {first_run:.1f} s "
-          f"({summary.requests_per_second:.0f} requests/s); {summary.counts}")
 
-    # teams and rosters
-    teams = every(client, "/v1/teams", pos)
-    assert len(teams) >= 3
-    assert {t["id"] for t in teams} >= set(summary.team_ids)
-    rosters = [get(client, f"/v1/teams/{t}", min_position=pos) for t in summary.team_ids]
-    members = [m for team in rosters for m in team["roster"]]
-    assert len(members) >= 20
-    assert all(team["lead_id"] for team in rosters)
-    assert all(team["mission"] for team in rosters)
-    assert any(not m["active"] for m in members), "a member left"
-    leaver = next(m for m in members if not m["active"])
-    member = get(client, f"/v1/members/{leaver['member_id']}", min_position=pos)
-    assert member["active"] is False and member["left_at"]
-    changed = [m for m in members if m["active"]]
-    role_histories = [
-        get(client, f"/v1/members/{m['member_id']}", min_position=pos)["roles"] for m in changed
-    ]
-    assert sum(len(h) > 1 for h in role_histories) >= 3, "several role changes"
-    assert all(r["reason"] for h in role_histories for r in h)
+    assert not summary.already_loaded and head(client) > interrupted
+    # every persona's token was issued before the cut; their secrets were lost with the
+    # interrupted run, so each was revoked and issued again
+    assert [t.status for t in summary.tokens] == ["re-issued"] * len(PERSONAS)
+    revoked = every(client, "/v1/tokens", summary.last_position, status="revoked")
+    assert len(revoked) == len(PERSONAS)
+    assert all("interrupted" in t["revoked_reason"] for t in revoked)
+    check_the_month(client, summary)
+    # nothing was done twice: one opening per planned incident, one join per member
+    audit = every(client, "/v1/audit", summary.last_position)
+    assert sum(r["name"] == "IncidentOpened" for r in audit) == summary.counts["incidents"]
+    assert sum(r["name"] == "MemberJoined" for r in audit) == summary.counts["members"]
 
-    # goals: check-ins, progress, a revision, every outcome
-    goals = every(client, "/v1/goals", pos)
-    assert 2 * len(summary.team_ids) <= len(goals) <= 3 * len(summary.team_ids)
-    assert all(len(g["check_ins"]) == 4 for g in goals)
-    assert all(g["progress_pct"] is not None for g in goals)
-    assert any(g["target_revisions"] for g in goals)
-    assert {g["status"] for g in goals} == {"open", "achieved", "missed", "abandoned"}
-    assert all(g["deadline"] > time.strftime("%Y-%m-%d") for g in goals)
-
-    # incidents: every status and severity, postmortems on closed SEV1/SEV2
-    incidents = every(client, "/v1/incidents", pos)
-    assert len(incidents) >= 30
-    assert {i["status"] for i in incidents} == {
-        "open", "acknowledged", "mitigated", "resolved", "closed"}
-    assert {i["severity"] for i in incidents} == {"SEV1", "SEV2", "SEV3", "SEV4"}
-    for incident in incidents:
-        if incident["status"] == "closed" and incident["severity"] in ("SEV1", "SEV2"):
-            assert incident["postmortem"]["causes"]
-            assert all(a["owner_id"] and a["due"] for a in incident["postmortem"]["action_items"])
-    assert any(t["type"] == "IncidentEscalated" for i in incidents for t in i["timeline"])
-    assert any(i["mtta_seconds"] is not None for i in incidents)
-    assert any(i["root_cause"] for i in incidents)
-    missing = [i for i in incidents
-               if i["severity"] == "SEV2" and i["status"] == "resolved" and not i["postmortem"]]
-    assert len(missing) == 1
-    sev1 = every(client, "/v1/incidents", pos, severity="SEV1")
-    assert sev1 and all(i["severity"] == "SEV1" for i in sev1)
-    paged = get(client, "/v1/incidents", min_position=pos, limit=7)
-    assert len(paged["items"]) == 7 and paged["next_cursor"]
-
-    # feedback: customer and peer/manager, triaged and resolved
-    feedback = every(client, "/v1/feedback", pos)
-    assert len(feedback) >= 50
-    assert {f["kind"] for f in feedback} == {"customer", "peer", "manager"}
-    assert {f["channel"] for f in feedback if f["kind"] == "customer"} <= {
-        "email", "chat", "phone", "survey"}
-    assert all(f["subject_member_id"] for f in feedback if f["kind"] != "customer")
-    assert sum(f["status"] == "resolved" for f in feedback) >= 20
-    assert any(f["status"] == "triaged" for f in feedback)
-    assert {f["priority"] for f in feedback if f["priority"]} <= {
-        "low", "medium", "high", "urgent"}
-
-    # audit trail, compliance, performance
-    audit = get(client, "/v1/audit", min_position=pos, limit=10)
-    assert audit["items"] and audit["next_cursor"]
-    history = get(client, f"/v1/compliance/entities/{missing[0]['id']}/history",
-                  min_position=pos)
-    assert len(history["items"]) >= 3
-    findings = get(client, "/v1/compliance/findings", min_position=pos)["items"]
-    overdue = [f for f in findings if f["control"] == "postmortem_overdue"
-               and f["status"] == "open"]
-    assert [f["subject_id"] for f in overdue] == [missing[0]["id"]]
-    assert any(f["control"] == "ack_sla" for f in findings)
-    metrics = get(client, f"/v1/performance/teams/{summary.team_ids[0]}/metrics",
-                  min_position=pos, period="month")
-    assert metrics["items"]
-    assert any(row["mtta_seconds"] is not None for row in metrics["items"])
-    assert any(row["feedback_count"] for row in metrics["items"])
-    owner = goals[0]["owner_id"]
-    timeline = get(client, f"/v1/performance/members/{owner}/timeline", min_position=pos)
-    assert timeline["items"]
-
-    # the event log ends at the demo's last position
-    # (positions also number the stored idempotency-key records, which the feed skips,
-    # so the head may lie just past the last event's position)
-    events = get(client, "/v1/events", after=0, limit=500)
-    assert events["items"] and events["head"] >= pos
-    head = events["head"]
-    assert get(client, "/v1/events", after=pos)["items"] == []
-
-    # a second run with the same seed replays: same answers, nothing appended
     again = run_demo("http://testserver", TOKEN, client=client, console=quiet())
-    assert again.last_position == pos
-    assert again.counts == summary.counts
-    after = get(client, "/v1/events", after=pos)
-    assert after["items"] == []
-    assert after["head"] == head
+    assert again.already_loaded and again.last_position == summary.last_position

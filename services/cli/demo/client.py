@@ -1,6 +1,7 @@
-"""The demo's HTTP client: sends each step with its bearer token and idempotency key,
-and turns any non-2xx answer or transport failure into a :class:`DemoError` that
-names the request and the server's problem document.
+"""The demo's HTTP client: sends each step with its actor's bearer token, its
+idempotency key and (inside the import run) the ``OpsLedger-Import-Run`` header, and
+turns any unexpected answer or transport failure into a :class:`DemoError` that names
+the request and the server's problem document.
 """
 
 from __future__ import annotations
@@ -49,15 +50,19 @@ def describe_failure(step_or_request: str, response: httpx.Response) -> str:
 
 
 class Api:
+    """Sends as the admin running the demo, or as a persona whose token it holds."""
+
     def __init__(self, client: httpx.Client, token: str, url: str) -> None:
         self.client = client
-        self.auth = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        self.tokens: dict[str, str] = {"": token}  # actor -> secret; "" is the admin
         self.url = url.rstrip("/")
         self.requests = 0
 
     def send(self, method: str, path: str, body: dict[str, Any] | None = None,
-             key: str = "") -> httpx.Response:
-        headers = dict(self.auth)
+             key: str = "", *, actor: str = "", run_id: str = "",
+             params: dict[str, Any] | None = None) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.tokens[actor]}",
+                   "Accept": "application/json"}
         content = None
         if body is not None:
             # serialised here, not by httpx, so the bytes (the idempotency fingerprint)
@@ -66,9 +71,12 @@ class Api:
             headers["Content-Type"] = "application/json"
         if key:
             headers["Idempotency-Key"] = key
+        if run_id:
+            headers["OpsLedger-Import-Run"] = run_id
         self.requests += 1
         try:
-            return self.client.request(method, path, content=content, headers=headers)
+            return self.client.request(method, path, content=content, headers=headers,
+                                       params=params)
         except httpx.TimeoutException as exc:
             raise DemoError(f"the demo stopped: {method} {self.url}{path} timed out "
                             f"({type(exc).__name__})") from None
@@ -77,16 +85,46 @@ class Api:
                             f"{exc or type(exc).__name__} (is OpsLedger running at "
                             f"{self.url}?)") from None
 
-    def command(self, step: Step) -> dict[str, Any]:
-        response = self.send(step.method, step.path, step.body, step.key)
+    def get(self, path: str, *, actor: str = "", **params: Any) -> dict[str, Any]:
+        """A query's JSON answer; anything but 200 stops the demo."""
+        response = self.send("GET", path, actor=actor, params=params)
+        if response.status_code != 200:
+            raise DemoError(describe_failure(f"GET {self.url}{path}", response))
+        answer = response.json()
+        if not isinstance(answer, dict):
+            raise DemoError(f"the demo stopped: GET {self.url}{path} answered {answer!r}")
+        return answer
+
+    def every(self, path: str, *, actor: str = "", bound: int = 200,
+              **params: Any) -> list[dict[str, Any]]:
+        """Every item of a list query, page by page (at most ``bound`` pages)."""
+        items: list[dict[str, Any]] = []
+        query = {"limit": 500, **params}
+        for _ in range(bound):
+            page = self.get(path, actor=actor, **query)
+            items += page["items"]
+            if not page.get("next_cursor"):
+                return items
+            query["cursor"] = page["next_cursor"]
+        raise DemoError(f"the demo stopped: {path} had more than {bound} pages")
+
+    def command(self, step: Step, run_id: str = "") -> dict[str, Any]:
+        """Send one planned step as its actor (inside the import run if it is one)."""
+        response = self.send(step.method, step.path, step.body, step.key, actor=step.actor,
+                             run_id=run_id if step.in_run else "")
+        return self.answer(response, step.method, step.path, step.body, step.key, step.actor)
+
+    def answer(self, response: httpx.Response, method: str, path: str,
+               body: dict[str, Any] | None, key: str, actor: str = "") -> dict[str, Any]:
         if not response.is_success:
-            body = "" if step.body is None else json.dumps(step.body, ensure_ascii=False)
-            request = (f"{step.method} {self.url}{step.path} (Idempotency-Key: {step.key})"
-                       + (f"\n  body: {body[:2000]}" if body else ""))
+            shown = "" if body is None else json.dumps(body, ensure_ascii=False)
+            request = (f"{method} {self.url}{path} as {actor or 'the admin token'} "
+                       f"(Idempotency-Key: {key})"
+                       + (f"\n  body: {shown[:2000]}" if shown else ""))
             raise DemoError(describe_failure(request, response))
         answer = response.json()
         if not isinstance(answer, dict) or "position" not in answer:
-            raise DemoError(f"the demo stopped: {step.method} {self.url}{step.path} answered "
+            raise DemoError(f"the demo stopped: {method} {self.url}{path} answered "
                             f"{response.status_code} without a command answer: "
                             f"{response.text[:500]}")
         return answer

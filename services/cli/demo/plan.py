@@ -1,347 +1,320 @@
-"""The demo's plan: every command of the month, in order, built before the first
-request (so the progress bar knows the total).
+"""The demo's plan: every command of the month, with who makes it and when it happened,
+built before the first request (so the progress bar knows the total).
 
 Repeatable: every choice comes from ``random.Random(seed)``, every entity id is a
-``uuid5`` of the seed and the entity's name, and every command gets the
-idempotency key ``demo-<seed>-<n>`` (``n`` = its step). Dates in bodies are
-relative to an *anchor* day (see :func:`services.cli.demo.run_demo`).
+``uuid5`` of the seed and the entity's name, every time is a function of the anchor
+(:mod:`services.cli.demo.clock`), and every command gets the idempotency key
+``demo-month-<seed>-<n>`` (``n`` = its place in the plan).
+
+The history is sorted by business time before it is numbered, so each aggregate's
+commands reach the server in the order they happened (the server refuses a change
+dated before the aggregate's latest event); the late entries come after it, outside
+the import run.
 """
 
 from __future__ import annotations
 
 import random
 import unicodedata
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
-from services.cli.demo.client import DemoError
+from services.cli.demo.clock import DAYS, Clock, iso
 from services.cli.demo.scenario import (
+    CHECK_IN_DAYS,
+    DEPARTURE,
+    GOALS,
+    LEAD_CHANGE,
+    PERSONAS,
+    ROLE_CHANGES,
+    TEAMS,
+    Goal,
+)
+from services.cli.demo.words import (
     CHANNELS,
     CHECK_IN_NOTES,
     CLOSING_NOTES,
     CUSTOMER_TEXTS,
-    DEPARTURE,
-    ESCALATION_REASONS,
-    GOALS,
-    INCIDENT_SUMMARIES,
-    LEAD_CHANGE,
+    LATE_CHECK_IN,
+    LATE_FEEDBACK,
     MANAGER_TEXTS,
-    MITIGATIONS,
-    NOTES,
     PEER_TEXTS,
-    POSTMORTEM_ACTIONS,
     RESOLUTIONS,
-    ROLE_CHANGES,
-    ROOT_CAUSES,
-    TEAMS,
-    WEEKS,
 )
 
 DEMO_NAMESPACE = uuid5(NAMESPACE_URL, "https://opsledger.dev/demo")
 MAX_STEPS = 5_000
-"""A bound on the plan's size (it is about 500 steps); a bigger plan is a bug."""
+"""A bound on the plan's size (it is about 700 steps); a bigger plan is a bug."""
+HORIZON_MINUTES = 20
+"""History ends this long before the anchor; a lifecycle step due later is not taken."""
+ADMIN = ""
+"""The actor of a step made with the demo's own (admin) token."""
 
 
 @dataclass(frozen=True)
 class Step:
-    """One command: what it counts as, and the exact request."""
+    """One command: what it counts as, who makes it, when it happened, the request."""
 
     kind: str
     method: str
     path: str
     body: dict[str, Any] | None
+    actor: str = ADMIN  # a persona's principal, or ADMIN
+    at: datetime | None = None  # business time (the body's occurred_at)
+    in_run: bool = True  # sent with the OpsLedger-Import-Run header
     key: str = ""
 
 
-def _slug(name: str) -> str:
+def demo_uid(seed: int, kind: str, name: str) -> str:
+    """The id of the demo's entity ``name`` of ``kind``: the same for the same seed."""
+    return str(uuid5(DEMO_NAMESPACE, f"month/seed-{seed}/{kind}/{name}"))
+
+
+def slug(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return ".".join(ascii_name.lower().replace("'", "").split())
-
-
-# -- the plan ---------------------------------------------------------------------------
 
 
 class Planner:
     """Builds the month as a list of steps; every choice comes from ``rng``."""
 
-    def __init__(self, seed: int, anchor: date) -> None:
+    def __init__(self, seed: int, clock: Clock) -> None:
         self.seed = seed
-        self.anchor = anchor
+        self.clock = clock
+        self.horizon = clock.ago(HORIZON_MINUTES)
         self.rng = random.Random(seed)  # noqa: S311 - a repeatable demo, not security
         self.steps: list[Step] = []
-        self.team_ids: dict[str, str] = {}
-        self.member_ids: dict[str, str] = {}
-        self.member_team: dict[str, str] = {}
-        self.leads: dict[str, str] = {}
-        self.gone: set[str] = set()
-        self.goal_ids: list[str] = []
-        self.goal_offsets: list[int] = []
-        self.goal_plans: list[dict[str, Any]] = []
+        self.late: list[Step] = []
+        self.team_ids = {t["key"]: self.uid("team", t["name"]) for t in TEAMS}
+        self.member_ids = {m[0]: self.uid("member", m[0]) for t in TEAMS for m in t["members"]}
+        self.roster = {t["key"]: [m[0] for m in t["members"]] for t in TEAMS}
+        self.persona = {p.member: p.principal for p in PERSONAS if p.member}
+        day, hour, _, name, _ = DEPARTURE
+        self.left = {name: clock.at(day, hour)}
+        self.goal_ids = {g.title: self.uid("goal", g.title) for g in GOALS}
 
-    # helpers
+    # -- helpers
 
     def uid(self, kind: str, name: str) -> str:
-        return str(uuid5(DEMO_NAMESPACE, f"seed-{self.seed}/{kind}/{name}"))
+        return demo_uid(self.seed, kind, name)
 
-    def day(self, offset: int) -> str:
-        return (self.anchor + timedelta(days=offset)).isoformat()
+    def add(self, kind: str, method: str, path: str, body: dict[str, Any] | None,
+            actor: str, at: datetime, *, late: bool = False) -> None:
+        stamped = {**(body or {}), "occurred_at": iso(at)}
+        step = Step(kind, method, path, stamped, actor, at, in_run=not late)
+        (self.late if late else self.steps).append(step)
 
-    def add(self, kind: str, method: str, path: str, body: dict[str, Any] | None) -> None:
-        self.steps.append(Step(kind, method, path, body))
+    def active(self, team: str, at: datetime) -> list[str]:
+        """The team's members on it at ``at``, in roster order (so repeatable)."""
+        return [n for n in self.roster[team] if n not in self.left or self.left[n] > at]
 
-    def active(self, team: str) -> list[str]:
-        """Names of the team's members still on it (in roster order, so repeatable)."""
-        members = next(t["members"] for t in TEAMS if t["key"] == team)
-        return [m[0] for m in members if m[0] not in self.gone]
+    def lead(self, team: str, at: datetime) -> str:
+        day, hour, lead_team, name, _ = LEAD_CHANGE
+        if team == lead_team and at >= self.clock.at(day, hour):
+            return name
+        return self.roster[team][0]
 
-    def pick(self, team: str, k: int = 1) -> list[str]:
-        names = self.active(team)
-        return self.rng.sample(names, min(k, len(names)))
+    def lead_persona(self, team: str, at: datetime) -> str:
+        return self.persona[self.lead(team, at)]
 
-    # the month
+    def team_personas(self, team: str) -> list[str]:
+        """The principals of the team's member personas (not its leads)."""
+        return [p.principal for p in PERSONAS if p.team == team and p.role == "member"]
+
+    def on_call(self, team: str, at: datetime) -> str:
+        """Who carries the pager: the team's personas in turn, a week each."""
+        rota = [*self.team_personas(team), self.lead_persona(team, at)]
+        return rota[(self.clock.day_of(at) // 7) % len(rota)]
+
+    def jitter(self, low: float, high: float) -> timedelta:
+        return timedelta(seconds=round(self.rng.uniform(low, high) * 60))
+
+    # -- the month
 
     def build(self) -> list[Step]:
+        from services.cli.demo.incidents import IncidentPlanner
+
         self.organise()
-        self.set_goals()
-        incidents = self.incident_specs()
-        feedback = self.feedback_specs()
-        for week in range(WEEKS):
-            self.team_changes(week)
-            self.check_ins(week)
-            for spec in incidents:
-                if spec["week"] == week:
-                    self.run_incident(spec)
-            for spec in feedback:
-                if spec["week"] == week:
-                    self.run_feedback(spec)
-        self.close_goals()
-        if len(self.steps) > MAX_STEPS:
-            raise DemoError(f"the demo plan has {len(self.steps)} steps (> {MAX_STEPS})")
-        return [
-            Step(s.kind, s.method, s.path, s.body, f"demo-{self.seed}-{n}")
-            for n, s in enumerate(self.steps, start=1)
-        ]
+        self.team_changes()
+        self.goals()
+        IncidentPlanner(self).plan()
+        self.feedback()
+        self.late_entries()
+        history = sorted(self.steps, key=lambda s: s.at or self.clock.formed)
+        late = [s for s in history if s.at is not None and s.at > self.horizon]
+        if late:
+            raise AssertionError(f"a history step lies after the horizon: {late[0]}")
+        steps = [*history, *self.late]
+        if len(steps) > MAX_STEPS:
+            raise AssertionError(f"the demo plan has {len(steps)} steps (> {MAX_STEPS})")
+        return [replace(s, key=f"demo-month-{self.seed}-{n}")
+                for n, s in enumerate(steps, start=1)]
 
     def organise(self) -> None:
-        for team in TEAMS:
-            team_id = self.uid("team", team["name"])
-            self.team_ids[team["key"]] = team_id
+        formed = self.clock.formed
+        for n, team in enumerate(TEAMS):
+            team_id = self.team_ids[team["key"]]
+            at = formed + timedelta(minutes=n)  # the first team: exactly the anchor - DAYS
             self.add("teams", "POST", "/v1/teams",
-                     {"name": team["name"], "mission": team["mission"], "team_id": team_id})
-            for name, role, duties in team["members"]:
-                member_id = self.uid("member", name)
-                self.member_ids[name] = member_id
-                self.member_team[name] = team["key"]
-                self.add("members", "POST", f"/v1/teams/{team_id}/members", {
-                    "name": name, "email": f"{_slug(name)}@opsledger.example", "role": role,
-                    "member_id": member_id, "responsibilities": list(duties),
-                })
+                     {"name": team["name"], "mission": team["mission"], "team_id": team_id},
+                     ADMIN, at)
+            for m, (name, role, duties) in enumerate(team["members"]):
+                body: dict[str, Any] = {
+                    "name": name, "email": f"{slug(name)}@opsledger.example", "role": role,
+                    "member_id": self.member_ids[name], "responsibilities": list(duties),
+                }
+                if name in self.persona:
+                    body["principal"] = self.persona[name]
+                self.add("members", "POST", f"/v1/teams/{team_id}/members", body, ADMIN,
+                         at + timedelta(minutes=10, seconds=30 * m))
             lead = team["members"][0][0]
-            self.leads[team["key"]] = lead
             self.add("lead_changes", "POST", f"/v1/teams/{team_id}/lead", {
                 "member_id": self.member_ids[lead],
                 "reason": f"{lead} leads {team['name']} from its formation",
-            })
+            }, ADMIN, at + timedelta(minutes=20))
 
-    def team_changes(self, week: int) -> None:
-        effective = self.day(-7 * (WEEKS - week))
-        for when, team, name, role, reason, duties in ROLE_CHANGES:
-            if when != week:
-                continue
-            body: dict[str, Any] = {"role": role, "reason": reason, "effective_date": effective}
-            if duties is not None:
-                body["responsibilities"] = list(duties)
+    def team_changes(self) -> None:
+        for change in ROLE_CHANGES:
+            at = self.clock.at(change.day, change.hour)
+            body: dict[str, Any] = {"role": change.role, "reason": change.reason,
+                                    "effective_date": self.clock.day_iso(change.effective_day)}
+            if change.responsibilities is not None:
+                body["responsibilities"] = list(change.responsibilities)
+            team_id = self.team_ids[change.team]
             self.add("role_changes", "POST",
-                     f"/v1/teams/{self.team_ids[team]}/members/{self.member_ids[name]}/role",
-                     body)
-            if (week, team, name) == LEAD_CHANGE[:3]:
-                self.add("lead_changes", "POST", f"/v1/teams/{self.team_ids[team]}/lead",
-                         {"member_id": self.member_ids[name], "reason": LEAD_CHANGE[3]})
-                self.leads[team] = name
-        when, team, name, reason = DEPARTURE
-        if when == week:
-            self.add("departures", "POST",
-                     f"/v1/teams/{self.team_ids[team]}/members/{self.member_ids[name]}/leave",
-                     {"reason": reason})
-            self.gone.add(name)
+                     f"/v1/teams/{team_id}/members/{self.member_ids[change.member]}/role",
+                     body, self.lead_persona(change.team, at), at)
+        day, hour, team, name, reason = LEAD_CHANGE
+        at = self.clock.at(day, hour)
+        self.add("lead_changes", "POST", f"/v1/teams/{self.team_ids[team]}/lead",
+                 {"member_id": self.member_ids[name], "reason": reason},
+                 self.lead_persona(team, at - timedelta(seconds=1)), at)
+        day, hour, team, name, reason = DEPARTURE
+        at = self.clock.at(day, hour)
+        self.add("departures", "POST",
+                 f"/v1/teams/{self.team_ids[team]}/members/{self.member_ids[name]}/leave",
+                 {"reason": reason}, self.lead_persona(team, at), at)
 
-    # goals
+    # -- goals
 
-    def set_goals(self) -> None:
-        for team, owner, title, metric, baseline, target, unit, outcome, revision in GOALS:
-            goal_id = self.uid("goal", title)
-            offset = self.rng.randint(30, 90)
-            self.goal_ids.append(goal_id)
-            self.goal_offsets.append(offset)
-            if outcome == "achieved":
-                pace = [0.35, 0.6, 0.85, 1.05]
-            elif outcome in ("missed", "abandoned"):
-                pace = [0.1, 0.15, 0.18, 0.2]
-            else:
-                step = self.rng.uniform(0.12, 0.24)
-                pace = [step * (w + 1) + self.rng.uniform(-0.04, 0.04) for w in range(WEEKS)]
-            self.goal_plans.append({
-                "id": goal_id, "baseline": baseline, "target": target, "pace": pace,
-                "outcome": outcome, "revision": revision,
-            })
+    def goals(self) -> None:
+        for n, goal in enumerate(GOALS):
+            set_at = self.clock.at(1, 10 + n / 6)
+            goal_id = self.goal_ids[goal.title]
             self.add("goals", "POST", "/v1/goals", {
-                "team_id": self.team_ids[team], "owner_id": self.member_ids[owner],
-                "title": title, "metric": metric, "baseline": baseline, "target": target,
-                "unit": unit, "deadline": self.day(offset), "goal_id": goal_id,
-            })
+                "team_id": self.team_ids[goal.team], "owner_id": self.member_ids[goal.owner],
+                "title": goal.title, "metric": goal.metric, "baseline": goal.baseline,
+                "target": goal.target, "unit": goal.unit,
+                "deadline": self.clock.day_iso(goal.deadline_day), "goal_id": goal_id,
+            }, self.lead_persona(goal.team, set_at), set_at)
+            self.goal_life(n, goal, goal_id)
 
-    def check_ins(self, week: int) -> None:
-        for plan in self.goal_plans:
-            baseline, target = plan["baseline"], plan["target"]
-            value = round(baseline + (target - baseline) * plan["pace"][week], 2)
-            self.add("check_ins", "POST", f"/v1/goals/{plan['id']}/check-ins", {
-                "value": value,
-                "note": f"Week {week + 1}: {self.rng.choice(CHECK_IN_NOTES)}",
-            })
-            if week == 1 and plan["revision"] is not None:
-                new_target, reason = plan["revision"]
-                plan["target"] = new_target
-                self.add("target_revisions", "POST", f"/v1/goals/{plan['id']}/target",
-                         {"target": new_target, "reason": reason})
+    def goal_life(self, n: int, goal: Goal, goal_id: str) -> None:
+        path = f"/v1/goals/{goal_id}"
+        closed_on = goal.outcome[0] if goal.outcome else DAYS
+        target = goal.target
+        pace = self.rng.uniform(0.1, 0.2)
+        for week, day in enumerate(CHECK_IN_DAYS, start=1):
+            if goal.revision is not None and goal.revision[0] < day:
+                target = goal.revision[1]
+            if day >= closed_on:
+                break
+            at = self.clock.at(day, 16 + n / 6)
+            noise = self.rng.uniform(-0.03, 0.03)
+            outcome = goal.outcome[1] if goal.outcome else None
+            share = (0.27 * week if outcome == "achieved" else 0.06 * week if outcome
+                     else pace * week + noise)
+            value = round(goal.baseline + (target - goal.baseline) * share, 2)
+            who = self.persona.get(goal.owner) or self.lead_persona(goal.team, at)
+            self.add("check_ins", "POST", f"{path}/check-ins", {
+                "value": value, "note": f"Week {week}: {self.rng.choice(CHECK_IN_NOTES)}",
+            }, who, at)
+        if goal.revision is not None:
+            day, new_target, reason = goal.revision
+            at = self.clock.at(day, 11 + n / 6)
+            self.add("target_revisions", "POST", f"{path}/target",
+                     {"target": new_target, "reason": reason},
+                     self.lead_persona(goal.team, at), at)
+        if goal.outcome is not None:
+            day, outcome = goal.outcome
+            at = self.clock.at(day, 17 + n / 6)
+            self.add("goals_closed", "POST", f"{path}/close",
+                     {"outcome": outcome, "note": CLOSING_NOTES[outcome]},
+                     self.lead_persona(goal.team, at), at)
 
-    def close_goals(self) -> None:
-        for plan in self.goal_plans:
-            if plan["outcome"]:
-                self.add("goals_closed", "POST", f"/v1/goals/{plan['id']}/close",
-                         {"outcome": plan["outcome"], "note": CLOSING_NOTES[plan["outcome"]]})
+    # -- feedback
 
-    # incidents
-
-    def incident_specs(self) -> list[dict[str, Any]]:
-        severities = ["SEV1"] * 3 + ["SEV2"] * 7 + ["SEV3"] * 12 + ["SEV4"] * 12
-        self.rng.shuffle(severities)
-        teams = [t["key"] for t in TEAMS]
-        specs: list[dict[str, Any]] = []
-        for n, severity in enumerate(severities):
-            team = teams[n % len(teams)] if n < 8 else self.rng.choice(teams)
-            service = self.rng.choice(next(t["services"] for t in TEAMS if t["key"] == team))
-            specs.append({
-                "n": n, "week": n * WEEKS // len(severities), "team": team,
-                "severity": severity, "final": severity, "service": service,
-                "escalate": None, "outcome": "closed",
-            })
-        # three escalations, each one level up (SEV3→SEV2, SEV2→SEV1, SEV4→SEV3)
-        for start, to, reason in zip(("SEV3", "SEV2", "SEV4"), ("SEV2", "SEV1", "SEV3"),
-                                     ESCALATION_REASONS, strict=True):
-            spec = next(s for s in specs if s["severity"] == start and s["escalate"] is None)
-            spec["escalate"] = (to, reason)
-            spec["final"] = to
-        # the latest incidents are still in flight; one SEV2 lacks its postmortem
-        latest = list(reversed(specs))
-        wanted = [("open", None), ("open", None), ("acknowledged", None),
-                  ("acknowledged", None), ("mitigated", None), ("mitigated", None),
-                  ("resolved", {"SEV3", "SEV4"}), ("resolved", {"SEV3", "SEV4"}),
-                  ("resolved", {"SEV3", "SEV4"}), ("no_postmortem", {"SEV2"})]
-        for outcome, severities_ok in wanted:
-            spec = next(s for s in latest if s["outcome"] == "closed"
-                        and (severities_ok is None or s["final"] in severities_ok))
-            spec["outcome"] = outcome
-        return specs
-
-    def run_incident(self, spec: dict[str, Any]) -> None:
-        rng = self.rng
-        team = spec["team"]
-        incident_id = self.uid("incident", str(spec["n"]))
-        path = f"/v1/incidents/{incident_id}"
-        outcome = spec["outcome"]
-        self.add("incidents", "POST", "/v1/incidents", {
-            "team_id": self.team_ids[team], "severity": spec["severity"],
-            "service": spec["service"],
-            "summary": rng.choice(INCIDENT_SUMMARIES).format(service=spec["service"]),
-            "incident_id": incident_id,
-        })
-        notes = rng.sample(NOTES, rng.randint(1, 3))
-        self.add("notes", "POST", f"{path}/notes", {"text": notes[0]})
-        if spec["escalate"] is not None:
-            to, reason = spec["escalate"]
-            self.add("escalations", "POST", f"{path}/escalate", {"severity": to, "reason": reason})
-        if outcome == "open":
-            return
-        self.add("acknowledgements", "POST", f"{path}/acknowledge", None)
-        responders = self.pick(team, 3 if spec["final"] == "SEV1" else rng.randint(1, 2))
-        for name in responders:
-            self.add("assignments", "POST", f"{path}/assign",
-                     {"responder_id": self.member_ids[name]})
-        for text in notes[1:]:
-            self.add("notes", "POST", f"{path}/notes", {"text": text})
-        if outcome == "acknowledged":
-            return
-        if outcome == "mitigated" or spec["final"] in ("SEV1", "SEV2") or rng.random() < 0.6:
-            self.add("mitigations", "POST", f"{path}/mitigate",
-                     {"summary": rng.choice(MITIGATIONS)})
-        if outcome == "mitigated":
-            return
-        cause = rng.choice(ROOT_CAUSES)
-        self.add("resolutions", "POST", f"{path}/resolve", {
-            "summary": f"Service healthy for 30 minutes after the fix on {spec['service']}",
-            "root_cause": cause,
-        })
-        if outcome in ("resolved", "no_postmortem"):
-            return
-        if spec["final"] in ("SEV1", "SEV2"):
-            owners = self.pick(team, 2)
-            actions = rng.sample(POSTMORTEM_ACTIONS, len(owners))
-            self.add("postmortems", "POST", f"{path}/postmortem", {
-                "causes": [cause.capitalize(),
-                           "Alerting caught the symptom, not the cause, so diagnosis was slow"],
-                "action_items": [
-                    {"title": title, "owner_id": self.member_ids[owner],
-                     "due": self.day(rng.randint(7, 30))}
-                    for title, owner in zip(actions, owners, strict=True)
-                ],
-            })
-        self.add("incidents_closed", "POST", f"{path}/close", None)
-
-    # feedback
-
-    def feedback_specs(self) -> list[dict[str, Any]]:
+    def feedback(self) -> None:
         kinds = ["customer"] * 36 + ["peer"] * 12 + ["manager"] * 8
         self.rng.shuffle(kinds)
         weights = {"support": 0.4, "payments": 0.3, "sre": 0.15, "data": 0.15}
         teams = list(weights)
-        return [
-            {"n": n, "kind": kind, "week": n * WEEKS // len(kinds),
-             "team": self.rng.choices(teams, weights=[weights[t] for t in teams])[0]}
-            for n, kind in enumerate(kinds)
-        ]
+        for n, kind in enumerate(kinds):
+            team = self.rng.choices(teams, weights=[weights[t] for t in teams])[0]
+            day = 1 + n * (DAYS - 2) // len(kinds)
+            self.feedback_item(n, kind, team, self.clock.at(day, self.rng.uniform(8, 19)))
 
-    def run_feedback(self, spec: dict[str, Any]) -> None:
+    def feedback_item(self, n: int, kind: str, team: str, at: datetime) -> None:
         rng = self.rng
-        team = spec["team"]
-        feedback_id = self.uid("feedback", str(spec["n"]))
-        body: dict[str, Any] = {"kind": spec["kind"], "team_id": self.team_ids[team]}
-        if spec["kind"] == "customer":
+        feedback_id = self.uid("feedback", str(n))
+        body: dict[str, Any] = {"kind": kind, "team_id": self.team_ids[team]}
+        author = rng.choice(self.team_personas(team))
+        if kind == "customer":
             score = rng.choice([0, 2, 3, 4, 5, 6, 7, 7, 8, 8, 9, 9, 10, 10])
             band = "good" if score >= 8 else "meh" if score >= 5 else "bad"
             body.update(text=rng.choice(CUSTOMER_TEXTS[team][band]),
                         channel=rng.choice(CHANNELS), score=score)
         else:
-            subject = rng.choice([n for n in self.active(team) if n != self.leads[team]])
-            texts = PEER_TEXTS if spec["kind"] == "peer" else MANAGER_TEXTS
+            if kind == "manager":
+                author = self.lead_persona(team, at)
+            me = next(m for m, p in self.persona.items() if p == author)
+            subject = rng.choice([m for m in self.active(team, at)
+                                  if m not in (me, self.lead(team, at))])
+            texts = PEER_TEXTS if kind == "peer" else MANAGER_TEXTS
             score = rng.randint(5, 10)
             body.update(text=rng.choice(texts).format(first=subject.split()[0]),
                         subject_member_id=self.member_ids[subject], score=score)
         body["feedback_id"] = feedback_id
-        self.add("feedback", "POST", "/v1/feedback", body)
-        if rng.random() < 0.15:
+        self.add("feedback", "POST", "/v1/feedback", body, author, at)
+        triaged = at + self.jitter(20, 8 * 60)
+        if rng.random() < 0.15 or triaged > self.horizon:
             return  # still waiting for triage
         priority = ("urgent" if score <= 2 else "high" if score <= 4
                     else "medium" if score <= 6 else "low")
-        owner = self.leads[team] if priority in ("urgent", "high") else self.pick(team)[0]
+        owner = (self.lead(team, triaged) if priority in ("urgent", "high")
+                 else rng.choice(self.active(team, triaged)))
         self.add("triaged", "POST", f"/v1/feedback/{feedback_id}/triage",
-                 {"priority": priority, "owner_id": self.member_ids[owner]})
-        if rng.random() < 0.75:
+                 {"priority": priority, "owner_id": self.member_ids[owner]},
+                 self.lead_persona(team, triaged), triaged)
+        resolved = triaged + self.jitter(60, 3 * 24 * 60)
+        if rng.random() < 0.75 and resolved <= self.horizon:
+            who = self.persona.get(owner) or self.lead_persona(team, resolved)
             self.add("feedback_resolved", "POST", f"/v1/feedback/{feedback_id}/resolve",
-                     {"resolution": rng.choice(RESOLUTIONS)})
+                     {"resolution": rng.choice(RESOLUTIONS)}, who, resolved)
+
+    # -- today's late entries (outside the import run)
+
+    def late_entries(self) -> None:
+        from services.cli.demo.incidents import late_incident
+
+        late_incident(self)
+        title, who, note = LATE_CHECK_IN
+        goal = next(g for g in GOALS if g.title == title)
+        self.add("check_ins", "POST", f"/v1/goals/{self.goal_ids[title]}/check-ins",
+                 {"value": round(goal.baseline + (goal.target - goal.baseline) * 0.8, 2),
+                  "note": note}, who, self.clock.ago(180), late=True)
+        team, who, channel, score, text = LATE_FEEDBACK
+        self.add("feedback", "POST", "/v1/feedback", {
+            "kind": "customer", "team_id": self.team_ids[team], "text": text,
+            "channel": channel, "score": score, "feedback_id": self.uid("feedback", "late"),
+        }, who, self.clock.ago(240), late=True)
 
 
-def build_plan(seed: int, anchor: date) -> tuple[list[Step], Planner]:
-    planner = Planner(seed, anchor)
+def build_plan(seed: int, clock: Clock) -> tuple[list[Step], Planner]:
+    planner = Planner(seed, clock)
     return planner.build(), planner
+
+
+__all__ = ["ADMIN", "Planner", "Step", "build_plan", "demo_uid", "slug"]

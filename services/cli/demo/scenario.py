@@ -1,17 +1,15 @@
-"""The demo's month, as data: four teams and their people, the role changes, a lead
-change and a departure, ten goals, and the words incidents and feedback are made of.
+"""The demo's month, as data: four teams and their people, the personas who act
+(each with its own token), the role changes, a lead change, a departure and ten goals.
 
-The planner (:mod:`services.cli.demo.plan`) turns this into requests; every random
-choice it makes picks from these lists.
+Days are the month's day numbers of :class:`services.cli.demo.clock.Clock` (1..34;
+35 is today); hours are times of day in UTC (9.5 is 09:30). The planner
+(:mod:`services.cli.demo.plan`) turns this into requests.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
-
-WEEKS = 4
-"""The demo covers a month, as four weeks."""
-
 
 # -- the organisation -------------------------------------------------------------------
 
@@ -82,176 +80,135 @@ TEAMS: list[dict[str, Any]] = [
     },
 ]
 
-# (week, team key, member name, new role, reason, responsibilities or None)
-ROLE_CHANGES: list[tuple[int, str, str, str, str, list[str] | None]] = [
-    (1, "sre", "Jonas Petersen", "Senior SRE",
-     "Promoted after cutting non-actionable pages by a third and mentoring two new "
-     "on-callers", ["observability stack", "alert hygiene", "on-call mentoring"]),
-    (1, "payments", "Kwame Mensah", "Incident Commander",
-     "Completed incident-commander training and three shadow shifts; joins the IC rotation",
-     ["payments-api", "card processor bridge", "IC rotation"]),
-    (2, "data", "Priya Raman", "Data Platform Lead",
-     "Takes over the team as Marcus moves to the architecture guild",
-     ["roadmap", "stakeholder reviews", "data contracts"]),
-    (2, "data", "Marcus Webb", "Staff Data Architect",
-     "Moves to the architecture guild to lead the lakehouse migration",
-     ["lakehouse migration", "architecture reviews"]),
-    (3, "support", "Samuel Adeyemi", "Escalation Specialist",
-     "Covers VIP escalations after Tom's departure; finished the escalation playbook course",
-     None),
+# -- who acts ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Persona:
+    """Someone (or something) with its own token: every command they make is theirs."""
+
+    principal: str
+    role: str
+    team: str  # a team key, or "*" for every team
+    member: str | None  # the member they act as (bound on joining), if any
+    does: str
+
+
+PERSONAS: list[Persona] = [
+    Persona("user:amara.okafor", "lead", "sre", "Amara Okafor", "leads SRE / Platform"),
+    Persona("user:mei.lin.chen", "member", "sre", "Mei Lin Chen", "SRE incident commander"),
+    Persona("user:jonas.petersen", "member", "sre", "Jonas Petersen", "SRE on call"),
+    Persona("user:sofia.hernandez", "lead", "payments", "Sofia Hernández", "leads Payments Ops"),
+    Persona("user:ravi.iyer", "member", "payments", "Ravi Iyer", "payments incident commander"),
+    Persona("user:kwame.mensah", "member", "payments", "Kwame Mensah", "payments on call"),
+    Persona("user:grace.oconnor", "lead", "support", "Grace O'Connor", "leads Support Ops"),
+    Persona("user:aiko.tanaka", "member", "support", "Aiko Tanaka", "support escalations"),
+    Persona("user:samuel.adeyemi", "member", "support", "Samuel Adeyemi", "support on call"),
+    Persona("user:marcus.webb", "lead", "data", "Marcus Webb", "leads Data Platform (to day 15)"),
+    Persona("user:priya.raman", "lead", "data", "Priya Raman", "leads Data Platform (from day 15)"),
+    Persona("user:nadia.haddad", "member", "data", "Nadia Haddad", "data reliability on call"),
+    Persona("service:alertmanager", "member", "*", None, "the alerting integration: opens "
+            "incidents from alerts"),
+    Persona("user:ingrid.larsen", "auditor", "*", None, "internal audit: reads the trail and "
+            "the findings"),
 ]
-LEAD_CHANGE = (2, "data", "Priya Raman",
+ALERTS = "service:alertmanager"
+AUDITOR = "user:ingrid.larsen"
+
+
+# -- the organisation changing ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    day: int
+    hour: float
+    team: str
+    member: str
+    role: str
+    reason: str
+    responsibilities: list[str] | None
+    effective_day: int  # the role counts from this day (before or after it was recorded)
+
+
+# The lead of the team makes each change; Amara, who leads SRE, changes her own title:
+# the one case the ``self_role_change`` control is there to find.
+ROLE_CHANGES: list[RoleChange] = [
+    RoleChange(8, 10.0, "sre", "Jonas Petersen", "Senior SRE",
+               "Promoted after cutting non-actionable pages by a third and mentoring two new "
+               "on-callers", ["observability stack", "alert hygiene", "on-call mentoring"], 7),
+    RoleChange(9, 15.0, "payments", "Kwame Mensah", "Incident Commander",
+               "Completed incident-commander training and three shadow shifts; joins the IC "
+               "rotation from the next Monday", ["payments-api", "card processor bridge",
+                                                 "IC rotation"], 12),
+    RoleChange(15, 9.5, "data", "Priya Raman", "Data Platform Lead",
+               "Takes over the team as Marcus moves to the architecture guild",
+               ["roadmap", "stakeholder reviews", "data contracts"], 15),
+    RoleChange(15, 9.75, "data", "Marcus Webb", "Staff Data Architect",
+               "Moves to the architecture guild to lead the lakehouse migration",
+               ["lakehouse migration", "architecture reviews"], 15),
+    RoleChange(23, 11.0, "support", "Samuel Adeyemi", "Escalation Specialist",
+               "Has covered VIP escalations since Tom's departure; finished the escalation "
+               "playbook course", None, 21),
+    RoleChange(27, 16.5, "sre", "Amara Okafor", "Head of SRE",
+               "Title updated after the platform re-org", ["on-call rotation",
+                                                           "capacity planning", "hiring",
+                                                           "platform roadmap"], 29),
+]
+# (day, hour, team, new lead, reason): made by the lead it replaces
+LEAD_CHANGE = (15, 9.6, "data", "Priya Raman",
                "Marcus Webb moves to the architecture guild; Priya has run the platform "
                "roadmap since last quarter")
-DEPARTURE = (2, "support", "Tom Becker",
+# (day, hour, team, member, reason)
+DEPARTURE = (16, 17.0, "support", "Tom Becker",
              "Left the company for a role at a fintech start-up; knowledge-base backlog "
              "handed over to Chloé")
 
-# (team key, owner, title, metric, baseline, target, unit, outcome, revision)
-GOALS: list[tuple[str, str, str, str, float, float, str, str | None,
-                  tuple[float, str] | None]] = [
-    ("sre", "Amara Okafor", "Page acknowledgement under 5 minutes",
-     "median time to acknowledge pages", 14, 5, "minutes", None, None),
-    ("sre", "Daniel Kowalski", "Checkout API availability at 99.95%",
-     "30-day availability of checkout-api", 99.5, 99.95, "%", None, None),
-    ("sre", "Jonas Petersen", "Halve alert noise", "non-actionable pages per month",
-     420, 200, "pages", None,
-     (250, "Two new services were onboarded to paging this month; interim target agreed "
-           "with the VP of Engineering")),
-    ("payments", "Sofia Hernández", "Fewer failed card authorisations",
-     "authorisation failure rate", 3.2, 1.5, "%", None, None),
-    ("payments", "Hannah Schmidt", "Same-day settlement reconciliation",
-     "time to reconcile daily settlement", 36, 8, "hours", "achieved", None),
-    ("support", "Grace O'Connor", "Raise customer satisfaction", "CSAT survey average",
-     7.1, 8.5, "points", None,
-     (8.2, "Survey vendor changed the scale mid-month; target re-based on the new scale")),
-    ("support", "Aiko Tanaka", "Faster first response", "median first response time",
-     9, 4, "hours", None, None),
-    ("support", "Chloé Martin", "Self-service deflection", "tickets deflected by help centre",
-     12, 25, "%", "abandoned", None),
-    ("data", "Nadia Haddad", "Fresh data by 7am", "pipelines meeting the freshness SLO",
-     92, 99, "%", None, None),
-    ("data", "Marcus Webb", "Cut warehouse spend", "monthly warehouse cost", 48000, 38000,
-     "USD", "missed", None),
-]
-CLOSING_NOTES = {
-    "achieved": "Reconciliation now finishes by 14:00 every day; automated matching "
-                "covers 97% of lines.",
-    "missed": "Reserved-capacity deal fell through; spend is down only 6%. Carried into "
-              "next quarter's plan.",
-    "abandoned": "Help-centre vendor migration postponed to next quarter; the goal will be "
-                 "re-scoped then.",
-}
-CHECK_IN_NOTES = [
-    "Baseline work done; first improvements deployed.",
-    "Steady progress; one blocker escalated to the lead.",
-    "Good week: the main change shipped to all regions.",
-    "Month-end review: trend holding.",
-    "Slower week: on-call load ate into project time.",
-    "Numbers verified against the source dashboard.",
-]
 
-INCIDENT_SUMMARIES = [
-    "Elevated 5xx rate on {service} after the morning deploy",
-    "p99 latency on {service} above SLO for 20 minutes",
-    "{service} unavailable in eu-west-1",
-    "TLS certificate for {service} expired",
-    "Queue backlog growing on {service}",
-    "Disk pressure on {service} nodes",
-    "{service} serving stale data",
-    "Intermittent timeouts between {service} and its database",
-]
-ROOT_CAUSES = [
-    "config push without a canary stage",
-    "expired TLS certificate missed by the renewal job",
-    "connection pool exhausted by a traffic spike",
-    "schema migration locked a hot table",
-    "upstream provider outage",
-    "memory leak in the new release",
-    "DNS TTL set too high during a failover",
-    "runaway cron job saturating disk I/O",
-]
-MITIGATIONS = [
-    "Rolled back to the previous release",
-    "Failed over to the secondary region",
-    "Scaled out workers and shed non-critical traffic",
-    "Rotated the certificate by hand",
-    "Paused the batch job and drained the queue",
-    "Raised the connection pool limit and restarted pods",
-]
-NOTES = [
-    "Paged on-call; investigating dashboards.",
-    "Customer-facing status page updated.",
-    "Correlated with the 09:40 deploy; preparing rollback.",
-    "Vendor support ticket opened.",
-    "Error rate back under 1%; watching for recurrence.",
-    "Support team briefed with a customer macro.",
-    "Bridge opened; comms lead assigned.",
-]
-ESCALATION_REASONS = [
-    "Customer impact wider than first thought: all EU merchants affected",
-    "Error budget for the month exhausted; revenue-impacting",
-    "Data loss risk identified in the replication lag",
-]
-POSTMORTEM_ACTIONS = [
-    "Add a canary stage to the config pipeline",
-    "Alert 14 days before any certificate expires",
-    "Load-test the connection pool at 3x peak",
-    "Run schema migrations with lock timeouts",
-    "Document the vendor failover runbook",
-    "Add a memory regression check to CI",
-]
+# -- goals --------------------------------------------------------------------------------
 
-CHANNELS = ["email", "chat", "phone", "survey"]
-CUSTOMER_TEXTS: dict[str, dict[str, list[str]]] = {
-    "sre": {
-        "good": ["Status page updates during the outage were clear and frequent.",
-                 "API has been rock solid since the migration, thanks."],
-        "meh": ["Incident update came, but an hour after we noticed the errors."],
-        "bad": ["The API returned 502s all morning; our integration retried into "
-                "rate limits.", "Nobody told us about the maintenance window."],
-    },
-    "payments": {
-        "good": ["Refund showed up the next morning, impressive.",
-                 "Payout landed on time despite the bank holiday."],
-        "meh": ["Settlement report arrived, but two hours late."],
-        "bad": ["Card payments failed at checkout for 20 minutes and nobody told us.",
-                "We were charged twice for one order and it took a week to fix."],
-    },
-    "support": {
-        "good": ["Sorted out my billing issue in one chat, thank you!",
-                 "Quick, friendly answer by email within the hour.",
-                 "The help-centre article on exporting invoices was exactly what I needed."],
-        "meh": ["Got an answer, but I had to explain my problem twice.",
-                "Resolution took three days; fine, but slower than last time."],
-        "bad": ["Waited 40 minutes on the phone queue before anyone picked up.",
-                "The chatbot kept looping and never handed me to a person."],
-    },
-    "data": {
-        "good": ["The new usage dashboard finally matches our own numbers."],
-        "meh": ["Export works, but the CSV columns changed without notice."],
-        "bad": ["Our exported report was missing yesterday's transactions.",
-                "Dashboard numbers were a day stale during quarter close."],
-    },
-}
-PEER_TEXTS = [
-    "{first} ran the incident bridge calmly and kept stakeholders updated every 15 minutes.",
-    "{first} paired with me on the flaky deploy pipeline and wrote it up for the team.",
-    "{first}'s runbook saved us an hour during last night's page.",
-    "{first} could hand over on-call context more thoroughly at shift change.",
-    "{first} reviewed my change within the hour and caught a missing rollback step.",
+
+@dataclass(frozen=True)
+class Goal:
+    team: str
+    owner: str
+    title: str
+    metric: str
+    baseline: float
+    target: float
+    unit: str
+    deadline_day: int  # past today for most; day 21 for the one revised too late
+    outcome: tuple[int, str] | None = None  # (day, outcome) when it is closed
+    revision: tuple[int, float, str] | None = None  # (day, new target, reason)
+
+
+GOALS: list[Goal] = [
+    Goal("sre", "Amara Okafor", "Page acknowledgement under 5 minutes",
+         "median time to acknowledge pages", 14, 5, "minutes", 80),
+    Goal("sre", "Daniel Kowalski", "Checkout API availability at 99.95%",
+         "30-day availability of checkout-api", 99.5, 99.95, "%", 60),
+    Goal("sre", "Jonas Petersen", "Halve alert noise", "non-actionable pages per month",
+         420, 200, "pages", 70,
+         revision=(10, 250, "Two new services were onboarded to paging this month; interim "
+                            "target agreed with the VP of Engineering")),
+    Goal("payments", "Sofia Hernández", "Fewer failed card authorisations",
+         "authorisation failure rate", 3.2, 1.5, "%", 90),
+    Goal("payments", "Hannah Schmidt", "Same-day settlement reconciliation",
+         "time to reconcile daily settlement", 36, 8, "hours", 40, outcome=(30, "achieved")),
+    Goal("support", "Grace O'Connor", "Raise customer satisfaction", "CSAT survey average",
+         7.1, 8.5, "points", 85,
+         revision=(12, 8.2, "Survey vendor changed the scale mid-month; target re-based on "
+                            "the new scale")),
+    Goal("support", "Aiko Tanaka", "Faster first response", "median first response time",
+         9, 4, "hours", 65),
+    Goal("support", "Chloé Martin", "Self-service deflection",
+         "tickets deflected by help centre", 12, 25, "%", 75, outcome=(20, "abandoned")),
+    Goal("data", "Nadia Haddad", "Fresh data by 7am", "pipelines meeting the freshness SLO",
+         92, 99, "%", 75),
+    Goal("data", "Marcus Webb", "Cut warehouse spend", "monthly warehouse cost", 48000, 38000,
+         "USD", 21, outcome=(33, "missed"),
+         revision=(28, 42000, "Finance agreed a softer target after the reserved-capacity "
+                              "deal fell through")),
 ]
-MANAGER_TEXTS = [
-    "{first} consistently closes postmortem action items before their due date.",
-    "Great ownership of the customer escalations this month, {first}.",
-    "{first} took on three escalations alone this week; let's work on delegating.",
-    "{first}'s write-up of the capacity review was clear enough to share with leadership.",
-]
-RESOLUTIONS = [
-    "Replied to the customer with the fix and an apology.",
-    "Added to the next sprint; customer informed of the timeline.",
-    "Discussed in 1:1 and agreed a follow-up.",
-    "Runbook updated and shared with the team.",
-    "Refund issued and the customer thanked for the report.",
-    "Shared with the team as a kudos in the weekly review.",
-]
+CHECK_IN_DAYS = (5, 12, 19, 26, 33)
+"""Weekly check-ins, on Fridays of the story (whatever the calendar says)."""

@@ -18,6 +18,7 @@ from domain.meta import CommandMeta
 from domain.teams import commands as tc
 from domain.teams.service import TeamService
 from tests.unit.domain.test_business_time import public_events
+from tests.unit.domain.test_ledger import RetryingLedger
 
 NOW = datetime(2025, 3, 3, 14, 30, tzinfo=UTC)
 LONG_AGO = datetime(2024, 11, 4, 9, 0, tzinfo=UTC)
@@ -101,6 +102,27 @@ def test_a_finished_run_takes_no_more_commands_and_cannot_finish_again(ledger: L
     with pytest.raises(ImportRunFinishedError):
         ImportService(ledger).finish(run_id, ctx())
     assert len(public_events(ledger)) == before
+
+
+def test_a_retried_finish_gets_its_first_answer_and_appends_nothing() -> None:
+    ledger = RetryingLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    run_id = opened(ledger)
+    TeamService(ledger).form(tc.FormTeam("SRE"), ctx(run_id, LONG_AGO))
+    first = ImportService(ledger).finish(run_id, keyed("finish-1"))
+    before = len(public_events(ledger))
+
+    again = ImportService(ledger).finish(run_id, keyed("finish-1"))
+
+    assert (again.id, again.version, again.position) == (first.id, first.version,
+                                                         first.position)
+    assert len(public_events(ledger)) == before
+    with pytest.raises(ImportRunFinishedError):  # another request is still refused
+        ImportService(ledger).finish(run_id, keyed("finish-2"))
+
+
+def keyed(key: str) -> CommandContext:
+    return CommandContext(CommandMeta(actor="user:admin", now=NOW), idempotency_key=key,
+                          fingerprint="POST /v1/imports/finish")
 
 
 def test_a_run_cannot_be_opened_inside_another(ledger: Ledger) -> None:

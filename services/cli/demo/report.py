@@ -1,0 +1,96 @@
+"""What ``opsledger demo`` prints: its progress, then what it made (the import run, the
+personas and their tokens, the commands, the late entries, the controls' findings
+and each team's figures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from services.cli.demo.figures import CONTROLS
+from services.cli.demo.scenario import TEAMS
+
+if TYPE_CHECKING:
+    from services.cli.demo import DemoSummary
+
+
+def progress(console: Console) -> Progress:
+    return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                    MofNCompleteColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+                    TimeRemainingColumn(), console=console, transient=False)
+
+
+def _teams(teams: list[str], names: dict[str, str]) -> str:
+    return ", ".join("every team" if t == "*" else names.get(t, t) for t in teams)
+
+
+def print_summary(console: Console, summary: DemoSummary, saved_to: Path | None) -> None:
+    names = dict(zip(summary.team_ids, (t["name"] for t in TEAMS), strict=True))
+    if summary.already_loaded:
+        console.print(f"The demo month (anchor {summary.anchor}) is already loaded: import "
+                      f"run {summary.import_run_id} is finished. Nothing was sent and "
+                      "nothing appended.")
+    else:
+        console.print(f"Loaded five weeks ending {summary.anchor}: {summary.commands_sent} "
+                      f"commands in import run {summary.import_run_id}, then finished it.")
+    console.print(f"Import run: {summary.run_events} events recorded "
+                  f"({', '.join(f'{c} {n}' for c, n in sorted(summary.run_by_context.items()))})")
+
+    tokens = Table(title="Personas and their tokens (POST /v1/tokens)")
+    for column in ("principal", "role", "teams", "token id", "token"):
+        tokens.add_column(column, no_wrap=column in ("principal", "token id"))
+    for t in summary.tokens:
+        tokens.add_row(t.principal, ", ".join(t.roles), _teams(t.teams, names),
+                       t.token_id[:8], t.note)
+    console.print(tokens)
+    console.print("A token's secret is answered once, when it is issued: a re-run lists the "
+                  "tokens, and a resumed run revokes those whose secret it lost.")
+    if saved_to is not None:
+        console.print(f"{summary.tokens_saved} token secrets written to {saved_to} "
+                      "(mode 0600)")
+    elif any(t.secret for t in summary.tokens):
+        console.print("Token secrets are not printed: run with --save-tokens FILE to keep "
+                      "them, or issue your own with POST /v1/tokens.")
+
+    made = Table(title="The month's commands, by kind")
+    made.add_column("what")
+    made.add_column("commands", justify="right")
+    for kind, count in summary.counts.items():
+        made.add_row(kind.replace("_", " "), str(count))
+    console.print(made)
+    console.print(f"Late entries, outside the import run: {len(summary.late_entries)} "
+                  f"({', '.join(sorted({s.kind for s in summary.late_entries}))}), each "
+                  "happened hours before it was entered")
+
+    figures = summary.figures
+    controls = Table(title="Compliance findings (GET /v1/compliance/findings)")
+    for column in ("control", "open", "resolved"):
+        controls.add_column(column, justify="left" if column == "control" else "right")
+    for control in CONTROLS:
+        tally = figures.findings.get(control, {})
+        controls.add_row(control, str(tally.get("open", 0)), str(tally.get("resolved", 0)))
+    console.print(controls)
+
+    teams = Table(title="Teams (GET /v1/incidents, .../metrics?period=week)")
+    for column in ("team", "incidents", "median time to acknowledge", "weeks with incidents"):
+        teams.add_column(column, justify="left" if column == "team" else "right")
+    for team in figures.teams:
+        tta = "-" if team.median_tta_minutes is None else f"{team.median_tta_minutes} min"
+        teams.add_row(team.name, str(team.incidents), tta, str(team.weekly_periods))
+    console.print(teams)
+    console.print(f"Actors in the audit trail: {len(figures.actors)} "
+                  f"({', '.join(figures.actors)})")
+    console.print(f"requests: {summary.requests}   last position: {summary.last_position}   "
+                  f"elapsed: {summary.elapsed_seconds:.1f} s")
