@@ -39,7 +39,8 @@ def read_export(text: str) -> Export:
     incidents = document["incidents"]
     if len(incidents) > MAX_INCIDENTS:
         raise ExportError(f"more than {MAX_INCIDENTS:,} incidents: split the file")
-    users = document.get("users") or []
+    users = document.get("users")
+    users = [] if users is None else users
     if not isinstance(users, list):
         raise ExportError('"users" is not an array (the answer of GET /users)')
     emails = {
