@@ -126,7 +126,7 @@ def _send_unit(run: ImportRun, unit: Unit, report: ImportReport, progress: Progr
     statuses = []
     for n, request in enumerate(unit.requests):
         outcome = run.send(request)
-        report.command(request.kind, request.where, outcome)
+        report.command(request, outcome)
         progress.advance(task)
         statuses.append(outcome.status)
         if outcome.status == "refused" and n == 0 and unit.dependent:

@@ -11,6 +11,7 @@ lines starting with ``#`` are skipped.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -65,7 +66,9 @@ def _request(where: str, text: str) -> Request:
     name = line.get("command")
     command = COMMANDS.get(name) if isinstance(name, str) else None
     if not isinstance(name, str) or command is None:
-        raise LineError(f"unknown command {name!r}: one of {', '.join(sorted(COMMANDS))}")
+        close = difflib.get_close_matches(str(name), COMMANDS, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise LineError(f"unknown command {name!r} ({hint}the commands are in docs/IMPORT.md)")
     source_id = line.get("source_id")
     if not isinstance(source_id, str) or not source_id.strip():
         raise LineError("no source_id: the source's own id of this fact, a non-empty text")
@@ -83,9 +86,11 @@ def _request(where: str, text: str) -> Request:
     refs = _references(name, command, line)
     body = _body(name, command, dict(body), refs)
     path = command.path.format(**{r: refs[r] for r in command.path_refs})
+    legend = ", ".join(f"{line[r]} is {REFERENCE_KINDS[r]} {refs[r]}" for r in sorted(refs)
+                       if line[r] != refs[r])
     return Request(kind=name, method="POST", path=path,
                    body={**body, "occurred_at": occurred_at},
-                   key=idempotency_key(SOURCE, source_id), where=where)
+                   key=idempotency_key(SOURCE, source_id), where=where, legend=legend)
 
 
 def _references(name: str, command: Command, line: dict[str, Any]) -> dict[str, str]:

@@ -49,6 +49,8 @@ class Request:
     key: str
     where: str
     """Where it comes from in the file (``line 12``, ``incident PT4KHLK, log entry Q1``)."""
+    legend: str = ""
+    """Which OpsLedger id is which source id, for a refusal's reader."""
 
 
 @dataclass(frozen=True)

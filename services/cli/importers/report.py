@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.table import Table
 
-from services.cli.importers.plan import Unit
+from services.cli.importers.plan import Request, Unit
 from services.cli.importers.run import FinishedRun, Outcome
 
 SHOWN = 50
@@ -67,12 +67,13 @@ class ImportReport:
         self.units.count("refused")
         self.refusals.append(Refusal(where or unit.where, reason))
 
-    def command(self, kind: str, where: str, outcome: Outcome) -> None:
+    def command(self, request: Request, outcome: Outcome) -> None:
         self.commands.count(outcome.status)
         if outcome.status == "imported":
-            self.by_command[kind] = self.by_command.get(kind, 0) + 1
+            self.by_command[request.kind] = self.by_command.get(request.kind, 0) + 1
         elif outcome.status == "refused":
-            self.refusals.append(Refusal(where, outcome.reason))
+            legend = f" ({request.legend})" if request.legend else ""
+            self.refusals.append(Refusal(request.where, outcome.reason + legend))
 
     def noted(self, unit: Unit) -> None:
         for person in unit.unknown_people:

@@ -48,6 +48,8 @@ def test_a_line_is_its_route_with_references_as_stable_ids_and_its_business_time
                             "occurred_at": "2024-03-01T09:00:00Z"}
     assert request.key == "import:opsledger:acme:1"
     assert (request.kind, request.where) == ("incident.assign", "line 1")
+    assert request.legend == (f"INC-42 is incident {incident}, "
+                              f"ada is member {request.body['responder_id']}")
     UUID(incident)  # a uuid5, of the source's id
 
 
@@ -85,7 +87,9 @@ def test_a_postmortems_action_item_names_its_owner_by_source_id() -> None:
 @pytest.mark.parametrize(("text", "reason"), [
     ("{not json", "not JSON"),
     ("[1, 2]", "not a JSON object"),
-    (line(command="incident.explode", incident="x"), "unknown command 'incident.explode'"),
+    (line(command="incident.escalat", incident="x"),
+     "unknown command 'incident.escalat' (did you mean incident.escalate? the commands are in "
+     "docs/IMPORT.md)"),
     (json.dumps({"occurred_at": "2024-03-01T09:00:00Z", "command": "team.form", "team": "t"}),
      "no source_id"),
     (json.dumps({"source_id": "a", "command": "team.form", "team": "t"}), "no occurred_at"),

@@ -17,6 +17,7 @@ from services.cli.importers.pagerduty import (
 )
 from services.cli.importers.pagerduty_file import ExportError, read_export
 from services.cli.importers.plan import entity_id
+from tests.support.pagerduty_shapes import entry, incident, user
 
 TEAM = "3f0c7a52-7d7e-4a59-9a3c-2b1f6c1d9e01"
 OTHER_TEAM = "9d8e1c4b-1f7a-4b7e-8f0e-6a2d5c3b4a10"
@@ -25,24 +26,6 @@ GRACE = "6e5d4c3b-2a19-4e8f-9c7d-0b1a2c3d4e5f"
 DIRECTORY = Directory(teams_by_name={"payments sre": [TEAM]},
                       members_by_email={"ada@example.com": ADA, "grace@example.com": GRACE},
                       emails_by_user={"PGRACE1": "Grace@Example.com"})
-
-
-def user(user_id: str, name: str, **extra: Any) -> dict[str, Any]:
-    return {"id": user_id, "type": "user_reference", "summary": name, **extra}
-
-
-def entry(entry_id: str, kind: str, at: str, **extra: Any) -> dict[str, Any]:
-    return {"id": entry_id, "type": kind, "created_at": at, "summary": f"{kind} summary",
-            **extra}
-
-
-def incident(*entries: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"id": "PT4KHLK", "type": "incident", "incident_number": 1234,
-            "title": "The server is on fire.", "summary": "[#1234] The server is on fire.",
-            "created_at": "2024-05-01T09:00:00Z", "urgency": "high",
-            "service": {"id": "PWIXJZS", "type": "service_reference", "summary": "Mail"},
-            "teams": [{"id": "PQ9K7I8", "type": "team_reference", "summary": "Payments SRE"}],
-            "log_entries": list(entries), **extra}
 
 
 LIFECYCLE = [  # newest first, as PagerDuty lists them
