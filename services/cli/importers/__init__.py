@@ -27,7 +27,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from services.cli.demo.client import http_client
+from services.cli.http import http_client
 from services.cli.importers.client import ImportApi, ImportFailed, ImportUsageError
 from services.cli.importers.opsledger_format import read_lines
 from services.cli.importers.pagerduty import Directory, map_incident, team_name_key

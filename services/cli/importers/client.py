@@ -8,17 +8,13 @@ A transport failure, or an answer that is not OpsLedger's, stops the import with
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-try:  # the ClickException that ``opsledger`` (Typer) prints without a traceback
-    from typer._click.exceptions import ClickException as _ShownError  # Typer >= 0.22
-except ImportError:  # pragma: no cover - Typer on top of Click
-    from click import ClickException as _ShownError  # type: ignore[assignment]
+from services.cli.http import BearerClient, ShownError
 
 RUN_HEADER = "OpsLedger-Import-Run"
 MAX_ATTEMPTS = 6
@@ -27,11 +23,11 @@ MAX_PAGES = 10_000
 KEY_REUSED = "Idempotency-Key was already used"
 
 
-class ImportFailed(_ShownError):
+class ImportFailed(ShownError):
     """The import stopped (exit status 1): the message says why."""
 
 
-class ImportUsageError(_ShownError):
+class ImportUsageError(ShownError):
     """Bad usage (exit status 2): a missing file, an unknown team, ..."""
 
     exit_code = 2
@@ -63,46 +59,23 @@ class Answer:
         return text
 
 
-class ImportApi:
+class ImportApi(BearerClient):
     def __init__(self, client: httpx.Client, token: str, url: str) -> None:
-        self.client = client
-        self.auth = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        self.url = url.rstrip("/")
-        self.requests = 0
+        super().__init__(client, token, url, error=ImportFailed, stopped="the import stopped")
 
     def send(self, method: str, path: str, body: dict[str, Any] | None = None, *,
              key: str = "", run_id: str = "", params: dict[str, Any] | None = None) -> Answer:
-        headers = dict(self.auth)
-        content = None
-        if body is not None:
-            # serialised here, so the bytes (the idempotency fingerprint) are the same on
-            # every run whatever the client library's version
-            content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-            headers["Content-Type"] = "application/json"
+        headers = {}
         if key:
             headers["Idempotency-Key"] = key
         if run_id:
             headers[RUN_HEADER] = run_id
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            response = self._request(method, path, content, headers, params)
+            response = self.request(method, path, body, headers=headers, params=params)
             if response.status_code not in (429, 503) or attempt == MAX_ATTEMPTS:
                 return Answer(response.status_code, self._document(method, path, response))
             time.sleep(_retry_after(response))
         raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
-
-    def _request(self, method: str, path: str, content: bytes | None,
-                 headers: dict[str, str], params: dict[str, Any] | None) -> httpx.Response:
-        self.requests += 1
-        try:
-            return self.client.request(method, path, content=content, headers=headers,
-                                       params=params)
-        except httpx.TimeoutException as exc:
-            raise ImportFailed(f"the import stopped: {method} {self.url}{path} timed out "
-                               f"({type(exc).__name__}); run it again to go on") from None
-        except httpx.HTTPError as exc:
-            raise ImportFailed(f"the import stopped: {method} {self.url}{path} failed: "
-                               f"{exc or type(exc).__name__} (is OpsLedger running at "
-                               f"{self.url}?)") from None
 
     def _document(self, method: str, path: str, response: httpx.Response) -> dict[str, Any]:
         try:
