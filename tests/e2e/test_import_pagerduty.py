@@ -13,9 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
 from rich.console import Console
 
-from services.cli.importers import ImportReport, run_import
+from services.cli.importers import ImportFailed, ImportReport, run_import
 from services.cli.importers.plan import entity_id
 from tests.e2e.conftest import Api, bearer
 from tests.support.pagerduty_shapes import entry, incident, user
@@ -193,3 +195,30 @@ def test_a_later_larger_export_imports_only_what_is_new(api: Api, tmp_path: Path
     assert report.by_command == {"open": 1, "resolve": 1}
     assert shown(api, "PT4KHLK")["status"] == "resolved"
     assert shown(api, "PNEW")["status"] == "open"
+
+
+def test_an_import_stopped_half_way_goes_on_in_the_same_run_when_run_again(
+        api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    given_team(api, "Payments SRE")
+    path = export(tmp_path, *(incident(*LIFECYCLE, pd_id=f"PCUT{n}", number=n)
+                              for n in range(3)))
+    send, sent = api.client.request, []
+
+    def the_network_goes_away_after_8_requests(*args: Any, **kwargs: Any) -> Any:
+        sent.append(args)
+        if len(sent) > 8:
+            raise httpx.ConnectError("connection refused")
+        return send(*args, **kwargs)
+
+    monkeypatch.setattr(api.client, "request", the_network_goes_away_after_8_requests)
+    with pytest.raises(ImportFailed, match="stays open: run the same command again") as stop:
+        imported(api, path)
+    monkeypatch.undo()
+
+    report, _ = imported(api, path)
+
+    assert report.complete
+    assert report.commands.already_there > 0 and report.commands.imported > 0
+    [run] = report.runs  # the run left open, finished now with every command in it
+    assert run.import_run_id in stop.value.message
+    assert run.events_recorded == 3 * 3  # open, acknowledge, resolve of each (no members)

@@ -73,7 +73,11 @@ def run_import(path: Path, fmt: str, url: str, token: str, *, team_id: str | Non
             units, report = _pagerduty_units(api, text, team_id), ImportReport(fmt, "incidents")
         run = ImportRun(api, source, reason, fingerprint, head=api.head())
         run.open()
-        _send_all(console, run, units, report)
+        try:
+            _send_all(console, run, units, report)
+        except ImportFailed as e:
+            raise ImportFailed(f"{e.message}\n(import run {run.run_id} stays open: run the "
+                               "same command again to go on where it stopped)") from None
         report.runs = run.finish()
         report.run_ids = run.seen
         report.requests = api.requests

@@ -41,6 +41,8 @@ URGENCY_SEVERITY = {"high": "SEV2", "low": "SEV3"}
 _ORDER = {"trigger_log_entry": 0, "assign_log_entry": 1, "acknowledge_log_entry": 2,
           "annotate_log_entry": 3, "resolve_log_entry": 4}
 """Log entries of one second apply in the order they can have happened."""
+_CREATED = "created"
+"""The key part of an opening without a trigger log entry (from ``created_at``)."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ class _Mapping:
         entries = self._entries()
         triggers = [e for e in entries if e[1]["type"] == "trigger_log_entry"]
         opened_at, trigger_id = (triggers[0][0], triggers[0][1]["id"]) if triggers else (
-            self._time(self.incident.get("created_at"), "created_at"), "created")
+            self._time(self.incident.get("created_at"), "created_at"), _CREATED)
         self._open(opened_at, trigger_id)
         for at, entry in entries:
             if triggers and entry is triggers[0][1]:
@@ -173,12 +175,14 @@ class _Mapping:
         except ValueError as e:
             raise Malformed(f"{what}: {e}") from None
 
-    def _add(self, kind: str, path: str, body: dict[str, Any], at: str, *key: str) -> None:
-        entry = key[0]
+    def _add(self, kind: str, path: str, body: dict[str, Any], at: str, entry_id: str,
+             *more: str) -> None:
+        """A command of log entry ``entry_id`` (``created``: the incident's own opening);
+        ``more`` tells apart several commands of one entry (each assignee)."""
+        where = self.where if entry_id == _CREATED else f"{self.where}, log entry {entry_id}"
         self.unit.requests.append(Request(
             kind=kind, method="POST", path=path, body={**body, "occurred_at": at},
-            key=idempotency_key(SOURCE, self.pd_id, *key), where=f"{self.where}, log entry {entry}"
-            if entry != "created" else self.where))
+            key=idempotency_key(SOURCE, self.pd_id, entry_id, *more), where=where))
 
     def _open(self, at: str, entry_id: str) -> None:
         service = _label(self.incident.get("service"))
