@@ -103,7 +103,7 @@ def print_report(console: Console, report: ImportReport) -> None:
         console.print(f"[bold]unknown people[/] ({len(report.unknown_people)}; not assigned, "
                       "never invented):")
         for who, (why, times) in sorted(report.unknown_people.items())[:SHOWN]:
-            console.print(f"  {who}: {why} ({times}x)", highlight=False, markup=False)
+            console.print(f"  {who}: {why} (named {times} times)", highlight=False, markup=False)
     if report.not_mapped:
         console.print("not mapped (no OpsLedger command): " + ", ".join(
             f"{k} {v}" for k, v in sorted(report.not_mapped.items())))
