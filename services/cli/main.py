@@ -11,13 +11,21 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from uuid import UUID
 
 import typer
 
 from services.cli import audit, ops
 from services.cli.common import DataDir, load_settings
+
+
+class ImportFormat(StrEnum):
+    opsledger = "opsledger"
+    pagerduty = "pagerduty"
+
 
 app = typer.Typer(
     help="OpsLedger: the event-sourced system of record for operations teams.",
@@ -60,21 +68,14 @@ def serve(
                 log_level="warning", access_log=False)
 
 
-@app.command()
-def demo(
-    url: Annotated[str, typer.Option(help="OpsLedger API base URL")] = "http://127.0.0.1:8000",
-    token: Annotated[str | None, typer.Option(
-        help="bearer token [env: OPSLEDGER_TOKEN; default: the admin token in --data-dir]")] = None,
-    data_dir: DataDir = None,
-    seed: Annotated[int, typer.Option(help="random seed, for a repeatable month")] = 7,
-    save_tokens: Annotated[Path | None, typer.Option(
-        help="write the secrets of the persona tokens this run issues to this file "
-             "(mode 0600); they are answered once and never printed")] = None,
-) -> None:
-    """Load five weeks in the life of an ops organisation through the HTTP API: in
-    business time, inside one import run, each command made by its persona's token."""
+Url = Annotated[str, typer.Option(help="OpsLedger API base URL")]
+Token = Annotated[str | None, typer.Option(
+    help="bearer token [env: OPSLEDGER_TOKEN; default: the admin token in --data-dir]")]
+
+
+def _token(token: str | None, data_dir: Path | None) -> str:
+    """--token, else OPSLEDGER_TOKEN, else the admin token of a served data folder."""
     from infra.auth import admin_token_in
-    from services.cli.demo import run_demo
 
     token = token or os.environ.get("OPSLEDGER_TOKEN")
     if not token:
@@ -84,7 +85,56 @@ def demo(
         typer.echo("no token: pass --token, set OPSLEDGER_TOKEN, or --data-dir of a served "
                    "OpsLedger", err=True)
         raise typer.Exit(2)
-    run_demo(url, token, seed=seed, save_tokens_to=save_tokens)
+    return token
+
+
+@app.command()
+def demo(
+    url: Url = "http://127.0.0.1:8000",
+    token: Token = None,
+    data_dir: DataDir = None,
+    seed: Annotated[int, typer.Option(help="random seed, for a repeatable month")] = 7,
+    save_tokens: Annotated[Path | None, typer.Option(
+        help="write the secrets of the persona tokens this run issues to this file "
+             "(mode 0600); they are answered once and never printed")] = None,
+) -> None:
+    """Load five weeks in the life of an ops organisation through the HTTP API: in
+    business time, inside one import run, each command made by its persona's token."""
+    from services.cli.demo import run_demo
+
+    run_demo(url, _token(token, data_dir), seed=seed, save_tokens_to=save_tokens)
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(
+        exists=True, dir_okay=False, readable=True, help="the file to import")],
+    fmt: Annotated[ImportFormat, typer.Option(
+        "--format", help="opsledger (JSONL, docs/IMPORT.md) or pagerduty (REST API v2 JSON)",
+        case_sensitive=False)],
+    url: Url = "http://127.0.0.1:8000",
+    token: Token = None,
+    data_dir: DataDir = None,
+    team_id: Annotated[UUID | None, typer.Option(
+        help="pagerduty: put every incident on this OpsLedger team (default: the team "
+             "named as the incident's PagerDuty team)")] = None,
+    reason: Annotated[str, typer.Option(help="why the history is brought in (recorded "
+                                              "with the import run)")] = "",
+) -> None:
+    """Bring history in through the HTTP API, as one declared import run (safe to re-run).
+
+    Exit status: 0 when everything was imported or already there, 1 when something
+    was refused (listed with its line number or incident id), 2 for bad usage.
+    """
+    from services.cli.importers import DEFAULT_REASON, run_import
+
+    report = run_import(file, fmt.value, url, _token(token, data_dir),
+                        team_id=str(team_id) if team_id else None,
+                        reason=reason.strip() or DEFAULT_REASON)
+    if not report.complete:
+        typer.echo(f"opsledger import: {len(report.refusals)} refused (listed above); the "
+                   "rest was imported: fix them and run it again", err=True)
+        raise typer.Exit(1)
 
 
 app.command()(ops.api)

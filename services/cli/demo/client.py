@@ -7,25 +7,19 @@ the request and the server's problem document.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from services.cli.http import TIMEOUT_SECONDS, BearerClient, ShownError, http_client
+
 if TYPE_CHECKING:
     from services.cli.demo.plan import Step
 
-TIMEOUT_SECONDS = 10.0
+__all__ = ["TIMEOUT_SECONDS", "Api", "DemoError", "describe_failure", "http_client"]
 
 
-try:  # the ClickException that ``opsledger`` (Typer) prints without a traceback
-    from typer._click.exceptions import ClickException as _ShownError  # Typer >= 0.22
-except ImportError:  # pragma: no cover - Typer on top of Click
-    from click import ClickException as _ShownError  # type: ignore[assignment]
-
-
-class DemoError(_ShownError):
+class DemoError(ShownError):
     """The demo stopped: the message names the request and the server's answer.
 
     A ``ClickException``, so ``opsledger demo`` prints it cleanly and exits 1.
@@ -49,41 +43,22 @@ def describe_failure(step_or_request: str, response: httpx.Response) -> str:
     return f"the demo stopped: {step_or_request}\n" + "\n".join(lines)
 
 
-class Api:
+class Api(BearerClient):
     """Sends as the admin running the demo, or as a persona whose token it holds."""
 
     def __init__(self, client: httpx.Client, token: str, url: str) -> None:
-        self.client = client
+        super().__init__(client, token, url, error=DemoError, stopped="the demo stopped")
         self.tokens: dict[str, str] = {"": token}  # actor -> secret; "" is the admin
-        self.url = url.rstrip("/")
-        self.requests = 0
 
     def send(self, method: str, path: str, body: dict[str, Any] | None = None,
              key: str = "", *, actor: str = "", run_id: str = "",
              params: dict[str, Any] | None = None) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.tokens[actor]}",
-                   "Accept": "application/json"}
-        content = None
-        if body is not None:
-            # serialised here, not by httpx, so the bytes (the idempotency fingerprint)
-            # never depend on the client library's version
-            content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-            headers["Content-Type"] = "application/json"
+        headers = {"Authorization": f"Bearer {self.tokens[actor]}"}
         if key:
             headers["Idempotency-Key"] = key
         if run_id:
             headers["OpsLedger-Import-Run"] = run_id
-        self.requests += 1
-        try:
-            return self.client.request(method, path, content=content, headers=headers,
-                                       params=params)
-        except httpx.TimeoutException as exc:
-            raise DemoError(f"the demo stopped: {method} {self.url}{path} timed out "
-                            f"({type(exc).__name__})") from None
-        except httpx.HTTPError as exc:
-            raise DemoError(f"the demo stopped: {method} {self.url}{path} failed: "
-                            f"{exc or type(exc).__name__} (is OpsLedger running at "
-                            f"{self.url}?)") from None
+        return self.request(method, path, body, headers=headers, params=params)
 
     def get(self, path: str, *, actor: str = "", **params: Any) -> dict[str, Any]:
         """A query's JSON answer; anything but 200 stops the demo."""
@@ -128,12 +103,3 @@ class Api:
                             f"{response.status_code} without a command answer: "
                             f"{response.text[:500]}")
         return answer
-
-
-@contextmanager
-def http_client(url: str, client: httpx.Client | None) -> Iterator[httpx.Client]:
-    if client is not None:
-        yield client  # the caller's client, its base URL and timeouts
-        return
-    with httpx.Client(base_url=url.rstrip("/"), timeout=TIMEOUT_SECONDS) as own:
-        yield own
