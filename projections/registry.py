@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from projections import audit_trail, compliance_history, performance_timeline, views
 from projections.fold import Fold
-from projections.views import access
+from projections.views import access, action_items
 
 ALL_FOLDS: list[Fold] = [
     *views.FOLDS,
+    action_items.FOLD,  # copies its items from the incidents view, so after it
     access.FOLD,
     compliance_history.FOLD,
     audit_trail.FOLD,

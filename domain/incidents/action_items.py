@@ -17,7 +17,7 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
-from uuid import UUID, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.aggregate import require, require_reason
 from domain.errors import NotFoundError, ValidationError
@@ -34,7 +34,11 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def postmortem_item_id(incident_id: UUID | str, n: int) -> str:
     """The id of the ``n``-th (from 1) action item published with the postmortem."""
-    return str(uuid5(UUID(str(incident_id)), f"postmortem-action-item-{n}"))
+    try:
+        namespace = UUID(str(incident_id))
+    except ValueError:  # incident ids are UUIDs; a fold must not fail on one that is not
+        namespace = uuid5(NAMESPACE_URL, f"opsledger:incident:{incident_id}")
+    return str(uuid5(namespace, f"postmortem-action-item-{n}"))
 
 
 def due_date(value: Any, what: str) -> str:
