@@ -213,7 +213,9 @@ def action_item_overdue(incident: Document, item: Document, now: datetime) -> Fi
     finding = _finding(
         "action_item_overdue", incident["id"], incident.get("team_id"),
         opened_at=iso(deadline), resolved_at=closed, severity=incident.get("severity"),
-        breached_by_seconds=(end - deadline).total_seconds(), extra=str(item.get("id")),
+        # Known once it is put right; while open it would change with every reading.
+        breached_by_seconds=(end - deadline).total_seconds() if closed else None,
+        extra=str(item.get("id")),
         evidence=[event_ids[0] if event_ids else None,
                   *(move.get("event_id") for move in late_moves),
                   event_ids[-1] if closed and len(event_ids) > 1 else None],
