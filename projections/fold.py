@@ -21,6 +21,8 @@ from domain.envelope import EventEnvelope
 
 Document = dict[str, Any]
 Lookup = Callable[[str, str], Document | None]
+EvolveAt = Callable[[str, Document | None, EventEnvelope, Lookup], Document | None]
+"""(document id, document, event, lookup) to the document's next state."""
 
 
 def copy_doc(value: Any) -> Any:
@@ -64,9 +66,7 @@ class Fold:
     # For a fold whose documents one event cannot tell apart by itself (the action
     # items a postmortem publishes, one document each): the engine calls this with
     # the document's id instead of ``evolve``.
-    evolve_at: Callable[[str, Document | None, EventEnvelope, Lookup], Document | None] | None = (
-        None
-    )
+    evolve_at: EvolveAt | None = None
 
     def evolve_doc(
         self, doc_id: str, doc: Document | None, event: EventEnvelope, lookup: Lookup
