@@ -126,6 +126,7 @@ class Ledger(Application[UUID]):
     def update(
         self, cls: type[A], aggregate_id: UUID, ctx: CommandContext,
         change: Callable[[A], object], *, answer_id: UUID | None = None,
+        created: bool = False,
     ) -> CommandResult:
         """Load → change → save: a command on one existing aggregate, in one statement.
 
@@ -137,6 +138,8 @@ class Ledger(Application[UUID]):
         and a missing one is not found, before the idempotency key is looked at. For
         a caller of every team it comes after the key, inside :meth:`execute`. Either
         way ``If-Match`` is checked after the key, so a retry gets its first answer.
+        ``created``: the command creates something inside the aggregate (an entity
+        answered by ``answer_id``), so it answers as a create.
         """
         scoped = self._load_in_scope(cls, aggregate_id, ctx) if ctx.scoped else None
 
@@ -146,7 +149,7 @@ class Ledger(Application[UUID]):
             change(aggregate)
             return aggregate
 
-        return self.execute(ctx, run, answer_id=answer_id)
+        return self.execute(ctx, run, created=created, answer_id=answer_id)
 
     def _load_in_scope(self, cls: type[A], aggregate_id: UUID, ctx: CommandContext) -> A:
         aggregate = self._get(cls, aggregate_id)

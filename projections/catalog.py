@@ -14,6 +14,7 @@ INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
     "members": ("team_id",),
     "goals": ("team_id", "status"),
     "incidents": ("team_id", "status", "severity", "duplicate_of"),
+    "action_items": ("team_id", "owner_id", "status", "due", "incident_id"),
     "feedback": ("team_id", "kind"),
     "tokens": ("principal", "status", "issued_at"),
     "control_policies": ("control",),

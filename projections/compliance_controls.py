@@ -11,8 +11,10 @@ Controls:
   deadline of the severities it had before its acknowledgement applies.
 - ``postmortem_overdue``: a SEV1/SEV2 incident without a postmortem published within
   N working days (Mon-Fri, same time of day) of its resolution.
-- ``action_item_overdue``: a postmortem action item whose due date has passed (its
-  completion is not tracked yet, so it stays open).
+- ``action_item_overdue``: a postmortem action item whose due date passed while it
+  was open (id ``action_item_overdue:<incident>:<item id>``). It resolves when the
+  item is completed or cancelled, late by then; a due date moved after it had passed
+  is evidence on the finding (``late_due_changes``), never a reset.
 - ``target_revised_after_deadline``: a goal whose target was revised after the day
   of its deadline.
 - ``self_role_change``: segregation of duties; a role assigned by the member who
@@ -38,6 +40,7 @@ from typing import Any
 from projections.control_policies import Policies, PolicyVersion, Thresholds, as_policies
 from projections.fold import Document
 from projections.times import parse_time
+from projections.views.action_items import items_of
 
 __all__ = ["Policies", "Thresholds", "evaluate"]  # the policies' types, re-exported
 
@@ -170,27 +173,67 @@ def postmortem_overdue(incident: Document, now: datetime, policies: Policies) ->
     )]
 
 
+def _deadline(due: object) -> datetime | None:
+    """When an item due on ``due`` (a date) becomes overdue: the next day, UTC."""
+    try:
+        day = date.fromisoformat(str(due)[:10])
+    except ValueError:
+        return None
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC)
+
+
+def _first_breach(item: Document, end: datetime) -> tuple[datetime, str] | None:
+    """(deadline, due date) of the first due date that passed while it was in force."""
+    moves = item.get("due_history") or []
+    dues = [moves[0].get("from_due") if moves else item.get("due"),
+            *(move.get("due") for move in moves)]
+    untils = [*(parse_time(move["at"]) for move in moves), end]
+    for due, until in zip(dues, untils, strict=True):
+        deadline = _deadline(due)
+        if deadline is not None and deadline < until:
+            return deadline, str(due)
+    return None
+
+
+def action_item_overdue(incident: Document, item: Document, now: datetime) -> Finding | None:
+    """An item past its due date: open until it is completed or cancelled (then
+    resolved, late). A due date moved after it had passed is evidence, not a reset."""
+    closed = item.get("completed_at") or item.get("cancelled_at")
+    end = parse_time(closed) if closed else now
+    breach = _first_breach(item, end)
+    if breach is None:
+        return None
+    deadline, due = breach
+    late_moves = [move for move in item.get("due_history") or []
+                  if parse_time(move["at"]) >= deadline]
+    event_ids = item.get("event_ids") or []
+    state = "still open"
+    if closed:
+        state = f"{'completed' if item.get('completed_at') else 'cancelled'} on {closed[:10]}"
+    moved = "".join(
+        f"; its due date was moved from {move.get('from_due')} to {move.get('due')} on "
+        f"{str(move.get('at'))[:10]} (event {move.get('event_id')}), after it had passed"
+        for move in late_moves)
+    finding = _finding(
+        "action_item_overdue", incident["id"], incident.get("team_id"),
+        opened_at=iso(deadline), resolved_at=closed, severity=incident.get("severity"),
+        # Known once it is put right; while open it would change with every reading.
+        breached_by_seconds=(end - deadline).total_seconds() if closed else None,
+        extra=str(item.get("id")),
+        evidence=[event_ids[0] if event_ids else None,
+                  *(move.get("event_id") for move in late_moves),
+                  event_ids[-1] if closed and len(event_ids) > 1 else None],
+        summary=f"Action item '{item.get('title')}' (owner {item.get('owner_id')}) was due "
+                f"{due}; {state}{moved}",
+    )
+    return {**finding, "item_id": item.get("id"), "late_due_changes": [
+        {k: move.get(k) for k in ("event_id", "from_due", "due", "at", "reason", "actor")}
+        for move in late_moves]}
+
+
 def action_items_overdue(incident: Document, now: datetime) -> list[Finding]:
-    postmortem = incident.get("postmortem")
-    if not postmortem:
-        return []
-    evidence = [m.get("event_id") for m in _moments(incident, "PostmortemPublished")]
-    findings = []
-    for n, item in enumerate(postmortem.get("action_items") or []):
-        try:
-            due = date.fromisoformat(str(item.get("due"))[:10])
-        except ValueError:
-            continue
-        if due >= now.astimezone(UTC).date():
-            continue
-        findings.append(_finding(
-            "action_item_overdue", incident["id"], incident.get("team_id"),
-            opened_at=f"{(due + timedelta(days=1)).isoformat()}T00:00:00Z", resolved_at=None,
-            severity=incident.get("severity"), evidence=evidence, extra=str(n),
-            summary=f"Action item '{item.get('title')}' (owner {item.get('owner_id')}) "
-                    f"was due {due.isoformat()}",
-        ))
-    return findings
+    found = (action_item_overdue(incident, item, now) for item in items_of(incident))
+    return [finding for finding in found if finding is not None]
 
 
 # -- goals ----------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def fold_events(
                 owned = source_id == doc_id and key in changed
                 if fold.mutates_source and not owned:
                     source = copy_doc(source)
-                new = fold.evolve(source, event, lookup)
+                new = fold.evolve_doc(doc_id, source, event, lookup)
                 if new is None:
                     continue
                 streams = dict((target or {}).get("_streams", {}))

@@ -21,6 +21,8 @@ from domain.envelope import EventEnvelope
 
 Document = dict[str, Any]
 Lookup = Callable[[str, str], Document | None]
+EvolveAt = Callable[[str, Document | None, EventEnvelope, Lookup], Document | None]
+"""(document id, document, event, lookup) to the document's next state."""
 
 
 def copy_doc(value: Any) -> Any:
@@ -61,6 +63,18 @@ class Fold:
     # Whether ``evolve`` may modify the document it is given (entity views update
     # in place); if not, the engine passes the stored source without copying it.
     mutates_source: bool = True
+    # For a fold whose documents one event cannot tell apart by itself (the action
+    # items a postmortem publishes, one document each): the engine calls this with
+    # the document's id instead of ``evolve``.
+    evolve_at: EvolveAt | None = None
+
+    def evolve_doc(
+        self, doc_id: str, doc: Document | None, event: EventEnvelope, lookup: Lookup
+    ) -> Document | None:
+        """The next state of the document ``doc_id`` (``doc`` before ``event``)."""
+        if self.evolve_at is not None:
+            return self.evolve_at(doc_id, doc, event, lookup)
+        return self.evolve(doc, event, lookup)
 
 
 def by_subject(event: EventEnvelope, lookup: Lookup) -> list[str]:

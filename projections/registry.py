@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from projections import audit_trail, compliance_history, performance_timeline, views
 from projections.fold import Fold
-from projections.views import access, finding_decisions, policies
+from projections.views import access, action_items, finding_decisions, policies
 
 ALL_FOLDS: list[Fold] = [
     *views.FOLDS,
+    action_items.FOLD,  # copies its items from the incidents view, so after it
     access.FOLD,
     policies.FOLD,
     finding_decisions.FOLD,

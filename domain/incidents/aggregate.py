@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, get_args
 from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, require, require_not_before, require_reason
 from domain.envelope import iso_time
 from domain.errors import OutOfOrderError, ValidationError
+from domain.incidents.action_items import (
+    ITEM_CANCELLED,
+    ITEM_DONE,
+    ITEM_OPEN,
+    ActionItems,
+    checked_item,
+    postmortem_item_id,
+)
 from domain.meta import CommandMeta
 
 Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
@@ -21,8 +28,6 @@ Status = Literal["open", "acknowledged", "mitigated", "resolved", "closed"]
 """Where an incident is in its response, in the order it gets there."""
 STATUSES: tuple[str, ...] = get_args(Status)
 OPEN, ACKNOWLEDGED, MITIGATED, RESOLVED, CLOSED = STATUSES
-ACTION_ITEM_FIELDS = ("title", "owner_id", "due")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def severity_of(value: str) -> str:
@@ -37,33 +42,6 @@ def severity_of(value: str) -> str:
 def more_severe(a: str, b: str) -> bool:
     """Whether severity ``a`` is strictly more severe than ``b`` (SEV1 is the most)."""
     return SEVERITIES.index(a) < SEVERITIES.index(b)
-
-
-def _action_item(item: Any, n: int) -> dict[str, str]:
-    if not isinstance(item, dict):
-        raise ValidationError(f"action item {n} must be an object with title, owner_id, due")
-    unknown = set(item) - set(ACTION_ITEM_FIELDS)
-    if unknown:
-        raise ValidationError(f"action item {n} has unknown fields: {', '.join(sorted(unknown))}")
-    title = str(item.get("title") or "").strip()
-    owner_id = str(item.get("owner_id") or "").strip()
-    due = item.get("due")
-    if isinstance(due, date) and not isinstance(due, datetime):
-        due = due.isoformat()
-    due = str(due or "").strip()
-    if not title:
-        raise ValidationError(f"action item {n} needs a title")
-    if not owner_id:
-        raise ValidationError(f"action item {n} needs an owner_id")
-    try:
-        if not _ISO_DATE.fullmatch(due):
-            raise ValueError(due)
-        due = date.fromisoformat(due).isoformat()
-    except ValueError:
-        raise ValidationError(
-            f"action item {n} needs a due date as YYYY-MM-DD, got {item.get('due')!r}"
-        ) from None
-    return {"title": title, "owner_id": owner_id, "due": due}
 
 
 class Incident(LedgerAggregate):
@@ -89,6 +67,7 @@ class Incident(LedgerAggregate):
         closed_at: datetime | None
         impact_started_at: datetime | None
         duplicate_of: str | None
+        action_items: dict[str, dict[str, Any]]
 
     class IncidentOpened(LedgerAggregate.Created):
         team_id: str
@@ -116,6 +95,7 @@ class Incident(LedgerAggregate):
             incident.closed_at = None
             incident.impact_started_at = None
             incident.duplicate_of = None
+            incident.action_items = {}
 
     class IncidentAcknowledged(LedgerAggregate.Event):
         def apply(self, incident: Incident) -> None:
@@ -174,6 +154,9 @@ class Incident(LedgerAggregate):
                 "action_items": [dict(item) for item in self.action_items],
                 "published_at": self.occurred_at,
             }
+            for n, item in enumerate(self.action_items, start=1):
+                incident.action_items[postmortem_item_id(incident.id, n)] = {
+                    **item, "status": ITEM_OPEN}
 
     class IncidentClosed(LedgerAggregate.Event):
         def apply(self, incident: Incident) -> None:
@@ -208,6 +191,54 @@ class Incident(LedgerAggregate):
             incident.status = CLOSED
             incident.duplicate_of = self.of_incident_id
             incident.closed_at = self.occurred_at
+
+    class ActionItemAdded(LedgerAggregate.Event):
+        """An action item added after the postmortem, with its own id."""
+
+        item_id: str
+        title: str
+        owner_id: str
+        due: str
+
+        def apply(self, incident: Incident) -> None:
+            incident.action_items[self.item_id] = {
+                "title": self.title, "owner_id": self.owner_id, "due": self.due,
+                "status": ITEM_OPEN}
+
+    class ActionItemCompleted(LedgerAggregate.Event):
+        item_id: str
+        note: str
+        link: str | None
+
+        def apply(self, incident: Incident) -> None:
+            incident.action_items[self.item_id]["status"] = ITEM_DONE
+
+    class ActionItemReassigned(LedgerAggregate.Event):
+        item_id: str
+        from_owner_id: str
+        owner_id: str
+        reason: str
+
+        def apply(self, incident: Incident) -> None:
+            incident.action_items[self.item_id]["owner_id"] = self.owner_id
+
+    class ActionItemRescheduled(LedgerAggregate.Event):
+        """The item's due date moved from ``from_due`` to ``due``."""
+
+        item_id: str
+        from_due: str
+        due: str
+        reason: str
+
+        def apply(self, incident: Incident) -> None:
+            incident.action_items[self.item_id]["due"] = self.due
+
+    class ActionItemCancelled(LedgerAggregate.Event):
+        item_id: str
+        reason: str
+
+        def apply(self, incident: Incident) -> None:
+            incident.action_items[self.item_id]["status"] = ITEM_CANCELLED
 
     def owning_team(self) -> str | None:
         return self.team_id
@@ -294,7 +325,8 @@ class Incident(LedgerAggregate):
         cleaned = [str(cause).strip() for cause in causes]
         cleaned = [cause for cause in cleaned if cause]
         require(bool(cleaned), "a postmortem needs at least one cause")
-        items = [_action_item(item, n) for n, item in enumerate(action_items, start=1)]
+        items = [checked_item(item, f"action item {n}")
+                 for n, item in enumerate(action_items, start=1)]
         require_not_before(meta.business_time, self.resolved_at,
                            f"publish the postmortem of incident {self.id}", "it was resolved")
         self._record(self.PostmortemPublished, meta, causes=cleaned, action_items=items)
@@ -348,6 +380,37 @@ class Incident(LedgerAggregate):
         original.require_existed(meta, f"a duplicate of incident {original.id}")
         self._record(self.IncidentMarkedDuplicate, meta, of_incident_id=str(original.id),
                      reason=reason)
+
+    # Follow-ups go on after the close: the incident is over, its lessons are not.
+
+    def add_action_item(self, item_id: UUID, title: str, owner_id: UUID, due: str,
+                        meta: CommandMeta) -> None:
+        require(self.postmortem is not None,
+                f"incident {self.id} has no published postmortem; action items follow it")
+        data = self._items().new(item_id, title, owner_id, due, meta)
+        self._record(self.ActionItemAdded, meta, **data)
+
+    def complete_action_item(self, item_id: UUID, note: str, link: str | None,
+                             meta: CommandMeta) -> None:
+        self._record(self.ActionItemCompleted, meta,
+                     **self._items().completion(item_id, note, link))
+
+    def reassign_action_item(self, item_id: UUID, owner_id: UUID, reason: str,
+                             meta: CommandMeta) -> None:
+        self._record(self.ActionItemReassigned, meta,
+                     **self._items().reassignment(item_id, owner_id, reason))
+
+    def reschedule_action_item(self, item_id: UUID, due: str, reason: str,
+                               meta: CommandMeta) -> None:
+        self._record(self.ActionItemRescheduled, meta,
+                     **self._items().rescheduling(item_id, due, reason, meta))
+
+    def cancel_action_item(self, item_id: UUID, reason: str, meta: CommandMeta) -> None:
+        self._record(self.ActionItemCancelled, meta,
+                     **self._items().cancellation(item_id, reason))
+
+    def _items(self) -> ActionItems:
+        return ActionItems(self.id, self.action_items)
 
     def _require_not_closed(self, action: str) -> None:
         require(self.status != CLOSED, f"incident {self.id} is closed and can't {action}")

@@ -84,3 +84,43 @@ class MarkDuplicate:
     incident_id: UUID
     of_incident_id: UUID
     reason: str
+
+
+@dataclass(frozen=True)
+class AddActionItem:
+    incident_id: UUID
+    title: str
+    owner_id: UUID
+    due: str
+    item_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class CompleteActionItem:
+    incident_id: UUID
+    item_id: UUID
+    note: str
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class ReassignActionItem:
+    incident_id: UUID
+    item_id: UUID
+    owner_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True)
+class RescheduleActionItem:
+    incident_id: UUID
+    item_id: UUID
+    due: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CancelActionItem:
+    incident_id: UUID
+    item_id: UUID
+    reason: str

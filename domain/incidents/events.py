@@ -10,4 +10,6 @@ EVENTS = (
     Incident.IncidentEscalated, Incident.TimelineNoteAdded, Incident.IncidentMitigated,
     Incident.IncidentResolved, Incident.PostmortemPublished, Incident.IncidentClosed,
     Incident.ImpactStartRecorded, Incident.IncidentReopened, Incident.IncidentMarkedDuplicate,
+    Incident.ActionItemAdded, Incident.ActionItemCompleted, Incident.ActionItemReassigned,
+    Incident.ActionItemRescheduled, Incident.ActionItemCancelled,
 )

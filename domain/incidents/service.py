@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 from domain.incidents import commands as c
 from domain.incidents.aggregate import Incident
 from domain.ledger import CommandContext, CommandResult, Ledger
@@ -86,3 +88,44 @@ class IncidentService:
             incident.mark_duplicate(original, cmd.reason, ctx.meta)
 
         return self.ledger.update(Incident, cmd.incident_id, ctx, mark)
+
+    # -- action items: owners are active members of the incident's team --------
+
+    def add_action_item(self, cmd: c.AddActionItem, ctx: CommandContext) -> CommandResult:
+        item_id = cmd.item_id or uuid4()
+
+        def add(incident: Incident) -> None:
+            self.directory.require_active(cmd.owner_id, "owner_id", team_id=incident.team_id)
+            incident.add_action_item(item_id, cmd.title, cmd.owner_id, cmd.due, ctx.meta)
+
+        return self.ledger.update(Incident, cmd.incident_id, ctx, add, answer_id=item_id,
+                                  created=True)
+
+    def complete_action_item(self, cmd: c.CompleteActionItem,
+                             ctx: CommandContext) -> CommandResult:
+        return self.ledger.update(
+            Incident, cmd.incident_id, ctx,
+            lambda i: i.complete_action_item(cmd.item_id, cmd.note, cmd.link, ctx.meta),
+            answer_id=cmd.item_id)
+
+    def reassign_action_item(self, cmd: c.ReassignActionItem,
+                             ctx: CommandContext) -> CommandResult:
+        def reassign(incident: Incident) -> None:
+            self.directory.require_active(cmd.owner_id, "owner_id", team_id=incident.team_id)
+            incident.reassign_action_item(cmd.item_id, cmd.owner_id, cmd.reason, ctx.meta)
+
+        return self.ledger.update(Incident, cmd.incident_id, ctx, reassign,
+                                  answer_id=cmd.item_id)
+
+    def reschedule_action_item(self, cmd: c.RescheduleActionItem,
+                               ctx: CommandContext) -> CommandResult:
+        return self.ledger.update(
+            Incident, cmd.incident_id, ctx,
+            lambda i: i.reschedule_action_item(cmd.item_id, cmd.due, cmd.reason, ctx.meta),
+            answer_id=cmd.item_id)
+
+    def cancel_action_item(self, cmd: c.CancelActionItem, ctx: CommandContext) -> CommandResult:
+        return self.ledger.update(
+            Incident, cmd.incident_id, ctx,
+            lambda i: i.cancel_action_item(cmd.item_id, cmd.reason, ctx.meta),
+            answer_id=cmd.item_id)

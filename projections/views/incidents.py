@@ -7,7 +7,8 @@ known, else from the opening (time to detect runs from the one to the other);
 acknowledgement and mitigation are the ones timed; a reopened incident is timed to
 its last resolution. A duplicate names its original (``duplicate_of``); the
 reverse link is read from that field (``services.api.routes.incidents``), since the
-two incidents' streams are not ordered against each other.
+two incidents' streams are not ordered against each other. Postmortem action items
+and their follow-ups are kept in ``action_items`` (:mod:`.action_items`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from domain.envelope import EventEnvelope
 from projections.fold import Document
 from projections.times import seconds_between
+from projections.views import action_items
 from projections.views.view import View, existing, fold_of
 
 
@@ -56,7 +58,7 @@ def _incident_opened(doc: Document | None, e: EventEnvelope) -> Document:
         "opened_at": e.occurred_at, "acknowledged_at": None, "mitigated_at": None,
         "resolved_at": None, "closed_at": None, "responders": [], "root_cause": None,
         "postmortem": None, "mtta_seconds": None, "mttr_seconds": None,
-        "impact_started_at": None, "duplicate_of": None, **_UNTIMED,
+        "impact_started_at": None, "duplicate_of": None, "action_items": [], **_UNTIMED,
         "timeline": [_moment(
             e, summary=d.get("summary"),
             details={"severity": d.get("severity"), "service": d.get("service")},
@@ -125,6 +127,8 @@ def _postmortem_published(doc: Document | None, e: EventEnvelope) -> Document:
         "action_items": [dict(item) for item in e.data.get("action_items") or []],
         "published_at": e.occurred_at,
     }
+    incident["action_items"] = action_items.published(
+        e.subject, list(e.data.get("action_items") or []), e.occurred_at, e.id)
     incident["timeline"].append(_moment(e, details={
         "causes": list(e.data.get("causes") or []),
         "action_items": len(e.data.get("action_items") or []),
@@ -169,6 +173,28 @@ def _incident_marked_duplicate(doc: Document | None, e: EventEnvelope) -> Docume
     return incident
 
 
+def _action_item_added(doc: Document | None, e: EventEnvelope) -> Document:
+    incident = existing(doc)
+    item_id = str(e.data.get("item_id"))
+    incident["action_items"] = [*action_items.items_of(incident), action_items.record(
+        item_id, e.data, e.occurred_at, e.id)]
+    incident["timeline"].append(_moment(e, details={
+        "item_id": item_id, "title": e.data.get("title"), "owner_id": e.data.get("owner_id"),
+        "due": e.data.get("due"),
+    }))
+    return incident
+
+
+def _action_item_changed(doc: Document | None, e: EventEnvelope) -> Document:
+    incident = existing(doc)
+    incident["action_items"] = action_items.items_of(incident)
+    item = action_items.find_item(incident, str(e.data.get("item_id")))
+    if item is not None:
+        action_items.apply_change(item, e)
+    incident["timeline"].append(_moment(e, details=dict(e.data)))
+    return incident
+
+
 INCIDENTS = View(
     collection="incidents",
     context="incidents",
@@ -185,6 +211,8 @@ INCIDENTS = View(
         "ImpactStartRecorded": _impact_start_recorded,
         "IncidentReopened": _incident_reopened,
         "IncidentMarkedDuplicate": _incident_marked_duplicate,
+        "ActionItemAdded": _action_item_added,
+        **dict.fromkeys(action_items.ITEM_EVENTS - {"ActionItemAdded"}, _action_item_changed),
     },
     creating=frozenset({"IncidentOpened"}),
 )

@@ -14,6 +14,7 @@ from services.api.bootstrap import Runtime
 from services.api.limits import BodyLimit
 from services.api.middleware import AnswerHeaders, HttpMetrics, RequestMetrics
 from services.api.routes import (
+    action_items,
     audit,
     compliance,
     controls,
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(tokens.router)
     app.include_router(imports.router)
     app.include_router(controls.router)
+    app.include_router(action_items.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AnswerHeaders)
     app.add_middleware(RequestMetrics, metrics=metrics)  # added last: outermost, sees all

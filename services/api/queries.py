@@ -1,15 +1,16 @@
-"""Small helpers the query routes share: fetch one document or a page of them, and
-read a time range."""
+"""Small helpers the query routes share: fetch one document or a page of them, read a
+time range, and complete documents with what is derived when they are read."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from domain.envelope import iso_time
 from infra.read_store.port import AnyOf, Filters, Range
 from projections.control_policies import Policies
 from projections.fold import public
+from projections.views.action_items import items_of, status_on
 from services.api.bootstrap import Runtime
 from services.api.problems import ProblemError
 
@@ -58,3 +59,20 @@ def with_duplicates(runtime: Runtime, incidents: list[dict[str, Any]]) -> list[d
     for incident in incidents:
         incident["duplicates"] = found[incident["id"]]
     return incidents
+
+
+def with_action_items(incidents: list[dict[str, Any]], today: date | None = None,
+                      ) -> list[dict[str, Any]]:
+    """Each incident with its action items as read ``today`` (UTC): ``overdue`` derived
+    (an open item past its due date); a document folded before item records existed
+    shows those of its postmortem."""
+    today = today or datetime.now(UTC).date()
+    for incident in incidents:
+        incident["action_items"] = with_item_status(items_of(incident), today)
+    return incidents
+
+
+def with_item_status(items: list[dict[str, Any]], today: date | None = None,
+                     ) -> list[dict[str, Any]]:
+    today = today or datetime.now(UTC).date()
+    return [{**item, "status": status_on(item, today)} for item in items]

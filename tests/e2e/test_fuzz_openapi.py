@@ -53,6 +53,8 @@ STATE_DEPENDENT_422 = [
     "POST /v1/goals",
     "POST /v1/incidents/{incident_id}/assign",
     "POST /v1/incidents/{incident_id}/postmortem",
+    "POST /v1/incidents/{incident_id}/action-items",
+    "POST /v1/incidents/{incident_id}/action-items/{item_id}/reassign",
     "POST /v1/feedback",
     "POST /v1/feedback/{feedback_id}/triage",
     "POST /v1/tokens",
@@ -119,6 +121,12 @@ def _seed(client: TestClient) -> None:
     incident = post("/v1/incidents", {"team_id": team, "severity": "SEV3",
                                       "service": "checkout", "summary": "Slow checkout"})
     post(f"/v1/incidents/{incident}/assign", {"responder_id": member})
+    reviewed = post("/v1/incidents", {"team_id": team, "severity": "SEV3",
+                                      "service": "search", "summary": "Stale index"})
+    post(f"/v1/incidents/{reviewed}/acknowledge", {})
+    post(f"/v1/incidents/{reviewed}/resolve", {"summary": "reindexed"})
+    post(f"/v1/incidents/{reviewed}/postmortem", {"causes": ["cron stopped"], "action_items": [
+        {"title": "Alert on index age", "owner_id": member, "due": "2030-01-01"}]})
     post("/v1/feedback", {"kind": "peer", "team_id": team, "text": "Great handover",
                           "subject_member_id": member, "score": 9})
 

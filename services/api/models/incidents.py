@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from domain.incidents.aggregate import Severity, Status
+from services.api.models.action_items import ActionItemPublic
 from services.api.models.common import (
     CommandBody,
     IsoDate,
@@ -105,7 +106,8 @@ class IncidentPublic(ReadDocument):
     detect (impact start to opening), and to acknowledge, mitigate and resolve (from
     the impact start when known, else from the opening); MTTA/MTTR from the opening.
     ``duplicate_of`` names the original of a duplicate; ``duplicates`` the incidents
-    closed as duplicates of this one."""
+    closed as duplicates of this one. ``action_items``: the postmortem's items and those
+    added since, with their follow-up."""
 
     id: str
     team_id: str
@@ -131,6 +133,7 @@ class IncidentPublic(ReadDocument):
     time_to_resolve_seconds: JsonNumber | None = None
     duplicate_of: str | None = None
     duplicates: list[str] = []
+    action_items: list[ActionItemPublic] = []
     timeline: list[TimelineMomentPublic]
     version: int
     event_ids: list[str]

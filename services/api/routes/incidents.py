@@ -35,7 +35,7 @@ from services.api.models.incidents import (
     IncidentResolve,
     IncidentsPublic,
 )
-from services.api.queries import one, page, with_duplicates
+from services.api.queries import one, page, with_action_items, with_duplicates
 
 router = APIRouter(tags=["incidents"])
 
@@ -150,14 +150,14 @@ def list_incidents(
     filters = {"team_id": str(team_id) if team_id else None, "status": status,
                "severity": severity}
     found = page(rt, "incidents", filters, limit=limit, cursor=cursor, order_by="opened_at")
-    with_duplicates(rt, found["items"])
+    with_action_items(with_duplicates(rt, found["items"]))
     return found
 
 
 @router.get("/v1/incidents/{incident_id}", response_model=IncidentPublic,
             response_model_exclude_unset=True)
 def get_incident(incident_id: UUID, grant: Reader, rt: RuntimeDep, _: Fresh) -> dict[str, Any]:
-    """One incident with its timeline."""
+    """One incident with its timeline and action items."""
     incident = one(rt, "incidents", str(incident_id), "incident")
     check_team(grant, incident["team_id"])
-    return with_duplicates(rt, [incident])[0]
+    return with_action_items(with_duplicates(rt, [incident]))[0]

@@ -89,3 +89,21 @@ def a_team() -> list[EventEnvelope]:
         joined(ADA, "Ada", "ada.l@example.com", "engineer", 2, 2, "2026-11-02T09:05:00Z"),
         joined(BOB, "Bob", "bob@example.com", "engineer", 3, 3, "2026-11-02T09:10:00Z"),
     ]
+
+
+def reviewed_incident(action_items: list[dict[str, str]],
+                      *follow_ups: tuple[str, str, dict[str, Any]]) -> list[EventEnvelope]:
+    """A SEV2 opened on 2026-11-27, resolved that day and reviewed on 2026-11-30 with
+    ``action_items``, then ``follow_ups`` (name, time, data): versions 1, 2, ..."""
+    events = [
+        ev("incidents", "IncidentOpened", INCIDENT, 1, 1, "2026-11-27T09:00:00Z",
+           team_id=TEAM, severity="SEV2", service="payments-api", summary="5xx"),
+        ev("incidents", "IncidentAcknowledged", INCIDENT, 2, 2, "2026-11-27T09:05:00Z"),
+        ev("incidents", "IncidentResolved", INCIDENT, 3, 3, "2026-11-27T10:00:00Z",
+           summary="rolled back", root_cause="bad deploy"),
+        ev("incidents", "PostmortemPublished", INCIDENT, 4, 4, "2026-11-30T10:00:00Z",
+           causes=["bad deploy"], action_items=action_items),
+    ]
+    for version, (name, time, data) in enumerate(follow_ups, start=5):
+        events.append(ev("incidents", name, INCIDENT, version, version, time, **data))
+    return events

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from domain.incidents.action_items import postmortem_item_id
 from projections.compliance_controls import Thresholds, add_working_days, evaluate
 from projections.fold import Document
 from projections.times import parse_time
@@ -191,7 +192,8 @@ def test_each_action_item_past_its_due_date_is_open() -> None:
     assert {k: finding[k] for k in (
         "id", "subject_id", "status", "opened_at", "resolved_at", "evidence_event_ids",
     )} == {
-        "id": f"action_item_overdue:{INCIDENT}:0", "subject_id": INCIDENT, "status": "open",
+        "id": f"action_item_overdue:{INCIDENT}:{postmortem_item_id(INCIDENT, 1)}",
+        "subject_id": INCIDENT, "status": "open",
         "opened_at": "2026-12-02T00:00:00Z", "resolved_at": None,
         "evidence_event_ids": [ids[3]],
     }
