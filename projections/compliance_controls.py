@@ -111,6 +111,11 @@ def _under(version: PolicyVersion) -> str:
 
 def ack_sla(incident: Document, now: datetime, policies: Policies) -> list[Finding]:
     acked = incident.get("acknowledged_at")
+    # A page closed as a duplicate before anyone acknowledged it needs no
+    # acknowledgement of its own (its original does): the wait ends at that close.
+    as_duplicate = not acked and bool(incident.get("duplicate_of"))
+    if as_duplicate:
+        acked = incident.get("closed_at")
     acked_at = parse_time(acked) if acked else None
     # (due, severity, evidence, minutes, the policy version that set them)
     deadline: tuple[datetime, str, list[str | None], int, PolicyVersion] | None = None
@@ -134,9 +139,13 @@ def ack_sla(incident: Document, now: datetime, policies: Policies) -> list[Findi
     if end <= due:
         return []
     if acked_at is not None:
-        evidence += [m.get("event_id") for m in _moments(incident, "IncidentAcknowledged")]
+        ending = (_moments(incident, "IncidentMarkedDuplicate") if as_duplicate
+                  else _moments(incident, "IncidentAcknowledged"))
+        evidence += [m.get("event_id") for m in ending]
     late_minutes = round((end - due).total_seconds() / 60)
     state = f"acknowledged {late_minutes} min late" if acked_at else "not acknowledged"
+    if as_duplicate and acked_at is not None:
+        state = f"closed as a duplicate {late_minutes} min late, never acknowledged"
     return [_finding(
         "ack_sla", incident["id"], incident.get("team_id"), opened_at=iso(due),
         resolved_at=acked, severity=severity,

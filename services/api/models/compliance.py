@@ -78,6 +78,17 @@ class DecisionPublic(ReadDocument):
     in_force: bool = Field(description="whether it sets the finding's state now")
 
 
+class LateDueChange(BaseModel):
+    """A due date moved after it had passed: when, by whom, from and to, and why."""
+
+    event_id: str | None
+    from_due: str | None
+    due: str | None
+    at: str | None
+    reason: str | None
+    actor: str | None
+
+
 class FindingPublic(ReadDocument):
     """A breach of a compliance control, open or put right late, with its evidence and
     the decisions on it."""
@@ -98,6 +109,11 @@ class FindingPublic(ReadDocument):
     recorded_at: str | None = Field(
         default=None, description="backdated_entry: when it was recorded")
     actor: str | None = Field(default=None, description="backdated_entry: who recorded it")
+    item_id: str | None = Field(
+        default=None, description="action_item_overdue: the action item's id")
+    late_due_changes: list[LateDueChange] | None = Field(
+        default=None, description="action_item_overdue: each move of its due date made "
+                                  "after it had passed (evidence, never a reset)")
     state: FindingState
     decision: DecisionPublic | None = Field(
         description="the latest decision (none: nothing was decided)")

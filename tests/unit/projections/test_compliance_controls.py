@@ -83,6 +83,33 @@ def test_a_late_acknowledgement_resolves_the_breach_but_it_stays_on_record() -> 
     assert finding["id"] == f"ack_sla:{INCIDENT}"  # the same finding as while it was open
 
 
+ORIGINAL = "9f1d6c2e-0000-4000-8000-000000000001"
+
+
+def closed_as_duplicate(time: str) -> Step:
+    return ("IncidentMarkedDuplicate", time, {"of_incident_id": ORIGINAL,
+                                              "reason": "the same outage, paged twice"})
+
+
+def test_a_page_closed_as_a_duplicate_in_time_needs_no_acknowledgement() -> None:
+    doc, _ = incident("SEV1", "2026-11-23T10:00:00Z",
+                      closed_as_duplicate("2026-11-23T10:05:00Z"))
+
+    assert findings("2026-11-24T10:00:00Z", [doc], control="ack_sla") == []
+
+
+def test_a_page_closed_as_a_duplicate_after_its_sla_is_resolved_at_that_close() -> None:
+    doc, ids = incident("SEV1", "2026-11-23T10:00:00Z",
+                        closed_as_duplicate("2026-11-23T10:25:00Z"))
+
+    [finding] = findings("2026-11-24T10:00:00Z", [doc], control="ack_sla")
+
+    assert (finding["status"], finding["resolved_at"], finding["breached_by_seconds"]) == (
+        "resolved", "2026-11-23T10:25:00Z", 600.0)
+    assert finding["evidence_event_ids"] == ids
+    assert "closed as a duplicate 10 min late, never acknowledged" in finding["summary"]
+
+
 @pytest.mark.parametrize(("ack", "expected"), [
     ("2026-11-23T11:00:00Z", []), ("2026-11-23T11:05:00Z", [("resolved", 300.0)]),
 ])
