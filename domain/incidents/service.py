@@ -89,13 +89,14 @@ class IncidentService:
 
         return self.ledger.update(Incident, cmd.incident_id, ctx, mark)
 
-    # -- action items: owners are active members of the incident's team --------
+    # -- action items: owners are active members of any team (cross-team follow-ups
+    # are normal, as cross-team responders are, and postmortems already allow them) --
 
     def add_action_item(self, cmd: c.AddActionItem, ctx: CommandContext) -> CommandResult:
         item_id = cmd.item_id or uuid4()
 
         def add(incident: Incident) -> None:
-            self.directory.require_active(cmd.owner_id, "owner_id", team_id=incident.team_id)
+            self.directory.require_active(cmd.owner_id, "owner_id")
             incident.add_action_item(item_id, cmd.title, cmd.owner_id, cmd.due, ctx.meta)
 
         return self.ledger.update(Incident, cmd.incident_id, ctx, add, answer_id=item_id,
@@ -111,7 +112,7 @@ class IncidentService:
     def reassign_action_item(self, cmd: c.ReassignActionItem,
                              ctx: CommandContext) -> CommandResult:
         def reassign(incident: Incident) -> None:
-            self.directory.require_active(cmd.owner_id, "owner_id", team_id=incident.team_id)
+            self.directory.require_active(cmd.owner_id, "owner_id")
             incident.reassign_action_item(cmd.item_id, cmd.owner_id, cmd.reason, ctx.meta)
 
         return self.ledger.update(Incident, cmd.incident_id, ctx, reassign,
