@@ -1,8 +1,8 @@
 """End to end: ``opsledger import --format opsledger`` through the HTTP API (a FastAPI
 TestClient). Given a JSONL file of named commands, then the teams, members, incidents,
 goals, feedback and a postmortem's follow-ups are in the read models at the times the
-lines say, in one import run; running it again appends nothing; a malformed line, or one the API refuses, is
-refused with its line number while the rest imports."""
+lines say, in one import run; running it again appends nothing; a malformed line, or
+one the API refuses, is refused with its line number while the rest imports."""
 
 from __future__ import annotations
 

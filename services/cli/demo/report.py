@@ -20,6 +20,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from projections.times import parse_time
+from services.cli.demo.clock import iso
 from services.cli.demo.figures import CONTROLS, ITEM_STATUSES, STATES, Figures
 from services.cli.demo.scenario import TEAMS
 
@@ -110,29 +112,28 @@ def _decision(d: dict[str, Any]) -> str:
 
 
 def print_compliance(console: Console, figures: Figures) -> None:
-    versions = Table(title="Control versions added (GET /v1/compliance/controls)")
-    for column in ("control", "version", "thresholds", "effective from", "by", "reason"):
-        versions.add_column(column, overflow="fold")
+    console.print("Control versions added (GET /v1/compliance/controls):")
     for v in figures.versions:
         thresholds = ", ".join(f"{k} {n}" for k, n in sorted(v["thresholds"].items()))
-        versions.add_row(v["control"], str(v["version"]), thresholds,
-                         str(v["effective_from"]), v["by"], v["reason"])
-    console.print(versions)
+        console.print(f"  {v['control']} version {v['version']} by {v['by']}, effective "
+                      f"from {iso(parse_time(v['effective_from']))}: {thresholds}\n"
+                      f"    why: {v['reason']}")
 
     controls = Table(title="Compliance findings by state (GET /v1/compliance/findings)")
-    for column in ("control", *(s.replace("_", " ") for s in STATES), "judged by"):
-        controls.add_column(column, justify="left" if column == "control" else "right")
+    for column in ("control", *(s.replace("_", " ") for s in STATES)):
+        controls.add_column(column, justify="left" if column == "control" else "right",
+                            no_wrap=column == "control")
     for control in CONTROLS:
         tally = figures.findings.get(control, {})
-        judged = figures.judged_by.get(control, {})
-        controls.add_row(control, *(str(tally.get(s, 0)) for s in STATES),
-                         ", ".join(f"v{v}: {n}" for v, n in sorted(judged.items())) or "-")
+        controls.add_row(control, *(str(tally.get(s, 0)) for s in STATES))
     console.print(controls)
+    for control, judged in figures.judged_by.items():
+        if set(judged) != {1}:
+            console.print(f"{control} findings judged by " + ", ".join(
+                f"policy version {v}: {n}" for v, n in sorted(judged.items())))
 
-    decided = Table(title="Decisions on findings (.../waive, /accept-risk, /reopen)")
-    for column in ("finding", "state", "decisions"):
-        decided.add_column(column, overflow="fold")
+    console.print("Decisions on findings (POST /v1/compliance/findings/{id}/waive, "
+                  "/accept-risk, /reopen):")
     for finding in figures.decided:
-        decided.add_row(finding["id"], finding["state"],
-                        "; ".join(_decision(d) for d in finding["decisions"]))
-    console.print(decided)
+        console.print(f"  {finding['id']} is {finding['state']}: "
+                      + "; ".join(_decision(d) for d in finding["decisions"]))

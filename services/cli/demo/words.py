@@ -168,8 +168,8 @@ REASSIGN_REASON = "{old} moves to the platform re-org project; {new} takes it ov
 EARLY_DUE_REASON = "Waits for the vendor's maintenance window next week; agreed at the review"
 LATE_DUE_REASON = "Missed while the owner was on leave; new date agreed at the weekly review"
 CANCEL_REASON = "Superseded: the service it concerns is being retired this quarter"
-RISK_REASON = ("Blocked on the card processor's API change; compensating control: a daily "
-               "manual check of the queue, owned by the on-call lead")
+RISK_REASON = ("Needs a maintenance window the business has not granted before the peak "
+               "season; compensating control: a weekly manual check by the on-call lead")
 WAIVE_REASON = ("The target was revised with Finance's written approval at the quarterly "
                 "review; the late revision is agreed, not an oversight")
 ITEM_WAIVE_REASON = "Owner on leave; the item is picked up on return"
