@@ -1,8 +1,11 @@
 """End to end: ``opsledger demo`` loads five weeks of business-time history through the
 HTTP API, inside one import run, acted by personas with their own tokens; with the
 default settings every compliance control finds something, every team has weekly
-metrics, and the figures look like a real month. A second run appends nothing; a run
-after an interrupted one finishes it."""
+metrics, and the figures look like a real month: action items done on time and late
+(their findings resolved) or still overdue, moved, reassigned, cancelled and added;
+``ack_sla`` with two versions, judging the pages before and after the change; a
+waiver and an accepted risk by the auditor. A second run appends nothing; a run after
+an interrupted one finishes it."""
 
 from __future__ import annotations
 
@@ -251,8 +254,9 @@ def test_the_demo_is_a_month_of_business_time_acted_by_personas_and_reruns_idemp
 ) -> None:
     client = demo_client
     saved = tmp_path / "demo-tokens.json"
-    summary = run_demo("http://testserver", TOKEN, client=client, console=quiet(),
-                       save_tokens_to=saved)
+    shown = io.StringIO()
+    summary = run_demo("http://testserver", TOKEN, client=client,
+                       console=Console(file=shown, width=160), save_tokens_to=saved)
     print(f"\ndemo: {summary.commands_sent} commands, {summary.requests} requests, "
           f"{summary.elapsed_seconds:.1f} s; findings "
           f"{ {c: summary.figures.finding_count(c) for c in CONTROLS} }; teams "
@@ -265,6 +269,14 @@ def test_the_demo_is_a_month_of_business_time_acted_by_personas_and_reruns_idemp
     assert all(t.weekly_periods >= 4 for t in summary.figures.teams)
     assert all(1 <= (t.median_tta_minutes or 0) <= 60 for t in summary.figures.teams)
     assert len(summary.figures.actors) >= 10
+    # ... and it prints the follow-ups, the control version added and the decisions
+    first = " ".join(shown.getvalue().split())
+    items = summary.figures.follow_ups
+    assert f"Done late (their action_item_overdue finding resolved late): {items.done_late}" in (
+        first)
+    assert "ack_sla version 2 by user:admin" in first and "policy version 2: " in first
+    assert f"is risk_accepted: risk accepted by {AUDITOR}" in first
+    assert f"is waived: waived by {AUDITOR}" in first
 
     # one token per persona, issued through the API, each acting as its member
     tokens = every(client, "/v1/tokens", summary.last_position, status="active")
