@@ -1,8 +1,11 @@
 """End to end: ``opsledger demo`` loads five weeks of business-time history through the
 HTTP API, inside one import run, acted by personas with their own tokens; with the
 default settings every compliance control finds something, every team has weekly
-metrics, and the figures look like a real month. A second run appends nothing; a run
-after an interrupted one finishes it."""
+metrics, and the figures look like a real month: action items done on time and late
+(their findings resolved) or still overdue, moved, reassigned, cancelled and added;
+``ack_sla`` with two versions, judging the pages before and after the change; a
+waiver and an accepted risk by the auditor. A second run appends nothing; a run after
+an interrupted one finishes it."""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from services.api.app import create_app
 from services.cli.demo import DemoError, DemoSummary, run_demo
 from services.cli.demo.figures import CONTROLS
 from services.cli.demo.plan import Step
-from services.cli.demo.scenario import PERSONAS
+from services.cli.demo.scenario import AUDITOR, PERSONAS
 
 TOKEN = "test-admin-token-123456"
 TOKENS = json.dumps({TOKEN: {"principal": "user:admin", "roles": ["admin"], "teams": ["*"]}})
@@ -122,7 +125,7 @@ def check_the_month(client: TestClient, summary: DemoSummary) -> None:
     run = get(client, f"/v1/imports/{summary.import_run_id}")
     assert run["status"] == "finished" and run["opened_by"] == "user:admin"
     assert run["events_recorded"] == sum(run["by_context"].values()) == summary.run_events > 500
-    assert set(run["by_context"]) == {"teams", "goals", "incidents", "feedback"}
+    assert set(run["by_context"]) == {"teams", "goals", "incidents", "feedback", "compliance"}
     audit = every(client, "/v1/audit", pos)
     (finished,) = [r for r in audit if r["name"] == "ImportRunFinished"]
     assert finished["data"]["events_recorded"] == run["events_recorded"]
@@ -130,8 +133,7 @@ def check_the_month(client: TestClient, summary: DemoSummary) -> None:
     # who did what: many actors, each command by the persona who made it
     actors = {r["actor"] for r in audit}
     assert len(actors) >= 10, actors
-    acting = {p.principal for p in PERSONAS if p.role != "auditor"}
-    assert acting <= actors
+    assert {p.principal for p in PERSONAS} <= actors  # the auditor decided on findings
     assert {r["name"] for r in audit if r["actor"] == "service:alertmanager"} == {
         "IncidentOpened"}
     imported = [r for r in audit if r["import_run_id"] == summary.import_run_id]
@@ -143,14 +145,118 @@ def check_the_month(client: TestClient, summary: DemoSummary) -> None:
     assert min(times) == anchor - timedelta(days=35) and max(times) <= anchor
     assert all(parse_time(r["recorded_at"]) >= anchor for r in imported)
 
+    check_follow_ups(client, summary, findings, audit)
+    check_the_threshold_change(client, summary, by_control["ack_sla"])
+    check_the_decisions(client, summary, findings, audit)
+
+
+def check_follow_ups(client: TestClient, summary: DemoSummary,
+                     findings: list[dict[str, Any]], audit: list[dict[str, Any]]) -> None:
+    """Action items done on time and late, left overdue, moved, reassigned, cancelled,
+    added after the postmortem; each overdue one a finding, resolved when put right."""
+    pos = summary.last_position
+    items = [i for team_id in summary.team_ids
+             for i in every(client, "/v1/action-items", pos, team_id=team_id)]
+    finding_of = {f["item_id"]: f for f in findings if f["control"] == "action_item_overdue"}
+    done = [i for i in items if i["status"] == "done"]
+    on_time = [i for i in done if i["id"] not in finding_of]
+    late = [i for i in done if i["id"] in finding_of]
+    assert on_time and late
+    for item in late:  # resolved when it was completed, by how late it was
+        finding = finding_of[item["id"]]
+        assert finding["status"] == "resolved" and finding["resolved_at"] == item["completed_at"]
+        assert finding["breached_by_seconds"] > 0
+    overdue = [i for i in items if i["status"] == "overdue"]
+    assert overdue and all(finding_of[i["id"]]["status"] == "open" for i in overdue)
+    assert any(finding_of[i["id"]]["state"] == "open" for i in overdue)
+
+    moved = [i for i in items if i["due_history"]]
+    moved_late = [i for i in moved if i["id"] in finding_of
+                  and finding_of[i["id"]]["late_due_changes"]]
+    assert [i for i in moved if i["id"] not in finding_of]  # moved before it passed
+    (late_move,) = moved_late  # moved after it had passed: evidence, not a reset
+    finding = finding_of[late_move["id"]]
+    change = late_move["due_history"][0]
+    assert finding["status"] == "open" and finding["late_due_changes"][0]["event_id"] == (
+        change["event_id"])
+    assert change["event_id"] in finding["evidence_event_ids"]
+    assert finding["opened_at"] < change["at"] and change["due"] > change["from_due"]
+
+    (reassigned,) = [i for i in items if i["owner_history"]]
+    assert reassigned["owner_history"][0]["from_owner_id"] != reassigned["owner_id"]
+    (cancelled,) = [i for i in items if i["status"] == "cancelled"]
+    assert cancelled["cancel_reason"] and cancelled["id"] not in finding_of
+    (added,) = [r for r in audit if r["name"] == "ActionItemAdded"]
+    assert added["data"]["item_id"] in {i["id"] for i in items}
+    assert added["import_run_id"] == summary.import_run_id
+
+
+def check_the_threshold_change(client: TestClient, summary: DemoSummary,
+                               ack_sla: list[dict[str, Any]]) -> None:
+    """ack_sla has two versions: pages before the change are judged by the settings'
+    SLA, pages after it by version 2, one of them late by the new SLA only."""
+    controls = {c["control"]: c for c in get(
+        client, "/v1/compliance/controls", min_position=summary.last_position)["items"]}
+    policy = controls["ack_sla"]
+    assert [v["version"] for v in policy["versions"]] == [1, 2]
+    assert policy["version_in_force"] == 2
+    v2 = policy["versions"][1]
+    assert v2["by"] == "user:admin" and v2["reason"] and v2["import_run_id"] == (
+        summary.import_run_id)
+    assert v2["thresholds"] == {"sev1_ack_minutes": 15, "sev2_ack_minutes": 30}
+    effective = parse_time(v2["effective_from"])
+    assert effective < parse_time(summary.anchor) - timedelta(days=14)
+    assert all(len(c["versions"]) == 1 for name, c in controls.items() if name != "ack_sla")
+
+    by_v2 = [f for f in ack_sla if "(policy version 2)" in f["summary"]]
+    by_v1 = [f for f in ack_sla if "(policy version" not in f["summary"]]
+    assert by_v1 and all(parse_time(f["opened_at"]) < effective + timedelta(hours=2)
+                         for f in by_v1)
+    assert by_v2 and all(parse_time(f["opened_at"]) > effective for f in by_v2)
+    # a SEV2 acknowledged within the settings' 60 minutes, past the new 30: a finding
+    # only because the version in force when it was opened says so
+    slow = [f for f in by_v2 if f["severity"] == "SEV2" and f["status"] == "resolved"
+            and 30 * 60 < get(client, f"/v1/incidents/{f['subject_id']}")["mtta_seconds"]
+            < 60 * 60]
+    assert slow and "the SLA is 30 minutes (policy version 2)" in slow[0]["summary"]
+    assert summary.figures.judged_by["ack_sla"].keys() == {1, 2}
+
+
+def check_the_decisions(client: TestClient, summary: DemoSummary,
+                        findings: list[dict[str, Any]], audit: list[dict[str, Any]]) -> None:
+    """The auditor waived one finding and accepted another as a risk (still in force),
+    and waived then reopened a third; each decision is in the trail, in the run."""
+    decided = {f["state"]: f for f in findings if f["decisions"]}
+    assert {"waived", "risk_accepted", "open"} <= set(decided)
+    now = parse_time(summary.anchor)
+    for state in ("waived", "risk_accepted"):
+        decision = decided[state]["decision"]
+        assert decision["by"] == AUDITOR and decision["kind"] == state
+        assert decision["reason"] and decision["in_force"]
+        assert parse_time(decision["until"]) > now + timedelta(days=30)
+        assert parse_time(decision["at"]) >= parse_time(decided[state]["opened_at"])
+    assert decided["risk_accepted"]["control"] == "action_item_overdue"
+    assert [d["kind"] for d in decided["open"]["decisions"]] == ["waived", "reopened"]
+    records = [r for r in audit if r["actor"] == AUDITOR]
+    assert {"FindingWaived", "FindingRiskAccepted", "FindingReopened"} <= {
+        r["name"] for r in records}
+    assert {r["import_run_id"] for r in records} == {summary.import_run_id}
+    history = get(client, f"/v1/compliance/entities/{decided['waived']['id']}/history")
+    assert history["items"]
+    assert summary.figures.findings["action_item_overdue"]["risk_accepted"] == 1
+    assert summary.figures.follow_ups.done_late == len(
+        [f for f in findings if f["control"] == "action_item_overdue"
+         and f["status"] == "resolved" and "completed" in f["summary"]])
+
 
 def test_the_demo_is_a_month_of_business_time_acted_by_personas_and_reruns_idempotently(
     demo_client: TestClient, tmp_path: Path,
 ) -> None:
     client = demo_client
     saved = tmp_path / "demo-tokens.json"
-    summary = run_demo("http://testserver", TOKEN, client=client, console=quiet(),
-                       save_tokens_to=saved)
+    shown = io.StringIO()
+    summary = run_demo("http://testserver", TOKEN, client=client,
+                       console=Console(file=shown, width=160), save_tokens_to=saved)
     print(f"\ndemo: {summary.commands_sent} commands, {summary.requests} requests, "
           f"{summary.elapsed_seconds:.1f} s; findings "
           f"{ {c: summary.figures.finding_count(c) for c in CONTROLS} }; teams "
@@ -163,6 +269,14 @@ def test_the_demo_is_a_month_of_business_time_acted_by_personas_and_reruns_idemp
     assert all(t.weekly_periods >= 4 for t in summary.figures.teams)
     assert all(1 <= (t.median_tta_minutes or 0) <= 60 for t in summary.figures.teams)
     assert len(summary.figures.actors) >= 10
+    # ... and it prints the follow-ups, the control version added and the decisions
+    first = " ".join(shown.getvalue().split())
+    items = summary.figures.follow_ups
+    assert f"Done late (their action_item_overdue finding resolved late): {items.done_late}" in (
+        first)
+    assert "ack_sla version 2 by user:admin" in first and "policy version 2: " in first
+    assert f"is risk_accepted: risk accepted by {AUDITOR}" in first
+    assert f"is waived: waived by {AUDITOR}" in first
 
     # one token per persona, issued through the API, each acting as its member
     tokens = every(client, "/v1/tokens", summary.last_position, status="active")

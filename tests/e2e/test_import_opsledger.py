@@ -1,8 +1,8 @@
 """End to end: ``opsledger import --format opsledger`` through the HTTP API (a FastAPI
 TestClient). Given a JSONL file of named commands, then the teams, members, incidents,
-goals and feedback are in the read models at the times the lines say, in one import
-run; running it again appends nothing; a malformed line, or one the API refuses, is
-refused with its line number while the rest imports."""
+goals, feedback and a postmortem's follow-ups are in the read models at the times the
+lines say, in one import run; running it again appends nothing; a malformed line, or
+one the API refuses, is refused with its line number while the rest imports."""
 
 from __future__ import annotations
 
@@ -131,3 +131,44 @@ def test_malformed_or_refused_lines_are_listed_by_line_number_and_the_rest_impor
     team = api.get(f"/v1/teams/{oid('team', 'sre')}", min_position=api.head())
     assert [m["email"] for m in team["roster"]] == ["ada@example.com"]  # line 6 imported
     assert "line 4: 404" in printed
+
+
+def test_a_postmortems_follow_ups_import_onto_its_items_published_and_added(
+        api: Api, tmp_path: Path) -> None:
+    path = jsonl(
+        tmp_path, *HISTORY[:7],
+        line("p1", "2024-03-04T15:00:00Z", "incident.postmortem", {
+            "causes": ["no canary"],
+            "action_items": [{"title": "add a canary", "owner": "ada", "due": "2024-03-15"},
+                             {"title": "runbook", "owner": "ada", "due": "2024-03-20"}]},
+             incident="INC-42"),
+        line("p2", "2024-03-05T10:00:00Z", "action_item.add",
+             {"title": "alert on 5xx", "due": "2024-03-22"}, incident="INC-42",
+             action_item="ACME-77", owner="ada"),
+        {**line("p3", "2024-03-18T11:00:00Z", "action_item.complete",
+                {"note": "canary stage live", "link": "https://tracker.example/OPS-7"},
+                incident="INC-42"), "postmortem_item": 1},
+        line("p4", "2024-03-19T09:00:00Z", "action_item.due",
+             {"due": "2024-03-29", "reason": "waits for the vendor"}, incident="INC-42",
+             action_item="ACME-77"),
+        {**line("p5", "2024-03-19T09:30:00Z", "action_item.cancel",
+                {"reason": "superseded"}, incident="INC-42"), "postmortem_item": 2},
+    )
+
+    report, _ = imported(api, path)
+
+    assert report.complete and report.units.imported == 12, report.refusals
+    incident = api.get(f"/v1/incidents/{oid('incident', 'INC-42')}", min_position=api.head())
+    items = {i["title"]: i for i in incident["action_items"]}
+    assert items["add a canary"]["status"] == "done"  # late: due the 15th, done the 18th
+    assert at(items["add a canary"]["completed_at"]) == at("2024-03-18T11:00:00Z")
+    assert items["runbook"]["status"] == "cancelled"
+    added = items["alert on 5xx"]
+    assert added["id"] == oid("action_item", "ACME-77") and added["due"] == "2024-03-29"
+    findings = {f["item_id"]: f for f in api.get(
+        "/v1/compliance/findings", control="action_item_overdue",
+        min_position=api.head())["items"]}
+    late = findings[items["add a canary"]["id"]]
+    assert late["status"] == "resolved" and late["breached_by_seconds"] > 0
+    assert items["runbook"]["id"] not in findings  # cancelled before it was due
+    assert findings[added["id"]]["status"] == "open"  # still open, long past its due date

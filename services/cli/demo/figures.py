@@ -1,6 +1,8 @@
 """What the demo made, read back through the API (as the auditor persona when the run
-holds its token): findings per control, each team's median time to acknowledge and
-weekly metric periods, and who acted in the audit trail.
+holds its token): findings per control and state, the policy version that judged
+them, the decisions on them, the control versions added, the action items by
+status, each team's median time to acknowledge and weekly metric periods, and who
+acted in the audit trail.
 
 Every query waits for the demo's last position (``min_position``), so the figures
 include everything it sent.
@@ -8,14 +10,19 @@ include everything it sent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from statistics import median
+from typing import Any
 
 from services.cli.demo.client import Api
 from services.cli.demo.scenario import TEAMS
 
 CONTROLS = ("ack_sla", "postmortem_overdue", "action_item_overdue",
             "target_revised_after_deadline", "self_role_change", "backdated_entry")
+STATES = ("open", "waived", "risk_accepted", "resolved")
+ITEM_STATUSES = ("open", "overdue", "done", "cancelled")
+_JUDGED_BY = re.compile(r"\(policy version (\d+)\)")
 
 
 @dataclass(frozen=True)
@@ -28,10 +35,28 @@ class TeamFigures:
 
 
 @dataclass(frozen=True)
+class FollowUpFigures:
+    """The demo teams' action items (``GET /v1/action-items``)."""
+
+    by_status: dict[str, int] = field(default_factory=dict)
+    done_late: int = 0  # done after their due date: their finding resolved, late
+    moved: int = 0  # due dates moved
+    moved_after_due: int = 0  # of them, after it had passed (evidence on the finding)
+    reassigned: int = 0
+
+
+@dataclass(frozen=True)
 class Figures:
-    findings: dict[str, dict[str, int]]  # control -> {"open": n, "resolved": n}
+    findings: dict[str, dict[str, int]]  # control -> {state: n} (see STATES)
     teams: list[TeamFigures]
     actors: list[str]  # distinct actors of the demo teams' audit records
+    judged_by: dict[str, dict[int, int]] = field(default_factory=dict)
+    """control (with thresholds) -> {policy version that judged: findings}."""
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    """The control versions added to the settings' (``GET /v1/compliance/controls``)."""
+    decided: list[dict[str, Any]] = field(default_factory=list)
+    """The findings decided on: ``id``, ``control``, ``state``, ``decisions``."""
+    follow_ups: FollowUpFigures = field(default_factory=FollowUpFigures)
 
     def finding_count(self, control: str) -> int:
         return sum(self.findings.get(control, {}).values())
@@ -39,13 +64,28 @@ class Figures:
 
 def read_figures(api: Api, actor: str, position: int, team_ids: dict[str, str]) -> Figures:
     fresh = {"min_position": position}
-    findings: dict[str, dict[str, int]] = {c: {"open": 0, "resolved": 0} for c in CONTROLS}
+    controls = api.get("/v1/compliance/controls", actor=actor, **fresh)["items"]
+    thresholded = {c["control"] for c in controls if c["thresholds"]}
+    findings: dict[str, dict[str, int]] = {c: dict.fromkeys(STATES, 0) for c in CONTROLS}
+    judged_by: dict[str, dict[int, int]] = {}
+    decided, late = [], set()
     demo_teams = set(team_ids.values())
     for finding in api.every("/v1/compliance/findings", actor=actor, **fresh):
-        if finding.get("team_id") in demo_teams:
-            tally = findings.setdefault(finding["control"], {"open": 0, "resolved": 0})
-            tally[finding["status"]] = tally.get(finding["status"], 0) + 1
-    teams, actors = [], set()
+        if finding.get("team_id") not in demo_teams:
+            continue
+        control = finding["control"]
+        tally = findings.setdefault(control, dict.fromkeys(STATES, 0))
+        tally[finding["state"]] = tally.get(finding["state"], 0) + 1
+        if control in thresholded:  # a summary names the version unless it is 1
+            match = _JUDGED_BY.search(finding.get("summary") or "")
+            version = int(match.group(1)) if match else 1
+            versions = judged_by.setdefault(control, {})
+            versions[version] = versions.get(version, 0) + 1
+        if finding.get("decisions"):
+            decided.append({k: finding[k] for k in ("id", "control", "state", "decisions")})
+        if control == "action_item_overdue" and finding["status"] == "resolved":
+            late.add(finding.get("item_id"))
+    teams, actors, items = [], set(), []
     for team in TEAMS:
         team_id = team_ids[team["key"]]
         incidents = [i for i in api.every("/v1/incidents", actor=actor, team_id=team_id,
@@ -61,4 +101,24 @@ def read_figures(api: Api, actor: str, position: int, team_ids: dict[str, str]) 
         ))
         actors |= {r["actor"] for r in api.every("/v1/audit", actor=actor, team_id=team_id,
                                                   **fresh)}
-    return Figures(findings, teams, sorted(actors))
+        items += api.every("/v1/action-items", actor=actor, team_id=team_id, **fresh)
+    added = [{"control": c["control"], **v} for c in controls
+             for v in c["versions"] if v["version"] > 1]
+    return Figures(findings, teams, sorted(actors), judged_by, added, decided,
+                   follow_ups(items, late))
+
+
+def follow_ups(items: list[dict[str, Any]], late: set[str | None]) -> FollowUpFigures:
+    """The items' figures; ``late``: the ids of those whose finding is resolved."""
+    by_status = dict.fromkeys(ITEM_STATUSES, 0)
+    for item in items:
+        by_status[item["status"]] = by_status.get(item["status"], 0) + 1
+    moves = [(item, move) for item in items for move in item.get("due_history") or []]
+    return FollowUpFigures(
+        by_status,
+        done_late=sum(1 for i in items if i["status"] == "done" and i["id"] in late),
+        moved=len(moves),
+        # a move after the day it was due (the day counts: overdue from the next one)
+        moved_after_due=sum(1 for _, m in moves if m["at"][:10] > m["from_due"]),
+        reassigned=sum(len(i.get("owner_history") or []) for i in items),
+    )

@@ -1,12 +1,16 @@
 """The demo's incidents: two a week per team, each with a lifecycle in business time.
 
-Most pages are acknowledged within minutes; one SEV1 and one SEV2 are acknowledged
-past their SLA (15 and 60 minutes by default), and one SEV2 from this morning is not
-acknowledged at all. Resolutions take hours, postmortems days: one is published late
-(8 working days), one is missing. Some incidents learn at review that the impact began
-before the alert (time to detect); one page is a duplicate of another; one incident is
-reopened. A lifecycle step due after the plan's horizon is not taken, so the latest
-incidents are still in flight, and today's four are set at minutes before the anchor.
+Most pages are acknowledged within minutes; two are acknowledged past their SLA (15
+and 60 minutes for SEV1 and SEV2 by default), one of them before the SEV2 SLA is
+tightened to 30 minutes (:data:`~services.cli.demo.scenario.POLICY_CHANGE`), one SEV2 after it is
+acknowledged within the old SLA but past the new one (judged by policy version 2),
+and one SEV2 from this morning is not acknowledged at all. Resolutions take hours,
+postmortems days: one is published late (8 working days), one is missing; their action
+items are followed up by :mod:`services.cli.demo.followups`. Some incidents learn at
+review that the impact began before the alert (time to detect); one page is a
+duplicate of another; one incident is reopened. A lifecycle step due after the plan's
+horizon is not taken, so the latest incidents are still in flight, and today's four
+are set at minutes before the anchor.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from projections.compliance_controls import add_working_days
 from services.cli.demo.clock import DAYS, iso
-from services.cli.demo.scenario import ALERTS, TEAMS
+from services.cli.demo.followups import Item
+from services.cli.demo.scenario import ALERTS, POLICY_CHANGE, TEAMS
 from services.cli.demo.words import (
     DUPLICATE_REASON,
     ESCALATION_REASONS,
@@ -40,6 +45,8 @@ SEVERITIES = ["SEV1", "SEV2", "SEV2", "SEV3", "SEV3", "SEV3", "SEV4", "SEV4", "S
 """Each team's ten incidents of the month (two a week)."""
 ACK_MINUTES = {"SEV1": (1, 8), "SEV2": (1.5, 12), "SEV3": (2, 15), "SEV4": (2, 25)}
 LATE_ACK_MINUTES = {"SEV1": (22, 35), "SEV2": (80, 110)}
+SLOW_ACK_MINUTES = {"SEV2": (35, 50)}
+"""Within the settings' SEV2 SLA (60 minutes), past the tightened one (30)."""
 UP = {"SEV4": "SEV3", "SEV3": "SEV2", "SEV2": "SEV1"}
 
 
@@ -52,6 +59,7 @@ class Spec:
     service: str
     opener: str
     late_ack: bool = False
+    slow_ack: bool = False  # after the SLA change: late by version 2 only
     escalate: bool = False
     postmortem: str = "on_time"  # on_time | late | missing (SEV1/SEV2 only)
     impact_minutes: float | None = None
@@ -110,12 +118,13 @@ class IncidentPlanner:
                                   self.rng.choice(SERVICES[team]), opener,
                                   impact_minutes=impact))
 
-        def first(team: str, severities: set[str], latest_day: int = DAYS) -> Spec:
+        def first(team: str, severities: set[str], latest_day: int = DAYS,
+                  earliest_day: int = 0) -> Spec:
             """The team's first plain incident that fits, else any team's (a seed
             may deal a team no such incident)."""
             fits = [s for s in specs if s.severity in severities
-                    and self.clock.day_of(s.opened) <= latest_day
-                    and not (s.late_ack or s.escalate or s.twin or s.reopen
+                    and earliest_day <= self.clock.day_of(s.opened) <= latest_day
+                    and not (s.late_ack or s.slow_ack or s.escalate or s.twin or s.reopen
                              or s.postmortem != "on_time")]
             ours = [s for s in fits if s.team == team]
             if not (ours or fits):
@@ -123,12 +132,15 @@ class IncidentPlanner:
                                      f"by day {latest_day}")
             return (ours or fits)[0]
 
+        # late by the settings' SLA (version 1), then one late by the tightened one only
+        before = POLICY_CHANGE.effective_day - 1
+        first("payments", {"SEV1", "SEV2"}, latest_day=before).late_ack = True
         first("sre", {"SEV1"}).late_ack = True
-        first("payments", {"SEV2"}).late_ack = True
         for team, severity in (("support", "SEV3"), ("data", "SEV2"), ("sre", "SEV4")):
             first(team, {severity}).escalate = True
         first("payments", {"SEV1", "SEV2"}, latest_day=18).postmortem = "late"
         first("data", {"SEV2"}, latest_day=25).postmortem = "missing"
+        first("support", {"SEV2"}, earliest_day=before + 1, latest_day=DAYS - 2).slow_ack = True
         first("sre", {"SEV2"}).twin = True
         first("support", {"SEV3"}, latest_day=30).reopen = True
         return specs
@@ -138,7 +150,9 @@ class IncidentPlanner:
         incident_id = p.uid("incident", str(spec.n))
         path = self.open(incident_id, spec.team, spec.severity, spec.service,
                          self.summary(spec.service), spec.opener, spec.opened)
-        low, high = (LATE_ACK_MINUTES if spec.late_ack else ACK_MINUTES)[spec.severity]
+        minutes = (LATE_ACK_MINUTES if spec.late_ack else SLOW_ACK_MINUTES if spec.slow_ack
+                   else ACK_MINUTES)
+        low, high = minutes[spec.severity]
         acked = spec.opened + p.jitter(low, high)
         if acked > horizon:
             return
@@ -171,7 +185,7 @@ class IncidentPlanner:
                 return
         closing = resolved + p.jitter(120, 30 * 60)
         if spec.final in ("SEV1", "SEV2"):
-            published = self.postmortem(spec, path, resolved)
+            published = self.postmortem(spec, incident_id, resolved)
             if published is None:
                 return
             closing = published + p.jitter(60, 20 * 60)
@@ -228,7 +242,7 @@ class IncidentPlanner:
         p.add("acknowledgements", "POST", f"{path}/acknowledge", None, who, acked)
         return self.resolve(spec, path, who, acked + p.jitter(60, 180))
 
-    def postmortem(self, spec: Spec, path: str, resolved: datetime) -> datetime | None:
+    def postmortem(self, spec: Spec, incident_id: str, resolved: datetime) -> datetime | None:
         rng, p = self.rng, self.p
         if spec.postmortem == "missing":
             return None
@@ -239,14 +253,16 @@ class IncidentPlanner:
             return None
         owners = rng.sample(p.active(spec.team, published), 2)
         actions = rng.sample(POSTMORTEM_ACTIONS, len(owners))
-        p.add("postmortems", "POST", f"{path}/postmortem", {
+        items = [Item.published(incident_id, spec.team, n, title, owner,
+                                published.date() + timedelta(days=rng.randint(5, 21)),
+                                published)
+                 for n, (title, owner) in enumerate(zip(actions, owners, strict=True), 1)]
+        p.add("postmortems", "POST", f"/v1/incidents/{incident_id}/postmortem", {
             "causes": [rng.choice(ROOT_CAUSES).capitalize(), POSTMORTEM_CAUSE],
-            "action_items": [
-                {"title": title, "owner_id": p.member_ids[owner],
-                 "due": (published.date() + timedelta(days=rng.randint(7, 30))).isoformat()}
-                for title, owner in zip(actions, owners, strict=True)
-            ],
+            "action_items": [{"title": i.title, "owner_id": p.member_ids[i.owner],
+                              "due": i.due.isoformat()} for i in items],
         }, self.commander(spec.team), published)
+        p.items += items
         return published
 
     def twin(self, spec: Spec, original_id: str, acker: str, acked: datetime) -> None:

@@ -22,7 +22,9 @@ from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 from services.cli.demo.clock import DAYS, Clock, iso
+from services.cli.demo.followups import FollowUps, Item
 from services.cli.demo.scenario import (
+    ADMIN,
     CHECK_IN_DAYS,
     DEPARTURE,
     GOALS,
@@ -49,8 +51,6 @@ MAX_STEPS = 5_000
 """A bound on the plan's size (it is about 700 steps); a bigger plan is a bug."""
 HORIZON_MINUTES = 20
 """History ends this long before the anchor; a lifecycle step due later is not taken."""
-ADMIN = ""
-"""The actor of a step made with the demo's own (admin) token."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,7 @@ class Planner:
         day, hour, _, name, _ = DEPARTURE
         self.left = {name: clock.at(day, hour)}
         self.goal_ids = {g.title: self.uid("goal", g.title) for g in GOALS}
+        self.items: list[Item] = []  # the postmortems' action items, as planned
 
     # -- helpers
 
@@ -134,12 +135,16 @@ class Planner:
     # -- the month
 
     def build(self) -> list[Step]:
+        from services.cli.demo.controls import late_revision_waived, policy_change
         from services.cli.demo.incidents import IncidentPlanner
 
         self.organise()
         self.team_changes()
         self.goals()
+        policy_change(self)
         IncidentPlanner(self).plan()
+        FollowUps(self).plan()
+        late_revision_waived(self)
         self.feedback()
         self.late_entries()
         history = sorted(self.steps, key=lambda s: s.at or self.clock.formed)
@@ -233,7 +238,7 @@ class Planner:
             }, who, at)
         if goal.revision is not None:
             day, new_target, reason = goal.revision
-            at = self.clock.at(day, 11 + n / 6)
+            at = self.revised_at(n, day)
             self.add("target_revisions", "POST", f"{path}/target",
                      {"target": new_target, "reason": reason},
                      self.lead_persona(goal.team, at), at)
@@ -243,6 +248,10 @@ class Planner:
             self.add("goals_closed", "POST", f"{path}/close",
                      {"outcome": outcome, "note": CLOSING_NOTES[outcome]},
                      self.lead_persona(goal.team, at), at)
+
+    def revised_at(self, n: int, day: int) -> datetime:
+        """When the ``n``-th goal's target is revised, on day ``day``."""
+        return self.clock.at(day, 11 + n / 6)
 
     # -- feedback
 

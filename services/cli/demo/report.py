@@ -1,11 +1,12 @@
 """What ``opsledger demo`` prints: its progress, then what it made (the import run, the
-personas and their tokens, the commands, the late entries, the controls' findings
-and each team's figures)."""
+personas and their tokens, the commands, the late entries, the action items by
+status, the control versions added, the controls' findings by state with the policy
+version that judged them, the decisions on findings, and each team's figures)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import (
@@ -19,7 +20,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from services.cli.demo.figures import CONTROLS
+from projections.times import parse_time
+from services.cli.demo.clock import iso
+from services.cli.demo.figures import CONTROLS, ITEM_STATUSES, STATES, Figures
 from services.cli.demo.scenario import TEAMS
 
 if TYPE_CHECKING:
@@ -75,13 +78,8 @@ def print_summary(console: Console, summary: DemoSummary, saved_to: Path | None)
                   "happened hours before it was entered")
 
     figures = summary.figures
-    controls = Table(title="Compliance findings (GET /v1/compliance/findings)")
-    for column in ("control", "open", "resolved"):
-        controls.add_column(column, justify="left" if column == "control" else "right")
-    for control in CONTROLS:
-        tally = figures.findings.get(control, {})
-        controls.add_row(control, str(tally.get("open", 0)), str(tally.get("resolved", 0)))
-    console.print(controls)
+    print_follow_ups(console, figures)
+    print_compliance(console, figures)
 
     teams = Table(title="Teams (GET /v1/incidents, .../metrics?period=week)")
     for column in ("team", "incidents", "median time to acknowledge", "weeks with incidents"):
@@ -94,3 +92,48 @@ def print_summary(console: Console, summary: DemoSummary, saved_to: Path | None)
                   f"({', '.join(figures.actors)})")
     console.print(f"requests: {summary.requests}   last position: {summary.last_position}   "
                   f"elapsed: {summary.elapsed_seconds:.1f} s")
+
+
+def print_follow_ups(console: Console, figures: Figures) -> None:
+    f = figures.follow_ups
+    items = Table(title="Action items (GET /v1/action-items)")
+    for status in ITEM_STATUSES:
+        items.add_column(status, justify="right")
+    items.add_row(*(str(f.by_status.get(s, 0)) for s in ITEM_STATUSES))
+    console.print(items)
+    console.print(f"Done late (their action_item_overdue finding resolved late): "
+                  f"{f.done_late}; due dates moved: {f.moved} ({f.moved_after_due} after "
+                  f"they had passed: evidence on the finding); reassigned: {f.reassigned}")
+
+
+def _decision(d: dict[str, Any]) -> str:
+    until = f" until {d['until'][:10]}" if d.get("until") else ""
+    return f"{d['kind'].replace('_', ' ')} by {d['by']} on {d['at'][:10]}{until}"
+
+
+def print_compliance(console: Console, figures: Figures) -> None:
+    console.print("Control versions added (GET /v1/compliance/controls):")
+    for v in figures.versions:
+        thresholds = ", ".join(f"{k} {n}" for k, n in sorted(v["thresholds"].items()))
+        console.print(f"  {v['control']} version {v['version']} by {v['by']}, effective "
+                      f"from {iso(parse_time(v['effective_from']))}: {thresholds}\n"
+                      f"    why: {v['reason']}")
+
+    controls = Table(title="Compliance findings by state (GET /v1/compliance/findings)")
+    for column in ("control", *(s.replace("_", " ") for s in STATES)):
+        controls.add_column(column, justify="left" if column == "control" else "right",
+                            no_wrap=column == "control")
+    for control in CONTROLS:
+        tally = figures.findings.get(control, {})
+        controls.add_row(control, *(str(tally.get(s, 0)) for s in STATES))
+    console.print(controls)
+    for control, judged in figures.judged_by.items():
+        if set(judged) != {1}:
+            console.print(f"{control} findings judged by " + ", ".join(
+                f"policy version {v}: {n}" for v, n in sorted(judged.items())))
+
+    console.print("Decisions on findings (POST /v1/compliance/findings/{id}/waive, "
+                  "/accept-risk, /reopen):")
+    for finding in figures.decided:
+        console.print(f"  {finding['id']} is {finding['state']}: "
+                      + "; ".join(_decision(d) for d in finding["decisions"]))

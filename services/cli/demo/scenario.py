@@ -112,6 +112,8 @@ PERSONAS: list[Persona] = [
     Persona("user:ingrid.larsen", "auditor", "*", None, "internal audit: reads the trail and "
             "the findings"),
 ]
+ADMIN = ""
+"""The actor of a step made with the demo's own (admin) token."""
 ALERTS = "service:alertmanager"
 AUDITOR = "user:ingrid.larsen"
 
@@ -212,3 +214,30 @@ GOALS: list[Goal] = [
 ]
 CHECK_IN_DAYS = (5, 12, 19, 26, 33)
 """Weekly check-ins, on Fridays of the story (whatever the calendar says)."""
+
+
+# -- compliance ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyChange:
+    """A new version of a control's policy, sent by the admin (in the import run)."""
+
+    day: int  # when it was decided
+    hour: float
+    effective_day: int  # from this day's midnight (UTC) it judges what happens
+    control: str
+    thresholds: dict[str, int]
+    reason: str  # "{effective}" is the day it takes effect
+
+
+# The SEV2 acknowledgement SLA is tightened from the settings' 60 minutes to 30 from
+# day 18 on: pages opened before keep 60, later ones are judged by 30 (version 2).
+POLICY_CHANGE = PolicyChange(
+    16, 11.0, 18, "ack_sla", {"sev1_ack_minutes": 15, "sev2_ack_minutes": 30},
+    "SEV2 pages hit checkout revenue within half an hour; agreed at the reliability review "
+    "to halve the SEV2 acknowledgement SLA from {effective}")
+DECISION_DAYS = 2
+"""The auditor decides on a finding this many days after it opened (when it can)."""
+WAIVER_DAYS, RISK_DAYS = 90, 180
+"""How long the auditor's waiver and accepted risk hold."""

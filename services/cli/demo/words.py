@@ -150,3 +150,27 @@ LATE_CHECK_IN = ("Fresh data by 7am", "user:nadia.haddad",
 LATE_FEEDBACK = ("support", "user:samuel.adeyemi", "phone", 3,
                  "Called in: refunds page showed an error for an hour; wrote it up after the "
                  "shift")
+
+# Follow-ups of the postmortems' action items, and the decisions on findings.
+COMPLETION_NOTES = [
+    "Shipped and verified in production; runbook updated.",
+    "Merged behind a flag, enabled for every region after a day of canary.",
+    "Done: the alert fired in the game day as intended.",
+    "Implemented and reviewed; the dashboard panel links to it.",
+]
+LATE_COMPLETION_NOTES = [
+    "Done, late: on-call load pushed it back two sprints.",
+    "Finally shipped after the vendor's API change landed.",
+]
+ADDED_ACTION = "Add the missing alert to the on-call runbook's checklist"
+TRACKER = "https://tracker.opsledger.example/browse/OPS-{n}"
+REASSIGN_REASON = "{old} moves to the platform re-org project; {new} takes it over"
+EARLY_DUE_REASON = "Waits for the vendor's maintenance window next week; agreed at the review"
+LATE_DUE_REASON = "Missed while the owner was on leave; new date agreed at the weekly review"
+CANCEL_REASON = "Superseded: the service it concerns is being retired this quarter"
+RISK_REASON = ("Needs a maintenance window the business has not granted before the peak "
+               "season; compensating control: a weekly manual check by the on-call lead")
+WAIVE_REASON = ("The target was revised with Finance's written approval at the quarterly "
+                "review; the late revision is agreed, not an oversight")
+ITEM_WAIVE_REASON = "Owner on leave; the item is picked up on return"
+ITEM_REOPEN_REASON = "The owner is back but the item was not picked up: the waiver is withdrawn"

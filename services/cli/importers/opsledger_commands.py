@@ -16,6 +16,7 @@ REFERENCE_KINDS = {
     "team": "team", "to_team": "team",
     "member": "member", "owner": "member", "responder": "member", "subject": "member",
     "goal": "goal", "incident": "incident", "of_incident": "incident", "feedback": "feedback",
+    "action_item": "action_item",
 }
 """Every reference a line may carry, and the kind of entity it names (two references
 of one kind name the same entity when they carry the same source id)."""
@@ -32,6 +33,8 @@ class Command:
     path: str
     body_refs: dict[str, str] = field(default_factory=dict)
     optional: frozenset[str] = frozenset()
+    by_place: bool = False
+    """The ``action_item`` reference may be given as ``postmortem_item`` instead."""
 
     @property
     def path_refs(self) -> list[str]:
@@ -48,6 +51,7 @@ class Command:
 
 _MEMBER = "/v1/teams/{team}/members/{member}"
 _INCIDENT = "/v1/incidents/{incident}"
+_ITEM = "/v1/incidents/{incident}/action-items/{action_item}"
 
 COMMANDS: dict[str, Command] = {
     # teams and members
@@ -77,6 +81,13 @@ COMMANDS: dict[str, Command] = {
     "incident.impact": Command(f"{_INCIDENT}/impact"),
     "incident.reopen": Command(f"{_INCIDENT}/reopen"),
     "incident.duplicate": Command(f"{_INCIDENT}/duplicate", {"of_incident": "of_incident_id"}),
+    # a postmortem's follow-ups
+    "action_item.add": Command(f"{_INCIDENT}/action-items", {"action_item": "item_id",
+                                                             "owner": "owner_id"}),
+    "action_item.complete": Command(f"{_ITEM}/complete", by_place=True),
+    "action_item.reassign": Command(f"{_ITEM}/reassign", {"owner": "owner_id"}, by_place=True),
+    "action_item.due": Command(f"{_ITEM}/due", by_place=True),
+    "action_item.cancel": Command(f"{_ITEM}/cancel", by_place=True),
     # feedback
     "feedback.give": Command("/v1/feedback", {"feedback": "feedback_id", "team": "team_id",
                                               "subject": "subject_member_id"},
@@ -88,3 +99,7 @@ COMMANDS: dict[str, Command] = {
 ACTION_ITEM_OWNER = ("action_items", "owner", "owner_id")
 """Inside ``incident.postmortem``'s body, each action item names its ``owner`` by source
 id too; it is sent as ``owner_id``."""
+POSTMORTEM_ITEM = "postmortem_item"
+"""An item published with the postmortem has no source id of its own in OpsLedger: a
+follow-up names it by its place in the postmortem's ``action_items`` (from 1), and
+is sent to the id OpsLedger derives from the incident and that place."""

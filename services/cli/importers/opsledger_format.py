@@ -16,9 +16,11 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from domain.incidents.action_items import postmortem_item_id
 from services.cli.importers.opsledger_commands import (
     ACTION_ITEM_OWNER,
     COMMANDS,
+    POSTMORTEM_ITEM,
     REFERENCE_KINDS,
     Command,
 )
@@ -28,6 +30,8 @@ SOURCE = "opsledger"
 LINE_FIELDS = ("source_id", "occurred_at", "command", "body")
 MAX_SOURCE_ID = 150
 MAX_LINES = 1_000_000
+MAX_PLACE = 100
+"""A postmortem has at most this many action items (the API's bound)."""
 
 
 class LineError(ValueError):
@@ -86,8 +90,10 @@ def _request(where: str, text: str) -> Request:
     refs = _references(name, command, line)
     body = _body(name, command, dict(body), refs)
     path = command.path.format(**{r: refs[r] for r in command.path_refs})
-    legend = ", ".join(f"{line[r]} is {REFERENCE_KINDS[r]} {refs[r]}" for r in sorted(refs)
-                       if line[r] != refs[r])
+    named = {**line, "action_item": f"{POSTMORTEM_ITEM} {line.get(POSTMORTEM_ITEM)}"
+             } if POSTMORTEM_ITEM in line else line
+    legend = ", ".join(f"{named[r]} is {REFERENCE_KINDS[r]} {refs[r]}" for r in sorted(refs)
+                       if named[r] != refs[r])
     return Request(kind=name, method="POST", path=path,
                    body={**body, "occurred_at": occurred_at},
                    key=idempotency_key(SOURCE, source_id), where=where, legend=legend)
@@ -95,20 +101,35 @@ def _request(where: str, text: str) -> Request:
 
 def _references(name: str, command: Command, line: dict[str, Any]) -> dict[str, str]:
     given = {k: v for k, v in line.items() if k not in LINE_FIELDS}
+    place = given.pop(POSTMORTEM_ITEM, None) if command.by_place else None
+    if place is not None and "action_item" in given:
+        raise LineError(f"name the item by action_item or by {POSTMORTEM_ITEM}, not both")
     unknown = sorted(set(given) - command.refs)
     if unknown:
         expected = ", ".join(sorted(command.refs)) or "none"
         raise LineError(f"{name} takes no {', '.join(unknown)} (its references: {expected})")
-    missing = sorted(command.required - set(given))
+    missing = sorted(command.required - set(given)
+                     - ({"action_item"} if place is not None else set()))
     if missing:
-        raise LineError(f"{name} needs the reference(s) {', '.join(missing)}")
+        hint = f" (or {POSTMORTEM_ITEM})" if "action_item" in missing else ""
+        raise LineError(f"{name} needs the reference(s) {', '.join(missing)}{hint}")
     refs = {}
     for ref, value in given.items():
         if not isinstance(value, str) or not value.strip():
             raise LineError(f"{ref} must be the source's id of a {REFERENCE_KINDS[ref]}, "
                             "a non-empty text")
         refs[ref] = entity_id(SOURCE, REFERENCE_KINDS[ref], value)
+    if place is not None:
+        refs["action_item"] = postmortem_item_id(refs["incident"], _place(place))
     return refs
+
+
+def _place(value: Any) -> int:
+    """A ``postmortem_item``: an item's place in the postmortem, from 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PLACE:
+        raise LineError(f"{POSTMORTEM_ITEM} must be the item's place in the postmortem's "
+                        f"action_items, a whole number from 1 to {MAX_PLACE}, got {value!r}")
+    return value
 
 
 def _body(name: str, command: Command, body: dict[str, Any],

@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from domain.incidents.action_items import postmortem_item_id
 from services.cli.importers.opsledger_commands import COMMANDS
 from services.cli.importers.opsledger_format import map_line, read_lines
 from services.cli.importers.plan import Request, entity_id
@@ -84,6 +85,33 @@ def test_a_postmortems_action_item_names_its_owner_by_source_id() -> None:
         "due": "2024-04-01"}]
 
 
+def test_a_follow_up_names_a_postmortems_item_by_its_place_and_goes_to_its_derived_id() -> None:
+    request = request_of(line(command="action_item.complete", incident="INC-42",
+                              postmortem_item=2, body={"note": "runbook merged"}))
+
+    incident = entity_id("opsledger", "incident", "INC-42")
+    item = postmortem_item_id(incident, 2)
+    assert request.path == f"/v1/incidents/{incident}/action-items/{item}/complete"
+    assert request.body == {"note": "runbook merged", "occurred_at": "2024-03-01T09:00:00Z"}
+    assert f"postmortem_item 2 is action_item {item}" in request.legend
+
+
+def test_an_item_added_after_the_postmortem_is_named_by_its_source_id_then_followed_up() -> None:
+    added = request_of(line(command="action_item.add", incident="INC-42",
+                            action_item="ACME-77", owner="ada",
+                            body={"title": "alert at 80%", "due": "2024-04-01"}))
+    moved = request_of(line(command="action_item.reassign", incident="INC-42",
+                            action_item="ACME-77", owner="bob", body={"reason": "re-org"}))
+
+    incident = entity_id("opsledger", "incident", "INC-42")
+    item = entity_id("opsledger", "action_item", "ACME-77")
+    assert added.path == f"/v1/incidents/{incident}/action-items"
+    assert added.body["item_id"] == item
+    assert added.body["owner_id"] == entity_id("opsledger", "member", "ada")
+    assert moved.path == f"/v1/incidents/{incident}/action-items/{item}/reassign"
+    assert moved.body["owner_id"] == entity_id("opsledger", "member", "bob")
+
+
 @pytest.mark.parametrize(("text", "reason"), [
     ("{not json", "not JSON"),
     ("[1, 2]", "not a JSON object"),
@@ -104,6 +132,16 @@ def test_a_postmortems_action_item_names_its_owner_by_source_id() -> None:
     (line(command="incident.note", incident="", body={"text": "x"}),
      "incident must be the source's id"),
     (line(command="incident.note", incident="i", body=["x"]), "body is not a JSON object"),
+    (line(command="action_item.cancel", incident="i", body={"reason": "x"}),
+     "needs the reference(s) action_item (or postmortem_item)"),
+    (line(command="action_item.cancel", incident="i", postmortem_item=0),
+     "postmortem_item must be the item's place"),
+    (line(command="action_item.cancel", incident="i", postmortem_item="2"),
+     "postmortem_item must be the item's place"),
+    (line(command="action_item.due", incident="i", postmortem_item=1, action_item="a"),
+     "by action_item or by postmortem_item, not both"),
+    (line(command="action_item.add", incident="i", postmortem_item=1, owner="o"),
+     "action_item.add takes no postmortem_item"),
 ])
 def test_a_malformed_line_is_refused_with_why(text: str, reason: str) -> None:
     assert reason in refusal_of(text)

@@ -66,9 +66,14 @@ def test_every_command_is_made_by_a_persona_or_by_the_admin_setting_up() -> None
     principals = {p.principal for p in PERSONAS}
     assert {s.actor for s in steps} - {ADMIN} <= principals
     assert len({s.actor for s in steps} - {ADMIN}) >= 10
-    assert {s.kind for s in steps if s.actor == ADMIN} == {"teams", "members", "lead_changes"}
+    # the admin sets up, and adds the one new version of a control's policy
+    assert {s.kind for s in steps if s.actor == ADMIN} == {
+        "teams", "members", "lead_changes", "control_policies"}
+    # an auditor changes nothing: it only decides on findings
     auditors = {p.principal for p in PERSONAS if p.role == "auditor"}
-    assert not auditors & {s.actor for s in steps}  # an auditor reads, never writes
+    assert {s.kind for s in steps if s.actor in auditors} == {
+        "findings_waived", "findings_risk_accepted", "findings_reopened"}
+    assert {s.actor for s in steps if s.kind.startswith("findings_")} == auditors
 
 
 def test_the_same_seed_and_anchor_make_the_same_plan_and_each_key_once() -> None:
@@ -82,4 +87,7 @@ def test_the_same_seed_and_anchor_make_the_same_plan_and_each_key_once() -> None
 @pytest.mark.parametrize("seed", range(1, 25))
 def test_any_seed_plans_a_month(seed: int) -> None:
     steps, _ = build_plan(seed, Clock(MONDAY + timedelta(hours=9)))
-    assert {"postmortems", "escalations", "duplicates", "reopenings"} <= {s.kind for s in steps}
+    assert {"postmortems", "escalations", "duplicates", "reopenings", "action_items_added",
+            "action_items_completed", "action_items_reassigned", "action_items_rescheduled",
+            "action_items_cancelled", "control_policies", "findings_waived",
+            "findings_risk_accepted"} <= {s.kind for s in steps}
