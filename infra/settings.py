@@ -76,3 +76,8 @@ class Settings(BaseSettings):
     @property
     def read_store_path(self) -> Path:
         return self.data_dir / "readmodels.sqlite"
+
+    @property
+    def key_store_path(self) -> Path:
+        """The data subjects' keys (``infra/personal/keys.py``), beside the event store."""
+        return self.data_dir / "keys.sqlite"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, get_args
+import re
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypedDict, get_args
 from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, require
 from domain.errors import ValidationError
 from domain.meta import CommandMeta
+from domain.personal import CUSTOMER, FEEDBACK_SUBJECT, Personal
 
 Kind = Literal["customer", "peer", "manager"]
 """Who the feedback comes from: received from a customer, or given by a peer or manager."""
@@ -16,6 +18,26 @@ Priority = Literal["low", "medium", "high", "urgent"]
 PRIORITIES: tuple[str, ...] = get_args(Priority)
 DEFAULT_CHANNEL = "unspecified"
 NEW, TRIAGED, RESOLVED = "new", "triaged", "resolved"
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+"""Enough of an email address to tell one from a typo; the customer gave it to us."""
+
+
+class Customer(TypedDict):
+    """Who gave customer feedback, when they said: their personal data."""
+
+    name: str
+    email: str
+
+
+def customer_of(customer: Customer | None) -> Customer | None:
+    """A customer with a name and an email address (trimmed), or None."""
+    if customer is None:
+        return None
+    name, email = customer["name"].strip(), customer["email"].strip()
+    require(bool(name), "a customer needs a name")
+    if not EMAIL.match(email):
+        raise ValidationError(f"customer email {email!r} is not an email address")
+    return {"name": name, "email": email}
 
 
 def score_of(score: int | None) -> int | None:
@@ -37,6 +59,7 @@ class Feedback(LedgerAggregate):
         score: int | None
         text: str
         subject_member_id: str | None
+        customer: Customer | None
         status: str
         priority: str | None
         owner_id: str | None
@@ -44,17 +67,24 @@ class Feedback(LedgerAggregate):
         resolution: str | None
 
     class CustomerFeedbackReceived(LedgerAggregate.Created):
+        # The customer's words are theirs too: erased with their identity.
+        PERSONAL: ClassVar[Personal] = {
+            "text": CUSTOMER, "customer.name": CUSTOMER, "customer.email": CUSTOMER}
         team_id: str
         channel: str
         score: int | None
         text: str
         subject_member_id: str | None
+        # Optional, so events stored before it existed read as ``None``.
+        customer: Customer | None = None
 
         def apply(self, feedback: Feedback) -> None:
             feedback._received("customer", self.team_id, self.text, self.score,
                                self.subject_member_id, self.channel)
+            feedback.customer = self.customer
 
     class PeerFeedbackGiven(LedgerAggregate.Created):
+        PERSONAL: ClassVar[Personal] = {"text": FEEDBACK_SUBJECT}
         team_id: str
         kind: str
         subject_member_id: str
@@ -94,6 +124,7 @@ class Feedback(LedgerAggregate):
         self.score = score
         self.subject_member_id = subject_member_id
         self.channel = channel
+        self.customer = None
         self.status = NEW
         self.priority = None
         self.owner_id = None
@@ -109,7 +140,7 @@ class Feedback(LedgerAggregate):
     def give(
         cls, feedback_id: UUID, kind: str, team_id: UUID, text: str,
         subject_member_id: UUID | None, channel: str | None, score: int | None,
-        meta: CommandMeta,
+        meta: CommandMeta, customer: Customer | None = None,
     ) -> Feedback:
         kind = kind.strip().lower()
         if kind not in KINDS:
@@ -121,8 +152,10 @@ class Feedback(LedgerAggregate):
             return cls._start(
                 cls.CustomerFeedbackReceived, feedback_id, meta, team_id=str(team_id),
                 channel=(channel or "").strip() or DEFAULT_CHANNEL, score=score,
-                text=text.strip(), subject_member_id=subject,
+                text=text.strip(), subject_member_id=subject, customer=customer_of(customer),
             )
+        if customer is not None:
+            raise ValidationError(f"customer applies to customer feedback only, not {kind}")
         require(subject is not None, f"{kind} feedback needs a subject_member_id")
         if channel is not None and channel.strip():
             raise ValidationError(f"channel applies to customer feedback only, not {kind}")

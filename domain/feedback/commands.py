@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from domain.feedback.aggregate import Customer
+
 
 @dataclass(frozen=True)
 class GiveFeedback:
@@ -15,6 +17,7 @@ class GiveFeedback:
     channel: str | None = None
     score: int | None = None
     feedback_id: UUID | None = None
+    customer: Customer | None = None
 
 
 @dataclass(frozen=True)

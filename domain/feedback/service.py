@@ -24,7 +24,7 @@ class FeedbackService:
                 self.directory.require_active(cmd.subject_member_id, "subject_member_id")
             return Feedback.give(
                 feedback_id, cmd.kind, cmd.team_id, cmd.text, cmd.subject_member_id,
-                cmd.channel, cmd.score, ctx.meta,
+                cmd.channel, cmd.score, ctx.meta, cmd.customer,
             )
 
         return self.ledger.execute(ctx, run, created=True)

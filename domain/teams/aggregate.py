@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, require, require_reason
 from domain.errors import NotFoundError, ValidationError
 from domain.meta import CommandMeta
+from domain.personal import MEMBER, Personal
 
 PRINCIPAL = re.compile(r"^user:[A-Za-z0-9._@+-]{1,200}$")
 """A person's principal, as tokens name them (``infra.auth``)."""
@@ -35,6 +36,7 @@ class Team(LedgerAggregate):
             team.lead_id = None
 
     class MemberJoined(LedgerAggregate.Event):
+        PERSONAL: ClassVar[Personal] = {"name": MEMBER, "email": MEMBER}
         member_id: str
         name: str
         email: str
@@ -98,6 +100,8 @@ class Team(LedgerAggregate):
 
     class MemberMovedIn(LedgerAggregate.Event):
         """A member of another team moved here, keeping its id, role and principal."""
+
+        PERSONAL: ClassVar[Personal] = {"name": MEMBER, "email": MEMBER}
 
         member_id: str
         from_team_id: str

@@ -41,10 +41,16 @@ def csv_cell(value: Any) -> str:
 CSV_COLUMNS = (
     "position", "time", "actor", "type", "entity_id", "entity_version", "reason",
     "id", "correlation_id", "causation_id", "prev_hash", "hash", "data", "recorded_at",
+    "sealed",
 )
 """``time`` is when the event happened; ``recorded_at`` (added last, so the columns
 before it keep their places) when it was recorded: empty for records folded before
-the field existed, whose ``time`` is the recording time."""
+the field existed, whose ``time`` is the recording time. ``sealed`` (last too): the
+stored ciphertext of each personal value that ``data`` shows opened, as JSON (path to
+ciphertext), so a row can still be re-hashed; empty when it holds no personal data."""
+
+
+JSON_COLUMNS = frozenset({"data", "sealed"})
 
 
 def export_chunks(store: ReadStore, filters: Filters, fmt: str,
@@ -67,7 +73,8 @@ def export_chunks(store: ReadStore, filters: Filters, fmt: str,
     for n, record in enumerate(records, 1):
         row: dict[str, Any] = public(record) or {}
         writer.writerow([
-            csv_cell(orjson.dumps(row.get("data")).decode() if c == "data" else row.get(c))
+            csv_cell(orjson.dumps(row.get(c)).decode() if c in JSON_COLUMNS and row.get(c)
+                     else row.get(c))
             for c in CSV_COLUMNS
         ])
         if n % 500 == 0:

@@ -22,6 +22,7 @@ import domain.catalog  # noqa: F401 - registers every event class
 from domain.aggregate import EVENT_CLASSES, LedgerAggregate
 from domain.ledger import Ledger
 from infra.event_store.sqlite import HASHES_TABLE
+from infra.personal.mapper import as_is_writer
 
 
 class RestoreError(ValueError):
@@ -66,8 +67,9 @@ def restore(
     if len(set(positions)) != len(positions):
         raise RestoreError("two events claim the same position")
     rows = []
+    write = as_is_writer(ledger.mapper)  # the bytes as published: nothing sealed anew
     for ce in ordered:
-        stored = ledger.mapper.to_stored_event(domain_event_of(ce))
+        stored = write(domain_event_of(ce))
         rows.append((int(ce["position"]), stored, ce))
     with sqlite3.connect(store_path) as db:
         for n, (position, stored, ce) in enumerate(rows, 1):

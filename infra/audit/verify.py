@@ -24,6 +24,7 @@ from domain.envelope import EventEnvelope, envelope_of
 from domain.ledger import Ledger
 from infra.event_store import ledger_recorder
 from infra.event_store.hash_chain import GENESIS, canonical_bytes, envelope_bytes, link
+from infra.personal.mapper import sealed_reader
 
 Progress = Callable[[int], None]
 
@@ -91,7 +92,7 @@ def verify_store(
             # A changed byte may leave the JSON (or the topic) impossible to decode:
             # that is an alteration like any other, never a crash.
             try:
-                event = ledger.mapper.to_domain_event(n)
+                event = sealed_reader(ledger.mapper)(n)
                 if isinstance(event, LedgerAggregate.Event):
                     events[n.id] = envelope_of(event, n.id)
             except Exception as e:

@@ -12,6 +12,7 @@ recorded in, present only then, and so covered by the chain too.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from domain.envelope import EventEnvelope
@@ -66,9 +67,11 @@ def cloudevent_of_audit_record(record: dict[str, Any]) -> dict[str, Any]:
     with its hash chain fields: what an auditor re-hashes to check the record.
 
     A record folded before ``recorded_at`` existed has the recording time as its
-    ``time``, as its CloudEvent had."""
+    ``time``, as its CloudEvent had. Personal data shown opened is put back as stored
+    (``sealed``, :func:`as_stored`)."""
     _, _, _, version = str(record["type"]).split(".", 3)
     occurred_at = record["time"]
+    data = as_stored(record.get("data") or {}, record.get("sealed") or {})
     return to_cloudevent(EventEnvelope(
         id=record["id"], type=record["type"], context=record["context"], name=record["name"],
         subject=record["entity_id"], stream_version=int(record["entity_version"]),
@@ -76,7 +79,22 @@ def cloudevent_of_audit_record(record: dict[str, Any]) -> dict[str, Any]:
         recorded_at=record.get("recorded_at") or occurred_at, actor=record["actor"],
         correlation_id=record.get("correlation_id", ""),
         causation_id=record.get("causation_id", ""),
-        schema_version=int(version.removeprefix("v")), data=record.get("data") or {},
+        schema_version=int(version.removeprefix("v")), data=data,
         prev_hash=record.get("prev_hash"), hash=record.get("hash"),
         import_run_id=record.get("import_run_id") or "",
     ))
+
+
+def as_stored(data: dict[str, Any], sealed: dict[str, str]) -> dict[str, Any]:
+    """An exported record's ``data`` as it was stored and chained: each personal value
+    shown opened (or ``"[erased]"``) put back as the ciphertext kept in ``sealed``."""
+    if not sealed:
+        return data
+    stored: dict[str, Any] = copy.deepcopy(data)
+    for path, value in sealed.items():
+        *parents, last = path.split(".")
+        target = stored
+        for part in parents:
+            target = target[part]
+        target[last] = value
+    return stored

@@ -7,6 +7,7 @@ from what the domain records.
 
 from __future__ import annotations
 
+import types
 import typing
 from typing import Any
 
@@ -15,9 +16,28 @@ from pydantic import TypeAdapter
 import domain.catalog  # noqa: F401 - registers every event class
 from domain.aggregate import EVENT_CLASSES
 from domain.envelope import BASE_FIELDS, wire_type
+from domain.personal import Personal, personal_fields
 from infra.kafka.topics import Topics
 
 _HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+
+
+def _typed_dict_schema(hint: Any) -> dict[str, Any]:
+    """A ``typing.TypedDict`` the domain uses (pydantic wants typing_extensions' on
+    Python 3.11, and the domain imports the standard library only)."""
+    fields = {name: value_schema(h) for name, h in typing.get_type_hints(hint).items()}
+    return {"type": "object", "properties": fields, "required": sorted(fields),
+            "additionalProperties": False}
+
+
+def value_schema(hint: Any) -> dict[str, Any]:
+    if typing.is_typeddict(hint):
+        return _typed_dict_schema(hint)
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType) and any(
+            typing.is_typeddict(a) for a in args):
+        return {"anyOf": [value_schema(a) for a in args]}
+    return TypeAdapter(hint).json_schema()
 
 
 def data_schema(event_class: type) -> dict[str, Any]:
@@ -27,11 +47,45 @@ def data_schema(event_class: type) -> dict[str, Any]:
         skip = name in BASE_FIELDS or name.startswith("_")
         if skip or typing.get_origin(hint) is typing.ClassVar:
             continue
-        properties[name] = TypeAdapter(hint).json_schema()
+        properties[name] = value_schema(hint)
+    mark_personal(properties, personal_fields(event_class))
     # A field with a default was added later: events stored before it lack it.
     optional = {name for name in properties if hasattr(event_class, name)}
     return {"type": "object", "properties": properties,
             "required": sorted(properties.keys() - optional), "additionalProperties": False}
+
+
+def mark_personal(properties: dict[str, Any], personal: Personal) -> None:
+    """Mark each personal field with ``x-personal-data`` (whose: the subject's kind) and
+    ``x-personal-data-subject`` (the field that names the subject). Such a string is
+    ciphertext on the wire (``pii:v1:<kind>:<id>:<base64>``), or ``"[erased]"``."""
+    for path, subject in personal.items():
+        head, *rest = path.split(".")
+        schema = properties[head]
+        for part in rest:
+            schema = next(o for o in schema.get("anyOf", [schema]) if "properties" in o)
+            schema = schema["properties"][part]
+        schema["x-personal-data"] = subject.kind
+        schema["x-personal-data-subject"] = subject.field
+        schema.setdefault("description", PERSONAL_NOTE)
+
+
+def personal_paths(schema: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """Dotted path to subject kind, for every field of ``schema`` marked personal."""
+    found: dict[str, str] = {}
+    for name, field in schema.get("properties", {}).items():
+        path = f"{prefix}{name}"
+        if "x-personal-data" in field:
+            found[path] = field["x-personal-data"]
+        for option in [field, *field.get("anyOf", [])]:
+            if "properties" in option:
+                found.update(personal_paths(option, f"{path}."))
+    return found
+
+
+PERSONAL_NOTE = (
+    "personal data: stored and published as `pii:v1:<kind>:<id>:<base64>` ciphertext under "
+    "its subject's key (or `[erased]` once the subject is erased); the API shows plaintext")
 
 
 def event_schema(context: str, name: str, event_class: type) -> dict[str, Any]:
@@ -95,6 +149,9 @@ def asyncapi_document(topics: Topics, schemas: dict[str, dict[str, Any]]) -> dic
             "name": type_name, "title": name, "contentType": "application/cloudevents+json",
             "payload": {"$ref": f"schemas/{type_name}.json"},
         }
+        personal = personal_paths(schemas[type_name]["properties"]["data"])
+        if personal:
+            messages[key]["x-personal-data"] = personal
         channel = channels.setdefault(context, {
             "address": topics.events(context),
             "description": f"Every event of the {context} context, keyed by aggregate id "
@@ -114,7 +171,11 @@ def asyncapi_document(topics: Topics, schemas: dict[str, dict[str, Any]]) -> dic
                  "description": "CloudEvents 1.0 (structured JSON, plus ce_ headers) of "
                                 "every event OpsLedger records. `time` is when the event "
                                 "happened; the extension `recordedtime` is when OpsLedger "
-                                "recorded it (absent: recorded when it happened)."},
+                                "recorded it (absent: recorded when it happened). Fields "
+                                "marked `x-personal-data` (listed per message: path to "
+                                "the subject's kind) carry ciphertext "
+                                "`pii:v1:<kind>:<id>:<base64>` under a key per data "
+                                "subject, or `[erased]`; ask the API for plaintext."},
         "defaultContentType": "application/cloudevents+json",
         "channels": channels, "operations": operations,
         "components": {"messages": messages},

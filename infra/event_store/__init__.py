@@ -13,6 +13,8 @@ from typing import Protocol, runtime_checkable
 from domain.ledger import Ledger, PositionLookup
 from infra.event_store.hash_chain import StoredEventHasher
 from infra.event_store.sqlite import LedgerSQLiteRecorder
+from infra.personal.keys import KeyStore
+from infra.personal.mapper import PersonalDataMapper, sealed_reader
 from infra.private_files import private_dir, private_sqlite
 from infra.settings import Settings
 
@@ -49,7 +51,8 @@ def chained(ledger: Ledger) -> Ledger:
     left as it is."""
     recorder = ledger.recorder
     if isinstance(recorder, LedgerRecorder):
-        recorder.hasher = StoredEventHasher(ledger.mapper.to_domain_event)
+        # The chain covers what is stored: personal data as sealed, never opened.
+        recorder.hasher = StoredEventHasher(sealed_reader(ledger.mapper))
     return ledger
 
 
@@ -69,9 +72,21 @@ def ledger_env(settings: Settings) -> dict[str, str]:
         "SQLITE_DBNAME": str(settings.event_store_path),
         "SQLITE_LOCK_TIMEOUT": "30",
         "APPLICATION_RECORDER_TOPIC": f"{LedgerSQLiteRecorder.__module__}:LedgerSQLiteRecorder",
+        "MAPPER_TOPIC": f"{PersonalDataMapper.__module__}:PersonalDataMapper",
     }
 
 
 def open_ledger(settings: Settings) -> Ledger:
-    """The ledger over the configured event store, chaining every public event."""
-    return chained(Ledger(env=ledger_env(settings)))
+    """The ledger over the configured event store, chaining every public event and
+    sealing personal data under the keys of the key store beside it."""
+    ledger = Ledger(env=ledger_env(settings))
+    mapper = ledger.mapper
+    if not isinstance(mapper, PersonalDataMapper):  # pragma: no cover - set by ledger_env
+        raise TypeError(f"{type(mapper).__name__} does not seal personal data")
+    mapper.attach(KeyStore(settings.key_store_path))
+    return chained(ledger)
+
+
+def key_store(ledger: Ledger) -> KeyStore | None:
+    """The key store ``ledger`` seals personal data with (None: it seals nothing)."""
+    return getattr(ledger.mapper, "keys", None)

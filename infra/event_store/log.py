@@ -9,6 +9,7 @@ from domain.aggregate import LedgerAggregate
 from domain.envelope import EventEnvelope, envelope_of
 from domain.ledger import Ledger
 from infra.event_store import LedgerRecorder
+from infra.personal.mapper import sealed_reader
 
 
 def read_envelopes(
@@ -20,11 +21,12 @@ def read_envelopes(
     returned position still moves past them.
     """
     notifications = ledger.recorder.select_notifications(after + 1, limit)
+    read = sealed_reader(ledger.mapper)  # as stored: personal data stays sealed
     envelopes = []
     last = after
     for n in notifications:
         last = n.id
-        event = ledger.mapper.to_domain_event(n)
+        event = read(n)
         if isinstance(event, LedgerAggregate.Event):
             envelopes.append(envelope_of(event, n.id))
     return with_hashes(ledger, envelopes), last

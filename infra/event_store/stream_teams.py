@@ -17,6 +17,7 @@ from uuid import UUID
 
 from domain.envelope import EventEnvelope, envelope_of
 from domain.ledger import Ledger
+from infra.personal.mapper import sealed_reader
 from projections.team_scope import TEAM_CONTEXT, owned_by_a_team, team_of_stream
 
 MAX_STREAMS = 100_000
@@ -65,7 +66,7 @@ class StreamTeams:
         stored = self._ledger.recorder.select_events(originator, lte=1, limit=1)
         if not stored:
             return None
-        creating = envelope_of(self._ledger.mapper.to_domain_event(stored[0]), 0)
+        creating = envelope_of(sealed_reader(self._ledger.mapper)(stored[0]), 0)
         return team_of_stream(context, subject, creating.data)
 
 

@@ -20,7 +20,9 @@ def _feedback_doc(e: EventEnvelope, kind: str, channel: str | None) -> Document:
 
 
 def _customer_feedback_received(doc: Document | None, e: EventEnvelope) -> Document:
-    return _feedback_doc(e, "customer", e.data.get("channel"))
+    feedback = _feedback_doc(e, "customer", e.data.get("channel"))
+    feedback["customer"] = e.data.get("customer")
+    return feedback
 
 
 def _peer_feedback_given(doc: Document | None, e: EventEnvelope) -> Document:

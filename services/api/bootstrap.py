@@ -26,7 +26,8 @@ from domain.ledger import Ledger
 from domain.meta import utcnow
 from domain.teams.service import TeamService
 from infra.auth import Grant, TokenConfigError, TokenRegistry, ensure_admin_token
-from infra.event_store import open_ledger
+from infra.event_store import key_store, open_ledger
+from infra.personal.reveal import revealing
 from infra.private_files import private_dir
 from infra.projecting.follower import EmbeddedFollower
 from infra.read_store.freshness import (
@@ -118,7 +119,8 @@ class Runtime:
     ) -> Runtime:
         ledger = open_ledger(settings)
         store = (store_factory or default_store)(settings)
-        runtime = cls(settings, ledger, store, load_tokens(settings))
+        # Readers get personal data opened; the follower folds what is stored (sealed).
+        runtime = cls(settings, ledger, revealing(store, key_store(ledger)), load_tokens(settings))
         if settings.distributed:
             runtime.checkpoint_name = settings.projector_group
         if follow and not settings.distributed:
@@ -129,6 +131,12 @@ class Runtime:
             follower.start()
             runtime.follower = follower
         return runtime
+
+    @property
+    def sealed_store(self) -> ReadStore:
+        """The read store as folds write it (personal data sealed): what a follower
+        folds into; ``store`` is what readers get, personal data opened."""
+        return getattr(self.store, "inner", self.store)
 
     def applied_position(self) -> int:
         if self.follower is not None:

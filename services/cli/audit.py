@@ -157,6 +157,8 @@ def audit_export(
     Each record has both times: ``time`` (when it happened) and ``recorded_at``."""
     from domain.envelope import iso_time
     from infra.audit.export import export_chunks
+    from infra.personal.keys import KeyStore
+    from infra.personal.reveal import revealing
     from infra.read_store.port import Range
     from services.api.bootstrap import default_store
 
@@ -171,7 +173,8 @@ def audit_export(
         if start or end:
             filters[field] = Range(gte=iso_time(start) if start else None,
                                    lte=iso_time(end) if end else None)
-    store = default_store(settings)
+    keys = KeyStore(settings.key_store_path)
+    store = revealing(default_store(settings), keys)
     sink = out.open("wb") if out else sys.stdout.buffer
     written = 0
     try:
@@ -182,6 +185,7 @@ def audit_export(
         if out:
             sink.close()
         store.close()
+        keys.close()
     if out:
         err.print(f"{written} bytes written to {out}")
 

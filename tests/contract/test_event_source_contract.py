@@ -35,6 +35,7 @@ from infra.event_store import ledger_recorder, open_ledger
 from infra.event_store.hash_chain import GENESIS, envelope_bytes, link
 from infra.event_store.log import iter_envelopes
 from infra.kafka.reading import read_all_cloudevents
+from infra.personal.mapper import sealed_reader
 from infra.settings import Settings
 from tests.integration.test_relay import Env, append_history, drain, env  # noqa: F401
 
@@ -94,7 +95,7 @@ def stored_public_events(ledger: Ledger) -> list[EventEnvelope]:
     recorder = ledger_recorder(ledger)
     expected = []
     for n in ledger.recorder.select_notifications(1, 1_000_000):
-        event = ledger.mapper.to_domain_event(n)
+        event = sealed_reader(ledger.mapper)(n)  # as stored
         if isinstance(event, LedgerAggregate.Event):
             chained = recorder.hash_at(n.id)
             assert chained is not None, f"public event at {n.id} has no chain link"
@@ -107,7 +108,7 @@ def private_records(ledger: Ledger) -> dict[str, list[tuple[int, str]]]:
     """The stored records that are no public event, by kind: (position, aggregate id)."""
     found: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for n in ledger.recorder.select_notifications(1, 1_000_000):
-        event = ledger.mapper.to_domain_event(n)
+        event = sealed_reader(ledger.mapper)(n)  # as stored
         if not isinstance(event, LedgerAggregate.Event):
             found[type(event).__qualname__.split(".")[0]].append(
                 (n.id, str(n.originator_id)))

@@ -223,7 +223,7 @@ def test_the_export_shows_both_times_and_takes_both_filters(
         ("IncidentAcknowledged", z(entered_late["acked_at"]))]
     assert lines[0]["recorded_at"] > lines[0]["time"]
     header = csv.text.splitlines()[0].split(",")
-    assert header[:2] == ["position", "time"] and header[-1] == "recorded_at"
+    assert header[:2] == ["position", "time"] and header[-2:] == ["recorded_at", "sealed"]
     assert csv.text.splitlines()[1:] == []
 
 

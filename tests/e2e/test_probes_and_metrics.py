@@ -190,11 +190,11 @@ def test_lag_is_zero_when_the_last_stored_record_is_private(tmp_path: Path) -> N
             first = client.post("/v1/teams", json={"name": "SRE"},
                                 headers={**ADMIN, "Idempotency-Key": "form-sre"}).json()
             assert runtime.ledger.head_position() == first["position"] + 1
-            runtime.store.commit({}, (runtime.checkpoint_name, 0))
+            runtime.sealed_store.commit({}, (runtime.checkpoint_name, 0))
             ready = client.get("/readyz", headers=ADMIN).json()
             assert ready["projection_lag"] == 1  # the event itself is not applied yet
             # when the projector has applied the event
-            runtime.store.commit({}, (runtime.checkpoint_name, first["position"]))
+            runtime.sealed_store.commit({}, (runtime.checkpoint_name, first["position"]))
             # then nothing lags: the private record is never published
             ready = client.get("/readyz", headers=ADMIN).json()
             assert ready["projection_lag"] == 0, ready

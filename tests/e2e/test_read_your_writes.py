@@ -47,7 +47,7 @@ def lagging_server(tmp_path: Path, *, embedded: bool, **settings: Any) -> tuple[
         {TOKEN: {"principal": "user:admin", "roles": ["admin"], "teams": ["*"]}}), **settings)
     runtime = Runtime.open(config, follow=False)
     if embedded:  # a follower that is never started: it applies on catch_up() only
-        runtime.follower = EmbeddedFollower(runtime.ledger, runtime.store, ALL_FOLDS)
+        runtime.follower = EmbeddedFollower(runtime.ledger, runtime.sealed_store, ALL_FOLDS)
     return runtime, create_app(config, runtime=runtime)
 
 
@@ -55,7 +55,7 @@ def apply_everything(runtime: Runtime) -> None:
     if runtime.follower is not None:
         runtime.follower.catch_up()
     else:  # what a projector does: the read models (and their audit records) appear
-        EmbeddedFollower(runtime.ledger, runtime.store, ALL_FOLDS).catch_up()
+        EmbeddedFollower(runtime.ledger, runtime.sealed_store, ALL_FOLDS).catch_up()
 
 
 async def until(condition: Callable[[], bool], what: str) -> None:

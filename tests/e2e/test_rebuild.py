@@ -44,7 +44,7 @@ def test_rebuild_switches_in_a_fresh_generation_without_downtime(
     for n in range(30):
         runtime.teams.add_member(tc.AddMember(team.id, f"M{n}", f"m{n}@example.com", "SRE"), ctx)
     assert runtime.wait_for(runtime.ledger.head_position(), 10)
-    live: SQLiteReadStore = runtime.store  # type: ignore[assignment]
+    live: SQLiteReadStore = runtime.sealed_store  # type: ignore[assignment]
     with sqlite3.connect(live.path) as db:  # a read model gone wrong (say, an old fold bug)
         db.execute("UPDATE c_teams SET body = json_set(body, '$.name', 'WRONG')")
     assert live.get("teams", str(team.id))["name"] == "WRONG"  # type: ignore[index]

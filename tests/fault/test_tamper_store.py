@@ -54,7 +54,7 @@ def test_an_untouched_store_verifies(store: tuple[Runtime, Path]) -> None:
 def test_a_changed_byte_is_named_as_altered(store: tuple[Runtime, Path]) -> None:
     runtime, path = store
     tamper(path, "UPDATE stored_events SET state = CAST(replace(CAST(state AS TEXT), "
-                 "'Member 4', 'Member X') AS BLOB) WHERE rowid = 11")
+                 "'\"SRE\"', '\"SRX\"') AS BLOB) WHERE rowid = 11")
     result = verify_store(runtime.ledger)
     assert (result.ok, result.broken_at, result.kind) == (False, 11, "altered")
 
@@ -96,7 +96,7 @@ def test_an_inserted_event_is_named(store: tuple[Runtime, Path]) -> None:
 def test_verify_can_start_from_a_position(store: tuple[Runtime, Path]) -> None:
     runtime, path = store
     tamper(path, "UPDATE stored_events SET state = CAST(replace(CAST(state AS TEXT), "
-                 "'Member 1', 'Member Y') AS BLOB) WHERE rowid = 5")
+                 "'\"SRE\"', '\"SRY\"') AS BLOB) WHERE rowid = 5")
     assert verify_store(runtime.ledger).broken_at == 5
     later = verify_store(runtime.ledger, start=7)
     assert later.ok and later.count == 7

@@ -36,6 +36,10 @@ class AuditRecordPublic(ReadDocument):
                                   "(absent from records folded before the field)")
     reason: str | None
     data: dict[str, Any]
+    sealed: dict[str, str] | None = Field(
+        default=None, description="the stored ciphertext of each personal value `data` "
+                                  "shows opened (dotted path to `pii:v1:...`), so the record "
+                                  "can be re-hashed as stored; absent: no personal data")
     correlation_id: str
     causation_id: str
     prev_hash: str | None

@@ -8,9 +8,22 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from domain.feedback.aggregate import Kind, Priority
-from services.api.models.common import CommandBody, Name, ReadDocument, Text
+from services.api.models.common import CommandBody, Email, Name, ReadDocument, Text
 
 # -- requests -------------------------------------------------------------------------
+
+
+class CustomerIdentity(CommandBody):
+    """Who gave customer feedback: personal data, stored encrypted under a key of that
+    customer's (known by the email) and erased with ``POST /v1/customers/erase``."""
+
+    name: Name
+    email: Email
+
+
+class CustomerPublic(BaseModel):
+    name: str
+    email: str
 
 
 class FeedbackGive(CommandBody):
@@ -21,6 +34,7 @@ class FeedbackGive(CommandBody):
     channel: Name | None = None
     score: Annotated[int, Field(ge=0, le=10, strict=True)] | None = None
     feedback_id: UUID | None = None
+    customer: CustomerIdentity | None = None
 
 
 class FeedbackTriage(CommandBody):
@@ -44,6 +58,7 @@ class FeedbackPublic(ReadDocument):
     team_id: str
     subject_member_id: str | None
     channel: str | None
+    customer: CustomerPublic | None = None
     score: int | None
     text: str
     status: str

@@ -41,6 +41,8 @@ def give_feedback(body: FeedbackGive, grant: Operator, ctx: CommandCtx, rt: Runt
     return answer(rt.feedback.give(c.GiveFeedback(
         body.kind, body.team_id, body.text, body.subject_member_id, body.channel, body.score,
         body.feedback_id,
+        None if body.customer is None else {"name": body.customer.name,
+                                            "email": body.customer.email},
     ), ctx), response)
 
 

@@ -65,12 +65,35 @@ def given(*steps: str) -> Feedback:
 # -- customer feedback ---------------------------------------------------------------
 
 
+def test_customer_feedback_may_name_the_customer_who_gave_it() -> None:
+    feedback = give(customer={"name": " Ana Silva ", "email": " ana@example.org "})
+    assert then(feedback)[0][1]["customer"] == {"name": "Ana Silva", "email": "ana@example.org"}
+    assert feedback.customer == {"name": "Ana Silva", "email": "ana@example.org"}
+
+
+def test_customer_feedback_without_a_customer_records_none() -> None:
+    assert then(give())[0][1]["customer"] is None
+
+
+@pytest.mark.parametrize("customer", [
+    {"name": " ", "email": "ana@example.org"}, {"name": "Ana", "email": "not an email"},
+])
+def test_a_customer_needs_a_name_and_an_email_address(customer: Any) -> None:
+    with pytest.raises(DomainError):
+        give(customer=customer)
+
+
+def test_a_customer_applies_to_customer_feedback_only() -> None:
+    with pytest.raises(ValidationError, match="customer feedback only"):
+        give("peer", customer={"name": "Ana", "email": "ana@example.org"})
+
+
 def test_customer_feedback_records_channel_score_and_text() -> None:
     feedback = give(channel="email", score=3, text=" checkout was slow ")
 
     assert then(feedback) == [("CustomerFeedbackReceived", {
         "team_id": str(TEAM_ID), "channel": "email", "score": 3,
-        "text": "checkout was slow", "subject_member_id": None,
+        "text": "checkout was slow", "subject_member_id": None, "customer": None,
     })]
     assert (feedback.kind, feedback.status) == ("customer", "new")
 

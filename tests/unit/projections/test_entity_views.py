@@ -262,7 +262,8 @@ def test_customer_feedback_is_received_triaged_and_resolved() -> None:
     assert feedback is not None
     assert {k: v for k, v in feedback.items() if k != "event_ids"} == {
         "id": FEEDBACK, "kind": "customer", "team_id": TEAM, "subject_member_id": None,
-        "channel": "email", "score": 3, "text": "slow checkout", "status": "resolved",
+        "customer": None, "channel": "email", "score": 3, "text": "slow checkout",
+        "status": "resolved",
         "priority": "high", "owner_id": ADA, "resolution": "added a cache",
         "received_at": "2026-11-23T10:00:00Z", "triaged_at": "2026-11-23T11:00:00Z",
         "resolved_at": "2026-11-24T11:00:00Z", "version": 3,

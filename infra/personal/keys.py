@@ -1,0 +1,171 @@
+"""The key store: one random AES-256 key per data subject, in its own SQLite file beside
+the event store (0600), so erasing a subject is deleting one row.
+
+Subjects are ``member:<member id>`` and ``customer:<random id>``. A customer is known
+by the email address they gave, but the store never holds the address: it finds a
+customer's subjects by an HMAC of the normalised address under a secret of its own
+(``customer_index``), and erasing a customer deletes those rows too.
+
+Gone means gone: ``PRAGMA secure_delete=ON`` overwrites deleted rows with zeros, and the
+rollback journal (``journal_mode=DELETE``, not WAL) holds a page's old bytes only while
+its transaction runs and is removed when it commits; a checkpoint and ``VACUUM`` are
+still run after an erasure for anything a WAL left by an older version may hold. An
+erased subject stays as a tombstone (``erased``) that holds no key: personal data
+stored later for it is stored as ``"[erased]"``, never under a new key.
+
+Keys found are kept in memory for :data:`CACHE_SECONDS` at most, so another process that
+shares the file (the API processes of the distributed mode) stops showing an erased
+subject's data within that time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import sqlite3
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from domain.envelope import iso_time
+from domain.meta import utcnow
+from infra.personal.sealing import new_key
+from infra.private_files import private_sqlite
+
+CACHE_SECONDS = 1.0
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS subject_keys (subject TEXT PRIMARY KEY, key BLOB NOT NULL,"
+    " created_at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS erased (subject TEXT PRIMARY KEY, erased_at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS customer_index (lookup TEXT PRIMARY KEY,"
+    " subject TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
+)
+
+
+def normalised_email(email: str) -> str:
+    return email.strip().lower()
+
+
+class KeyStore:
+    """The data subjects' keys. Thread-safe; one connection per store."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        private_sqlite(self.path)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
+                                   timeout=30)
+        self._lock = threading.RLock()
+        self._cache: dict[str, tuple[float, bytes]] = {}
+        with self._lock:
+            self._db.execute("PRAGMA secure_delete=ON")
+            self._db.execute("PRAGMA journal_mode=DELETE")
+            for statement in _SCHEMA:
+                self._db.execute(statement)
+            self._db.execute("INSERT OR IGNORE INTO secrets VALUES ('customer_index', ?)",
+                             (secrets.token_bytes(32),))
+            row = self._db.execute(
+                "SELECT value FROM secrets WHERE name = 'customer_index'").fetchone()
+            self._index_secret: bytes = row[0]
+
+    # -- keys -----------------------------------------------------------------------
+
+    def key(self, subject: str) -> bytes | None:
+        """The subject's key; None when it has none (erased, or never had data)."""
+        cached = self._cache.get(subject)
+        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        with self._lock:
+            row = self._db.execute("SELECT key FROM subject_keys WHERE subject = ?",
+                                   (subject,)).fetchone()
+        if row is None:
+            self._cache.pop(subject, None)
+            return None
+        self._cache[subject] = (time.monotonic(), row[0])
+        return bytes(row[0])
+
+    def key_for_new_data(self, subject: str) -> bytes | None:
+        """The key to seal new personal data of ``subject`` under, made on first use;
+        None when the subject was erased (the data is then stored as erased)."""
+        key = self.key(subject)
+        if key is not None:
+            return key
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                if self._is_erased(subject):
+                    self._db.execute("COMMIT")
+                    return None
+                self._db.execute(
+                    "INSERT OR IGNORE INTO subject_keys VALUES (?, ?, ?)",
+                    (subject, new_key(), iso_time(utcnow())))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return self.key(subject)
+
+    def is_erased(self, subject: str) -> bool:
+        with self._lock:
+            return self._is_erased(subject)
+
+    def _is_erased(self, subject: str) -> bool:
+        return self._db.execute("SELECT 1 FROM erased WHERE subject = ?",
+                                (subject,)).fetchone() is not None
+
+    # -- customers --------------------------------------------------------------------
+
+    def _lookup(self, email: str) -> str:
+        return hmac.new(self._index_secret, normalised_email(email).encode(),
+                        hashlib.sha256).hexdigest()
+
+    def customer_subject(self, email: str) -> str:
+        """The subject of the customer known by ``email``, made on first use. A customer
+        erased earlier who gives feedback again is a new subject with a new key."""
+        lookup = self._lookup(email)
+        with self._lock:
+            row = self._db.execute("SELECT subject FROM customer_index WHERE lookup = ?",
+                                   (lookup,)).fetchone()
+            if row is not None:
+                return str(row[0])
+            subject = f"customer:{uuid.uuid4()}"
+            self._db.execute("INSERT OR IGNORE INTO customer_index VALUES (?, ?)",
+                             (lookup, subject))
+            row = self._db.execute("SELECT subject FROM customer_index WHERE lookup = ?",
+                                   (lookup,)).fetchone()
+            return str(row[0])
+
+    def find_customer(self, email: str) -> str | None:
+        """The subject of the customer known by ``email``; None: no data of theirs."""
+        with self._lock:
+            row = self._db.execute("SELECT subject FROM customer_index WHERE lookup = ?",
+                                   (self._lookup(email),)).fetchone()
+        return None if row is None else str(row[0])
+
+    # -- erasure ----------------------------------------------------------------------
+
+    def erase(self, subject: str) -> bool:
+        """Delete ``subject``'s key (and a customer's index row) for good; True if it had
+        a key. The deleted bytes are overwritten before this returns."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                had = self._db.execute("DELETE FROM subject_keys WHERE subject = ?",
+                                       (subject,)).rowcount > 0
+                self._db.execute("DELETE FROM customer_index WHERE subject = ?", (subject,))
+                self._db.execute("INSERT OR IGNORE INTO erased VALUES (?, ?)",
+                                 (subject, iso_time(utcnow())))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._cache.pop(subject, None)
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute("VACUUM")
+        return had
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
