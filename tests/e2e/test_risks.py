@@ -18,17 +18,18 @@ def day(offset: int) -> str:
 
 
 class Register:
-    """A team formed 60 days ago with Olu (owner, bound to ``user:lena``, the lead
+    """A team formed 60 days ago (by default) with Olu (owner, bound to ``user:lena``, the lead
     token's principal) and Ria; a risk of Olu's identified 30 days ago at 4 x 5."""
 
     def __init__(self, api: Api, team_id: str | None = None,
-                 owner_principal: str | None = "user:lena") -> None:
+                 owner_principal: str | None = "user:lena", formed_days_ago: int = 60) -> None:
         self.api = api
-        self.team = api.team("Payments SRE", occurred_at=ago(60 * DAY),
+        formed = ago(formed_days_ago * DAY)
+        self.team = api.team("Payments SRE", occurred_at=formed,
                              **({"team_id": team_id} if team_id else {}))
         bound = {"principal": owner_principal} if owner_principal else {}
-        self.olu = api.member(self.team, "Olu Owner", occurred_at=ago(60 * DAY), **bound)
-        self.ria = api.member(self.team, "Ria Reviewer", occurred_at=ago(60 * DAY))
+        self.olu = api.member(self.team, "Olu Owner", occurred_at=formed, **bound)
+        self.ria = api.member(self.team, "Ria Reviewer", occurred_at=formed)
         self.position = 0
         self.risk = self.identify(occurred_at=ago(30 * DAY))
 
