@@ -13,13 +13,14 @@ from domain.feedback import events as feedback
 from domain.goals import events as goals
 from domain.imports import events as imports
 from domain.incidents import events as incidents
+from domain.risks import events as risks
 from domain.teams import events as teams
 
 _MODULES = (teams, goals, incidents, feedback, access, imports, compliance_policies,
-            compliance_findings)
+            compliance_findings, risks)
 
 CONTEXTS: tuple[str, ...] = (
-    "teams", "goals", "incidents", "feedback", "access", "imports", "compliance")
+    "teams", "goals", "incidents", "feedback", "access", "imports", "compliance", "risks")
 """One Kafka topic each: ``opsledger.<context>.events``."""
 
 ALL_EVENTS: tuple[type, ...] = tuple(event for m in _MODULES for event in m.EVENTS)

@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     # An event recorded longer than this after it happened, outside an import run,
     # is a backdated_entry finding.
     backdate_tolerance_minutes: int = Field(default=60, ge=0)
+    # A risk whose residual score is at least this, untreated this many days, is a
+    # high_risk_untreated finding.
+    untreated_min_score: int = Field(default=15, ge=1)
+    untreated_days: int = Field(default=14, ge=1)
+    # A plan for a risk whose residual score is at least this, without a drill in this
+    # many days, is a plan_not_exercised finding.
+    exercise_min_score: int = Field(default=15, ge=1)
+    exercise_interval_days: int = Field(default=180, ge=1)
 
     def control_thresholds(self) -> Thresholds:
         return Thresholds(
@@ -63,6 +71,10 @@ class Settings(BaseSettings):
             sev2_ack_minutes=self.sev2_ack_minutes,
             postmortem_working_days=self.postmortem_working_days,
             backdate_tolerance_minutes=self.backdate_tolerance_minutes,
+            untreated_min_score=self.untreated_min_score,
+            untreated_days=self.untreated_days,
+            exercise_min_score=self.exercise_min_score,
+            exercise_interval_days=self.exercise_interval_days,
         )
 
     @property

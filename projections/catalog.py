@@ -19,4 +19,6 @@ INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
     "tokens": ("principal", "status", "issued_at"),
     "control_policies": ("control",),
     "finding_decisions": ("team_id",),
+    "risks": ("team_id", "status", "identified_at"),
+    "contingency_plans": ("team_id", "drafted_at"),
 }

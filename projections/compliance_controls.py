@@ -23,6 +23,10 @@ Controls:
   after it happened, outside an import run (a declared backfill); its evidence is
   the event, both its times and its actor. Nothing can put it right: it stays open.
 
+The risks context's controls (``risk_review_overdue``, ``high_risk_untreated``,
+``plan_not_exercised``, ``risk_accepted_by_owner``) are :mod:`.risk_controls`, with
+the same finding shape; the API calls both.
+
 Thresholds have a history (:class:`~projections.control_policies.Policies`): a fact is
 judged by the version of its control's policy in force when it happened (business
 time), so a later change never re-judges it. ``ack_sla`` takes the version in force

@@ -33,6 +33,10 @@ class Thresholds:
     sev2_ack_minutes: int = 60
     postmortem_working_days: int = 5
     backdate_tolerance_minutes: int = 60
+    untreated_min_score: int = 15
+    untreated_days: int = 14
+    exercise_min_score: int = 15
+    exercise_interval_days: int = 180
 
     def ack_minutes(self, severity: str | None) -> int | None:
         return {"SEV1": self.sev1_ack_minutes, "SEV2": self.sev2_ack_minutes}.get(

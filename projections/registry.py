@@ -6,9 +6,22 @@ needs its goal's owner and progress, already updated by the same event).
 
 from __future__ import annotations
 
-from projections import audit_trail, compliance_history, performance_timeline, views
+from projections import (
+    audit_trail,
+    compliance_history,
+    performance_timeline,
+    risk_timeline,
+    views,
+)
 from projections.fold import Fold
-from projections.views import access, action_items, finding_decisions, policies
+from projections.views import (
+    access,
+    action_items,
+    contingency_plans,
+    finding_decisions,
+    policies,
+    risks,
+)
 
 ALL_FOLDS: list[Fold] = [
     *views.FOLDS,
@@ -16,9 +29,12 @@ ALL_FOLDS: list[Fold] = [
     access.FOLD,
     policies.FOLD,
     finding_decisions.FOLD,
+    risks.FOLD,
+    contingency_plans.FOLD,
     compliance_history.FOLD,
     audit_trail.FOLD,
     *performance_timeline.FOLDS,
+    risk_timeline.FOLD,  # the risks context's entries, several members per drill
 ]
 
 APPEND_ONLY: frozenset[str] = frozenset(f.collection for f in ALL_FOLDS if f.append_only)

@@ -13,6 +13,9 @@ one rule, kept here so the folds and the events feed agree:
   these entities changes team).
 - ``compliance``: the ``team_id`` the event names itself (every decision on a finding
   carries its finding's team; a control policy names none, so it is of no team).
+- ``risks``: the ``team_id`` the event names itself, too (every event of a risk or a
+  contingency plan carries its team: the context has two aggregates, so no one view
+  answers for its streams).
 - anything else (the ``access`` context of API tokens, contexts not known yet): no
   team. Only a token for all teams (``"*"``) sees such records.
 
@@ -29,7 +32,7 @@ from projections.fold import Lookup
 from projections.views import ENTITY_VIEWS
 
 TEAM_CONTEXT = "teams"
-SELF_NAMING = frozenset({"compliance"})
+SELF_NAMING = frozenset({"compliance", "risks"})
 """Contexts whose every event names its own team (``team_id``), if it has one."""
 
 

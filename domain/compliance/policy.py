@@ -31,11 +31,16 @@ CONTROLS: dict[str, tuple[str, ...]] = {
     "target_revised_after_deadline": (),
     "self_role_change": (),
     "backdated_entry": ("backdate_tolerance_minutes",),
+    "risk_review_overdue": (),
+    "high_risk_untreated": ("untreated_min_score", "untreated_days"),
+    "plan_not_exercised": ("exercise_min_score", "exercise_interval_days"),
+    "risk_accepted_by_owner": (),
 }
 """Every compliance control and the names of its thresholds (none: nothing to set)."""
 
 MAX_THRESHOLD = 1_000_000
-"""The largest threshold a version may set (minutes or working days)."""
+"""The largest threshold a version may set (minutes, days, working days or a score; a
+score above 25, the largest a risk can have, makes nothing high)."""
 
 PAST_GRACE = timedelta(minutes=5)
 """How far before its recording a version may take effect outside an import run:

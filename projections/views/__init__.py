@@ -2,8 +2,9 @@
 
 One module per context, as in ``domain/<context>/``: :mod:`.teams` and
 :mod:`.members` (both fed by the teams context), :mod:`.goals`, :mod:`.incidents`,
-:mod:`.feedback`, :mod:`.access` (API tokens) and :mod:`.policies` (the controls'
-policies, in the ``compliance`` context). Each view is a fold of one
+:mod:`.feedback`, :mod:`.access` (API tokens), :mod:`.policies` (the controls'
+policies, in the ``compliance`` context), and :mod:`.risks` and
+:mod:`.contingency_plans` (the two aggregates of the ``risks`` context). Each view is a fold of one
 context's events, one small function per event name (:class:`View`, in :mod:`.view`).
 
 ``entity_state`` evolves the state of any entity by its context (the team document
@@ -17,12 +18,14 @@ from __future__ import annotations
 from domain.envelope import EventEnvelope
 from projections.fold import Document, Fold, copy_doc
 from projections.views import (
+    contingency_plans,
     feedback,
     finding_decisions,
     goals,
     incidents,
     members,
     policies,
+    risks,
     teams,
 )
 from projections.views.view import Handler, MissingDocumentError, View
@@ -46,9 +49,14 @@ def view_of(event: EventEnvelope) -> View | None:
     """The view holding the entity ``event`` changes (None: no entity's): its
     context's entity view; for the ``compliance`` context, whose two aggregates have
     two views, the finding decisions' or the control policies' (no team owns a policy,
-    so its history is for readers of every team)."""
+    so its history is for readers of every team); for the ``risks`` context, the risks'
+    or the contingency plans'."""
     if finding_decisions.is_finding_event(event):
         return finding_decisions.FINDING_DECISIONS
+    if risks.is_risk_event(event):
+        return risks.RISKS
+    if contingency_plans.is_plan_event(event):
+        return contingency_plans.PLANS
     view = ENTITY_VIEWS.get(event.context)
     if view is None and policies.is_policy_event(event):
         return policies.POLICIES

@@ -17,6 +17,7 @@ from services.api.routes import (
     action_items,
     audit,
     compliance,
+    contingency_plans,
     controls,
     events,
     feedback,
@@ -26,6 +27,7 @@ from services.api.routes import (
     imports,
     incidents,
     performance,
+    risks,
     teams,
     tokens,
 )
@@ -64,6 +66,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(imports.router)
     app.include_router(controls.router)
     app.include_router(action_items.router)
+    app.include_router(risks.router)
+    app.include_router(contingency_plans.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AnswerHeaders)
     app.add_middleware(RequestMetrics, metrics=metrics)  # added last: outermost, sees all

@@ -17,7 +17,7 @@ from typing import Any
 from domain.compliance.finding import FindingFacts
 from domain.envelope import iso_time
 from infra.auth import Grant
-from projections import compliance_controls, finding_lifecycle
+from projections import compliance_controls, finding_lifecycle, risk_controls
 from projections.compliance_controls import Finding
 from projections.fold import Document
 from projections.times import parse_time
@@ -29,6 +29,9 @@ from services.api.queries import control_policies
 
 INCIDENT_CONTROLS = frozenset({"ack_sla", "postmortem_overdue", "action_item_overdue"})
 GOAL_CONTROLS = frozenset({"target_revised_after_deadline"})
+RISK_CONTROLS = frozenset({"risk_review_overdue", "high_risk_untreated",
+                           "risk_accepted_by_owner"})
+PLAN_CONTROLS = frozenset({"plan_not_exercised"})
 AUDIT_CONTROLS = frozenset({"self_role_change", "backdated_entry"})
 """The controls whose finding ids end with the id of their audit record (its event)."""
 
@@ -47,6 +50,8 @@ def evaluate_findings(rt: Runtime, scope: dict[str, object], now: str) -> list[F
         goals=rt.store.iter_find("goals", scope), role_changes=role_changes,
         late_records=rt.store.iter_find(
             "audit_trail", {"recorded_late": True, **scope}, order_by="position"),
+        risks=rt.store.iter_find("risks", scope),
+        plans=rt.store.iter_find("contingency_plans", scope),
     )
     decided = {d["id"]: d for d in rt.store.iter_find(DECISIONS, scope)}
     return finding_lifecycle.apply_decisions(found, decided, now)
@@ -62,6 +67,12 @@ def one_finding(rt: Runtime, grant: Grant, finding_id: str, now: str) -> Finding
         found = _evaluate(rt, now, incidents=_present(rt.store.get("incidents", subject)))
     elif control in GOAL_CONTROLS:
         found = _evaluate(rt, now, goals=_present(rt.store.get("goals", subject)))
+    elif control in RISK_CONTROLS:
+        found = _evaluate(rt, now, risks=_present(rt.store.get("risks", subject)))
+    elif control in PLAN_CONTROLS:
+        plan = rt.store.get("contingency_plans", subject)
+        covered = rt.store.get_many("risks", list(plan.get("risk_ids") or [])) if plan else {}
+        found = _evaluate(rt, now, plans=_present(plan), risks=covered.values())
     elif control in AUDIT_CONTROLS and detail:
         record = rt.store.get("audit_trail", detail)
         if control == "self_role_change" and record and record.get("name") == "RoleAssigned":
@@ -99,18 +110,22 @@ def _present(doc: Document | None) -> list[Document]:
 def _evaluate(
     rt: Runtime, now: str, *, incidents: Iterable[Document] = (),
     goals: Iterable[Document] = (), role_changes: Iterable[Document] = (),
-    late_records: Iterable[Document] = (),
+    late_records: Iterable[Document] = (), risks: Iterable[Document] = (),
+    plans: Iterable[Document] = (),
 ) -> list[Finding]:
     """The one call of the controls, with the policies in force (the settings' first
-    versions and those added since)."""
-    changes = list(role_changes)
+    versions and those added since): those of incidents, goals, teams and late entries,
+    and the risks context's (:mod:`projections.risk_controls`), oldest first."""
+    changes, risk_docs = list(role_changes), list(risks)
     member_ids = sorted({
         member_id for r in changes
         if isinstance(member_id := (r.get("data") or {}).get("member_id"), str)
-    })
+    } | {str(risk["owner_id"]) for risk in risk_docs if risk.get("owner_id")})
+    members = rt.store.get_many("members", member_ids)
+    policies = control_policies(rt)
     found: list[dict[str, Any]] = compliance_controls.evaluate(
-        incidents=incidents, goals=goals, role_changes=changes,
-        members=rt.store.get_many("members", member_ids).values(), now_iso=now,
-        policies=control_policies(rt), late_records=late_records,
+        incidents=incidents, goals=goals, role_changes=changes, members=members.values(),
+        now_iso=now, policies=policies, late_records=late_records,
     )
-    return found
+    found += risk_controls.evaluate(risk_docs, plans, members, parse_time(now), policies)
+    return sorted(found, key=lambda f: (parse_time(f["opened_at"]), f["id"]))

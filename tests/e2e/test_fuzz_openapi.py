@@ -49,6 +49,12 @@ ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "412", "429", "5xx"]
 # other than the named control's own. A schema cannot say which ids exist, what time
 # it is, or which control has which thresholds, so on these operations a generated
 # value that does is the exception, and 422 counts as an answer to a valid request.
+# The risks context's are of the same kinds: an owner, approver or participant that
+# is no member, risks (risk_ids, risk_id, plan_id) that do not exist or are of another
+# team, a review date or a drill's held_at in the past or future; and the rules that
+# tie two fields of a body together (a residual score above the inherent one, a plan
+# for every treatment but accept, a link naming a risk or a plan and plan_followed
+# with its plan).
 STATE_DEPENDENT_422 = [
     "POST /v1/goals",
     "POST /v1/incidents/{incident_id}/assign",
@@ -59,6 +65,13 @@ STATE_DEPENDENT_422 = [
     "POST /v1/feedback/{feedback_id}/triage",
     "POST /v1/tokens",
     "PUT /v1/compliance/controls/{control}",
+    "POST /v1/risks",
+    "POST /v1/risks/{risk_id}/assess",
+    "POST /v1/risks/{risk_id}/treat",
+    "POST /v1/risks/{risk_id}/accept",
+    "POST /v1/contingency-plans",
+    "POST /v1/contingency-plans/{plan_id}/exercise",
+    "POST /v1/incidents/{incident_id}/links",
 ]
 
 CONFIG = schemathesis.Config.from_dict({
@@ -129,6 +142,15 @@ def _seed(client: TestClient) -> None:
         {"title": "Alert on index age", "owner_id": member, "due": "2030-01-01"}]})
     post("/v1/feedback", {"kind": "peer", "team_id": team, "text": "Great handover",
                           "subject_member_id": member, "score": 9})
+    risk = post("/v1/risks", {"team_id": team, "title": "Primary DB region outage",
+                              "category": "technical", "likelihood": 4, "impact": 5,
+                              "owner_id": member, "review_by": "2030-01-01"})
+    post(f"/v1/risks/{risk}/treat", {"treatment": "accept", "reason": "cheaper to absorb"})
+    plan = post("/v1/contingency-plans", {
+        "team_id": team, "title": "Region failover", "risk_ids": [risk], "owner_id": lead,
+        "steps": [{"title": "Fail over", "role": "On-call SRE"}]})
+    post(f"/v1/incidents/{incident}/links", {"risk_id": risk, "plan_id": plan,
+                                             "plan_followed": True})
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import ast
 import inspect
+from typing import Any
 
 import pytest
 
 import domain.catalog  # noqa: F401  (registers every event class in EVENT_CLASSES)
 from domain.aggregate import EVENT_CLASSES
-from projections import compliance_controls, performance_timeline
+from projections import compliance_controls, performance_timeline, risk_timeline
 from projections.registry import ALL_FOLDS
 from projections.views import View
 
@@ -33,7 +34,7 @@ def unknown(context: str, names: set[str]) -> list[str]:
 def test_every_view_is_found() -> None:
     assert {view.collection for view in VIEWS} == {
         "teams", "members", "goals", "incidents", "feedback", "tokens", "control_policies",
-        "finding_decisions"}
+        "finding_decisions", "risks", "contingency_plans"}
 
 
 @pytest.mark.parametrize("view", VIEWS, ids=lambda view: view.collection)
@@ -42,8 +43,9 @@ def test_every_view_handler_names_an_event_of_its_context(view: View) -> None:
     assert view.creating <= set(view.handlers)
 
 
-def test_every_timeline_teller_names_an_event_of_its_context() -> None:
-    tellers = performance_timeline.TELLERS
+@pytest.mark.parametrize("tellers", [performance_timeline.TELLERS, risk_timeline.TELLERS],
+                         ids=["performance_timeline", "risk_timeline"])
+def test_every_timeline_teller_names_an_event_of_its_context(tellers: dict[Any, Any]) -> None:
     assert tellers
     assert sorted(f"{c}.{n}" for c, n in tellers if f"{c}.{n}" not in EVENT_CLASSES) == []
 
@@ -65,3 +67,18 @@ def test_every_event_the_compliance_controls_look_for_is_an_incident_event() -> 
     types = moment_types()
     assert types >= {"IncidentOpened", "IncidentAcknowledged", "PostmortemPublished"}
     assert unknown("incidents", types) == []
+
+
+def test_the_risks_context_names_each_event_after_its_aggregate() -> None:
+    """The two views of the context tell their events apart by name (``Risk...``,
+    ``Plan...``), so a new event named otherwise would reach neither."""
+    from domain.risks.aggregate import Risk
+    from domain.risks.events import EVENTS
+    from domain.risks.plan import ContingencyPlan
+
+    risk_events = {e.__name__ for e in EVENTS if e.__qualname__.startswith("Risk.")}
+    plan_events = {e.__name__ for e in EVENTS
+                   if e.__qualname__.startswith("ContingencyPlan.")}
+    assert risk_events | plan_events == {e.__name__ for e in EVENTS}
+    assert all(n.startswith("Risk") for n in risk_events) and Risk.CONTEXT == "risks"
+    assert all(n.startswith("Plan") for n in plan_events) and ContingencyPlan.CONTEXT == "risks"
