@@ -125,7 +125,8 @@ def check_the_month(client: TestClient, summary: DemoSummary) -> None:
     run = get(client, f"/v1/imports/{summary.import_run_id}")
     assert run["status"] == "finished" and run["opened_by"] == "user:admin"
     assert run["events_recorded"] == sum(run["by_context"].values()) == summary.run_events > 500
-    assert set(run["by_context"]) == {"teams", "goals", "incidents", "feedback", "compliance"}
+    assert set(run["by_context"]) == {"teams", "goals", "incidents", "feedback", "compliance",
+                                    "risks"}
     audit = every(client, "/v1/audit", pos)
     (finished,) = [r for r in audit if r["name"] == "ImportRunFinished"]
     assert finished["data"]["events_recorded"] == run["events_recorded"]
