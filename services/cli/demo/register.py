@@ -9,8 +9,9 @@ in :mod:`services.cli.demo.scenario`), told so that the risks controls find some
 - a high risk (residual 20) treated only after 18 days (``high_risk_untreated``,
   resolved late) and one (16) still untreated (open); a high one treated within a week
   is no finding;
-- an acceptance approved by the team's lead, who is not the risk's owner, and one the
-  owner recorded themselves, naming a colleague (``risk_accepted_by_owner``);
+- an acceptance approved by the team's lead, who is not the risk's owner, and one of a
+  risk the lead owns, recorded by the lead naming a colleague as approver
+  (``risk_accepted_by_owner``: the owner approved their own risk in all but name);
 - one risk closed.
 
 Two contingency plans: SRE's regional failover, drilled (``exercise``) then revised
@@ -52,7 +53,6 @@ class Acceptance:
     day: int
     hour: float
     approver: str  # a member's name, never the owner's
-    by_owner: bool  # recorded by the owner's persona (a segregation-of-duties finding)
     reason: str
 
 
@@ -96,7 +96,7 @@ RISKS: list[RiskStory] = [
         3, 3, "Amara Okafor", 19, 10.0, 48,
         treatment=Treatment(20, 9.0, "accept", "", "The alert-noise goal is already "
                             "cutting pages; no extra measures this quarter"),
-        acceptance=Acceptance(20, 9.5, "Mei Lin Chen", True, "Accepted until the alert-noise "
+        acceptance=Acceptance(20, 9.5, "Mei Lin Chen", "Accepted until the alert-noise "
                               "goal closes")),
     RiskStory(
         "card-processor", "payments", "Card processor bridge is a single point of failure",
@@ -114,7 +114,7 @@ RISKS: list[RiskStory] = [
         "operational", 3, 3, "Hannah Schmidt", 5, 11.0, 26,
         treatment=Treatment(8, 10.0, "accept", "", "Late files cost a few hours of "
                             "reconciliation and the bank pays SLA credits"),
-        acceptance=Acceptance(8, 15.0, "Sofia Hernández", False, "Within appetite: the SLA "
+        acceptance=Acceptance(8, 15.0, "Sofia Hernández", "Within appetite: the SLA "
                               "credits cover the extra reconciliation work")),
     RiskStory(
         "fraud-drift", "payments", "Fraud rules drift after the PSP migration",

@@ -7,8 +7,8 @@ Who does what: the team's lead (at that time) identifies risks, drafts and revis
 plans and records acceptances and closings (``/accept`` is a lead's); reviews and
 treatments are the owner's when the owner has a persona, else the lead's; a drill is
 recorded by the plan's owner; an incident is linked by the team's incident commander.
-The one acceptance the owner records themselves (naming a colleague as approver) is a
-lead who owns the risk: the ``risk_accepted_by_owner`` finding.
+A lead who owns a risk and records its acceptance (naming a colleague as approver) is
+the ``risk_accepted_by_owner`` finding.
 
 It draws nothing from the planner's random generator, so adding it left the rest of the
 month as it was; the incidents it links are the month's (:attr:`Planner.opened`): for a
@@ -84,10 +84,9 @@ class RiskPlanner:
                   self.owner_or_lead(r.team, r.owner, at), at)
         if (accepted := r.acceptance) is not None:
             at = clock.at(accepted.day, accepted.hour)
-            by = p.persona[r.owner] if accepted.by_owner else self.lead(r.team, at)
             p.add("risk_acceptances", "POST", f"{path}/accept", {
                 "approver_id": p.member_ids[accepted.approver], "reason": accepted.reason,
-            }, by, at)
+            }, self.lead(r.team, at), at)
         if r.closing is not None:
             day, hour, reason = r.closing
             at = clock.at(day, hour)
