@@ -4,8 +4,9 @@ default settings every compliance control finds something, every team has weekly
 metrics, and the figures look like a real month: action items done on time and late
 (their findings resolved) or still overdue, moved, reassigned, cancelled and added;
 ``ack_sla`` with two versions, judging the pages before and after the change; a
-waiver and an accepted risk by the auditor. A second run appends nothing; a run after
-an interrupted one finishes it."""
+waiver and an accepted risk by the auditor; a risk register with contingency plans, a
+drill and incidents linked to what foresaw them (:mod:`tests.e2e.demo_risks`). A
+second run appends nothing; a run after an interrupted one finishes it."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from services.cli.demo import DemoError, DemoSummary, run_demo
 from services.cli.demo.figures import CONTROLS
 from services.cli.demo.plan import Step
 from services.cli.demo.scenario import AUDITOR, PERSONAS
+from tests.e2e.demo_risks import check_the_risks
 
 TOKEN = "test-admin-token-123456"
 TOKENS = json.dumps({TOKEN: {"principal": "user:admin", "roles": ["admin"], "teams": ["*"]}})
@@ -125,7 +127,8 @@ def check_the_month(client: TestClient, summary: DemoSummary) -> None:
     run = get(client, f"/v1/imports/{summary.import_run_id}")
     assert run["status"] == "finished" and run["opened_by"] == "user:admin"
     assert run["events_recorded"] == sum(run["by_context"].values()) == summary.run_events > 500
-    assert set(run["by_context"]) == {"teams", "goals", "incidents", "feedback", "compliance"}
+    assert set(run["by_context"]) == {"teams", "goals", "incidents", "feedback", "compliance",
+                                    "risks"}
     audit = every(client, "/v1/audit", pos)
     (finished,) = [r for r in audit if r["name"] == "ImportRunFinished"]
     assert finished["data"]["events_recorded"] == run["events_recorded"]
@@ -148,6 +151,9 @@ def check_the_month(client: TestClient, summary: DemoSummary) -> None:
     check_follow_ups(client, summary, findings, audit)
     check_the_threshold_change(client, summary, by_control["ack_sla"])
     check_the_decisions(client, summary, findings, audit)
+    check_the_risks(lambda path, **params: get(client, path, **params),
+                    lambda path, position, **params: every(client, path, position, **params),
+                    summary, findings, audit)
 
 
 def check_follow_ups(client: TestClient, summary: DemoSummary,
@@ -277,6 +283,13 @@ def test_the_demo_is_a_month_of_business_time_acted_by_personas_and_reruns_idemp
     assert "ack_sla version 2 by user:admin" in first and "policy version 2: " in first
     assert f"is risk_accepted: risk accepted by {AUDITOR}" in first
     assert f"is waived: waived by {AUDITOR}" in first
+    # ... and the risk register, its heat map, the plans and the acceptances
+    risks = summary.figures.risks
+    assert f"Heat map of the {risks.mapped} risks not closed" in first
+    assert "Risks by status: open 1, treated 6, accepted 2, closed 1" in first
+    assert "version 2 (2 kept), 1 drill(s), incidents linked: 1 plan followed" in first
+    assert ("(owner Amara Okafor): approver Mei Lin Chen, recorded by Amara Okafor"
+            in first)
 
     # one token per persona, issued through the API, each acting as its member
     tokens = every(client, "/v1/tokens", summary.last_position, status="active")

@@ -136,7 +136,9 @@ def run_demo(url: str, token: str, *, seed: int = 7, client: httpx.Client | None
         done = _finish_run(api, seed, run_id)
         position = int(done["position"])
         reader = AUDITOR if AUDITOR in api.tokens else ""
-        figures = read_figures(api, reader, position, planner.team_ids)
+        names = ({i: n for n, i in planner.member_ids.items()}
+                 | {principal: n for n, principal in planner.persona.items()})
+        figures = read_figures(api, reader, position, planner.team_ids, names)
     counts: dict[str, int] = {}
     for step in steps:
         counts[step.kind] = counts.get(step.kind, 0) + 1

@@ -1,8 +1,8 @@
 """What the demo made, read back through the API (as the auditor persona when the run
 holds its token): findings per control and state, the policy version that judged
 them, the decisions on them, the control versions added, the action items by
-status, each team's median time to acknowledge and weekly metric periods, and who
-acted in the audit trail.
+status, each team's median time to acknowledge and weekly metric periods, who
+acted in the audit trail, and the risk register (:mod:`.risk_figures`).
 
 Every query waits for the demo's last position (``min_position``), so the figures
 include everything it sent.
@@ -16,10 +16,15 @@ from statistics import median
 from typing import Any
 
 from services.cli.demo.client import Api
+from services.cli.demo.risk_figures import RiskFigures, read_risks
 from services.cli.demo.scenario import TEAMS
 
 CONTROLS = ("ack_sla", "postmortem_overdue", "action_item_overdue",
-            "target_revised_after_deadline", "self_role_change", "backdated_entry")
+            "target_revised_after_deadline", "self_role_change", "backdated_entry",
+            "risk_review_overdue", "high_risk_untreated", "risk_accepted_by_owner")
+"""The controls the demo month makes find something."""
+REPORTED = (*CONTROLS, "plan_not_exercised")
+"""... and those it reports: a plan's drill is due within 180 days, longer than a month."""
 STATES = ("open", "waived", "risk_accepted", "resolved")
 ITEM_STATUSES = ("open", "overdue", "done", "cancelled")
 _JUDGED_BY = re.compile(r"\(policy version (\d+)\)")
@@ -57,16 +62,19 @@ class Figures:
     decided: list[dict[str, Any]] = field(default_factory=list)
     """The findings decided on: ``id``, ``control``, ``state``, ``decisions``."""
     follow_ups: FollowUpFigures = field(default_factory=FollowUpFigures)
+    risks: RiskFigures = field(default_factory=RiskFigures)
 
     def finding_count(self, control: str) -> int:
         return sum(self.findings.get(control, {}).values())
 
 
-def read_figures(api: Api, actor: str, position: int, team_ids: dict[str, str]) -> Figures:
+def read_figures(api: Api, actor: str, position: int, team_ids: dict[str, str],
+                 names: dict[str, str] | None = None) -> Figures:
+    """``names``: the demo's people by member id and by principal (for the risks)."""
     fresh = {"min_position": position}
     controls = api.get("/v1/compliance/controls", actor=actor, **fresh)["items"]
     thresholded = {c["control"] for c in controls if c["thresholds"]}
-    findings: dict[str, dict[str, int]] = {c: dict.fromkeys(STATES, 0) for c in CONTROLS}
+    findings: dict[str, dict[str, int]] = {c: dict.fromkeys(STATES, 0) for c in REPORTED}
     judged_by: dict[str, dict[int, int]] = {}
     decided, late = [], set()
     demo_teams = set(team_ids.values())
@@ -105,7 +113,8 @@ def read_figures(api: Api, actor: str, position: int, team_ids: dict[str, str]) 
     added = [{"control": c["control"], **v} for c in controls
              for v in c["versions"] if v["version"] > 1]
     return Figures(findings, teams, sorted(actors), judged_by, added, decided,
-                   follow_ups(items, late))
+                   follow_ups(items, late), read_risks(api, actor, position, team_ids,
+                                                       names or {}))
 
 
 def follow_ups(items: list[dict[str, Any]], late: set[str | None]) -> FollowUpFigures:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from projections.compliance_controls import add_working_days
 from services.cli.demo.clock import DAYS, iso
@@ -48,6 +48,17 @@ LATE_ACK_MINUTES = {"SEV1": (22, 35), "SEV2": (80, 110)}
 SLOW_ACK_MINUTES = {"SEV2": (35, 50)}
 """Within the settings' SEV2 SLA (60 minutes), past the tightened one (30)."""
 UP = {"SEV4": "SEV3", "SEV3": "SEV2", "SEV2": "SEV1"}
+
+
+class Opened(NamedTuple):
+    """An incident of the month (not a duplicate page, not a late entry), as the risks
+    planner (:mod:`services.cli.demo.risks`) links them to what foresaw them."""
+
+    incident_id: str
+    team: str
+    severity: str
+    service: str
+    at: datetime
 
 
 @dataclass
@@ -88,11 +99,13 @@ class IncidentPlanner:
         return self.p.team_personas(team)[0]
 
     def open(self, incident_id: str, team: str, severity: str, service: str, summary: str,
-             by: str, at: datetime, *, late: bool = False) -> str:
+             by: str, at: datetime, *, duplicate: bool = False) -> str:
         self.p.add("incidents", "POST", "/v1/incidents", {
             "team_id": self.p.team_ids[team], "severity": severity, "service": service,
             "summary": summary, "incident_id": incident_id,
-        }, by, at, late=late)
+        }, by, at)
+        if not duplicate:
+            self.p.opened.append(Opened(incident_id, team, severity, service, at))
         return f"/v1/incidents/{incident_id}"
 
     def summary(self, service: str) -> str:
@@ -270,7 +283,7 @@ class IncidentPlanner:
         twin_id = p.uid("incident", f"{spec.n}-twin")
         service = next(s for s in SERVICES[spec.team] if s != spec.service)
         path = self.open(twin_id, spec.team, spec.severity, service, self.summary(service),
-                         ALERTS, spec.opened + p.jitter(0.5, 1.5))
+                         ALERTS, spec.opened + p.jitter(0.5, 1.5), duplicate=True)
         # acknowledged with its original, then closed as its duplicate
         p.add("acknowledgements", "POST", f"{path}/acknowledge", None, acker,
               acked + timedelta(seconds=10))

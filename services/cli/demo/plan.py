@@ -18,7 +18,7 @@ import random
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, uuid5
 
 from services.cli.demo.clock import DAYS, Clock, iso
@@ -45,6 +45,9 @@ from services.cli.demo.words import (
     PEER_TEXTS,
     RESOLUTIONS,
 )
+
+if TYPE_CHECKING:
+    from services.cli.demo.incidents import Opened
 
 DEMO_NAMESPACE = uuid5(NAMESPACE_URL, "https://opsledger.dev/demo")
 MAX_STEPS = 5_000
@@ -95,6 +98,7 @@ class Planner:
         self.left = {name: clock.at(day, hour)}
         self.goal_ids = {g.title: self.uid("goal", g.title) for g in GOALS}
         self.items: list[Item] = []  # the postmortems' action items, as planned
+        self.opened: list[Opened] = []  # the month's incidents, as planned
 
     # -- helpers
 
@@ -137,6 +141,7 @@ class Planner:
     def build(self) -> list[Step]:
         from services.cli.demo.controls import late_revision_waived, policy_change
         from services.cli.demo.incidents import IncidentPlanner
+        from services.cli.demo.risks import RiskPlanner
 
         self.organise()
         self.team_changes()
@@ -144,6 +149,7 @@ class Planner:
         policy_change(self)
         IncidentPlanner(self).plan()
         FollowUps(self).plan()
+        RiskPlanner(self).plan()
         late_revision_waived(self)
         self.feedback()
         self.late_entries()

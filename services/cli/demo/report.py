@@ -1,7 +1,8 @@
 """What ``opsledger demo`` prints: its progress, then what it made (the import run, the
 personas and their tokens, the commands, the late entries, the action items by
 status, the control versions added, the controls' findings by state with the policy
-version that judged them, the decisions on findings, and each team's figures)."""
+version that judged them, the decisions on findings, the risk register with its heat
+map and the contingency plans, and each team's figures)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from rich.table import Table
 
 from projections.times import parse_time
 from services.cli.demo.clock import iso
-from services.cli.demo.figures import CONTROLS, ITEM_STATUSES, STATES, Figures
+from services.cli.demo.figures import ITEM_STATUSES, REPORTED, STATES, Figures
+from services.cli.demo.risk_figures import RISK_STATUSES, RiskFigures
 from services.cli.demo.scenario import TEAMS
 
 if TYPE_CHECKING:
@@ -80,6 +82,7 @@ def print_summary(console: Console, summary: DemoSummary, saved_to: Path | None)
     figures = summary.figures
     print_follow_ups(console, figures)
     print_compliance(console, figures)
+    print_risks(console, figures.risks)
 
     teams = Table(title="Teams (GET /v1/incidents, .../metrics?period=week)")
     for column in ("team", "incidents", "median time to acknowledge", "weeks with incidents"):
@@ -123,7 +126,7 @@ def print_compliance(console: Console, figures: Figures) -> None:
     for column in ("control", *(s.replace("_", " ") for s in STATES)):
         controls.add_column(column, justify="left" if column == "control" else "right",
                             no_wrap=column == "control")
-    for control in CONTROLS:
+    for control in REPORTED:
         tally = figures.findings.get(control, {})
         controls.add_row(control, *(str(tally.get(s, 0)) for s in STATES))
     console.print(controls)
@@ -137,3 +140,36 @@ def print_compliance(console: Console, figures: Figures) -> None:
     for finding in figures.decided:
         console.print(f"  {finding['id']} is {finding['state']}: "
                       + "; ".join(_decision(d) for d in finding["decisions"]))
+
+
+def print_risks(console: Console, risks: RiskFigures) -> None:
+    register = Table(title="Risk register (GET /v1/risks, /v1/contingency-plans)")
+    for column in ("team", "risks", "high (residual 15+)", "plans", "drills",
+                   "incidents linked"):
+        register.add_column(column, justify="left" if column == "team" else "right")
+    for team in risks.teams:
+        register.add_row(team.name, str(team.risks), str(team.high), str(team.plans),
+                         str(team.drills), str(team.incidents))
+    console.print(register)
+    console.print("Risks by status: " + ", ".join(
+        f"{s} {risks.by_status.get(s, 0)}" for s in RISK_STATUSES))
+
+    heat = Table(title=f"Heat map of the {risks.mapped} risks not closed "
+                       "(GET /v1/risks/heatmap): inherent / residual")
+    heat.add_column("likelihood")
+    for impact in range(1, 6):
+        heat.add_column(f"impact {impact}", justify="center")
+    for likelihood in range(5, 0, -1):
+        cells = [risks.heatmap.get((likelihood, impact), (0, 0)) for impact in range(1, 6)]
+        heat.add_row(str(likelihood), *(f"{i} / {r}" if i or r else "." for i, r in cells))
+    console.print(heat)
+
+    for plan in risks.plans:
+        console.print(f"Plan '{plan['title']}': version {plan['plan_version']} "
+                      f"({plan['versions']} kept), {plan['drills']} drill(s), incidents "
+                      f"linked: {plan['followed']} plan followed, {plan['not_followed']} "
+                      "not followed")
+    for approval in risks.acceptances:
+        console.print(f"Acceptance of '{approval['risk']}' (owner {approval['owner']}): "
+                      f"approver {approval['approver']}, recorded by "
+                      f"{approval['recorded_by']}")

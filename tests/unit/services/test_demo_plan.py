@@ -90,4 +90,6 @@ def test_any_seed_plans_a_month(seed: int) -> None:
     assert {"postmortems", "escalations", "duplicates", "reopenings", "action_items_added",
             "action_items_completed", "action_items_reassigned", "action_items_rescheduled",
             "action_items_cancelled", "control_policies", "findings_waived",
-            "findings_risk_accepted"} <= {s.kind for s in steps}
+            "findings_risk_accepted", "risks", "risk_assessments", "risk_treatments",
+            "risk_acceptances", "risks_closed", "contingency_plans", "drills",
+            "plan_revisions", "incident_links"} <= {s.kind for s in steps}
