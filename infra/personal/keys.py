@@ -4,7 +4,7 @@ the event store (0600), so erasing a subject is deleting one row.
 Subjects are ``member:<member id>`` and ``customer:<random id>``. A customer is known
 by the email address they gave, but the store never holds the address: it finds a
 customer's subjects by an HMAC of the normalised address under a secret of its own
-(``customer_index``), and erasing a customer deletes those rows too.
+(``customer_index``); erasing a customer moves its row to ``erased_customers``.
 
 Gone means gone: ``PRAGMA secure_delete=ON`` overwrites deleted rows with zeros, and the
 rollback journal (``journal_mode=DELETE``, not WAL) holds a page's old bytes only while
@@ -12,6 +12,16 @@ its transaction runs and is removed when it commits; a checkpoint and ``VACUUM``
 still run after an erasure for anything a WAL left by an older version may hold. An
 erased subject stays as a tombstone (``erased``) that holds no key: personal data
 stored later for it is stored as ``"[erased]"``, never under a new key.
+
+An erasure is two writes in two files: the ``PersonalDataErased`` event in the event
+store, then the key deleted here. So it starts here: :meth:`KeyStore.begin_erasure`
+marks the subject (``erasing``), and from then on its key no longer opens anything
+(:meth:`KeyStore.key` answers None), whatever happens next. The key's bytes are deleted
+once the event is stored (:meth:`KeyStore.erase`); after a crash in between, start-up
+finishes the erasure, or abandons it if the event was never stored
+(``domain/privacy/service.py``). An erased customer's lookup (the HMAC of their address,
+never the address) moves to ``erased_customers``, so a second request is told it was
+already erased rather than that the address is unknown.
 
 Keys found are kept in memory for :data:`CACHE_SECONDS` at most, so another process that
 shares the file (the API processes of the distributed mode) stops showing an erased
@@ -42,7 +52,12 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS customer_index (lookup TEXT PRIMARY KEY,"
     " subject TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS erasing (subject TEXT PRIMARY KEY, since TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS erased_customers (lookup TEXT PRIMARY KEY,"
+    " subject TEXT NOT NULL)",
 )
+_LIVE_KEY = ("SELECT key FROM subject_keys WHERE subject = ?1"
+             " AND NOT EXISTS (SELECT 1 FROM erasing WHERE subject = ?1)")
 
 
 def normalised_email(email: str) -> str:
@@ -73,13 +88,13 @@ class KeyStore:
     # -- keys -----------------------------------------------------------------------
 
     def key(self, subject: str) -> bytes | None:
-        """The subject's key; None when it has none (erased, or never had data)."""
+        """The subject's key; None when it has none (erased, being erased, or never had
+        data)."""
         cached = self._cache.get(subject)
         if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
         with self._lock:
-            row = self._db.execute("SELECT key FROM subject_keys WHERE subject = ?",
-                                   (subject,)).fetchone()
+            row = self._db.execute(_LIVE_KEY, (subject,)).fetchone()
         if row is None:
             self._cache.pop(subject, None)
             return None
@@ -144,19 +159,51 @@ class KeyStore:
                                    (self._lookup(email),)).fetchone()
         return None if row is None else str(row[0])
 
+    def erased_customer(self, email: str) -> str | None:
+        """The subject of the customer known by ``email`` whose data was erased (None:
+        none was)."""
+        with self._lock:
+            row = self._db.execute("SELECT subject FROM erased_customers WHERE lookup = ?",
+                                   (self._lookup(email),)).fetchone()
+        return None if row is None else str(row[0])
+
     # -- erasure ----------------------------------------------------------------------
 
+    def begin_erasure(self, subject: str) -> None:
+        """Mark ``subject`` as being erased: its key opens nothing from now on."""
+        with self._lock:
+            self._db.execute("INSERT OR IGNORE INTO erasing VALUES (?, ?)",
+                             (subject, iso_time(utcnow())))
+            self._cache.pop(subject, None)
+
+    def abandon_erasure(self, subject: str) -> None:
+        """An erasure that was refused, or never recorded: the key opens again."""
+        with self._lock:
+            self._db.execute("DELETE FROM erasing WHERE subject = ?", (subject,))
+
+    def pending_erasures(self) -> list[str]:
+        """Subjects marked by :meth:`begin_erasure` and not erased yet (a crash came
+        between the two), oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT subject FROM erasing ORDER BY since, subject")
+            return [str(r[0]) for r in rows.fetchall()]
+
     def erase(self, subject: str) -> bool:
-        """Delete ``subject``'s key (and a customer's index row) for good; True if it had
-        a key. The deleted bytes are overwritten before this returns."""
+        """Delete ``subject``'s key for good (a customer's lookup moves to
+        ``erased_customers``); True if it had a key. The deleted bytes are overwritten
+        before this returns."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 had = self._db.execute("DELETE FROM subject_keys WHERE subject = ?",
                                        (subject,)).rowcount > 0
+                self._db.execute(
+                    "INSERT OR REPLACE INTO erased_customers SELECT lookup, subject"
+                    " FROM customer_index WHERE subject = ?", (subject,))
                 self._db.execute("DELETE FROM customer_index WHERE subject = ?", (subject,))
                 self._db.execute("INSERT OR IGNORE INTO erased VALUES (?, ?)",
                                  (subject, iso_time(utcnow())))
+                self._db.execute("DELETE FROM erasing WHERE subject = ?", (subject,))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")

@@ -45,6 +45,14 @@ def is_sealed(value: object) -> bool:
     return isinstance(value, str) and value.startswith(PREFIX)
 
 
+def holds_sealed_value(text: str) -> bool:
+    """Whether ``text`` holds a sealed value anywhere. Readers open every sealed value
+    they find, wherever it is, so one copied into a field that is not personal data
+    (from the events feed, say) would be opened for whoever reads that field: input
+    that holds one is refused (``services/api/models/common.py``)."""
+    return WITHIN.search(text) is not None
+
+
 def parse(value: str) -> Sealed:
     match = SEALED.match(value)
     if match is None:

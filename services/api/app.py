@@ -27,6 +27,7 @@ from services.api.routes import (
     imports,
     incidents,
     performance,
+    privacy,
     risks,
     teams,
     tokens,
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(action_items.router)
     app.include_router(risks.router)
     app.include_router(contingency_plans.router)
+    app.include_router(privacy.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AnswerHeaders)
     app.add_middleware(RequestMetrics, metrics=metrics)  # added last: outermost, sees all

@@ -24,6 +24,7 @@ from domain.imports.service import ImportService
 from domain.incidents.service import IncidentService
 from domain.ledger import Ledger
 from domain.meta import utcnow
+from domain.privacy.service import ErasureService
 from domain.risks.service import RiskService
 from domain.teams.service import TeamService
 from infra.auth import Grant, TokenConfigError, TokenRegistry, ensure_admin_token
@@ -84,6 +85,8 @@ class Runtime:
     policies: PolicyService = field(init=False)
     findings: FindingService = field(init=False)
     risks: RiskService = field(init=False)
+    erasures: ErasureService | None = field(init=False)
+    """None: the ledger keeps no key store (seals nothing, so erases nothing)."""
     rate_limits: RateLimits = field(init=False)
     _waits: int = field(default=0, init=False, repr=False)
     _waits_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -99,6 +102,8 @@ class Runtime:
         self.policies = PolicyService(self.ledger)
         self.findings = FindingService(self.ledger)
         self.risks = RiskService(self.ledger)
+        keys = key_store(self.ledger)
+        self.erasures = None if keys is None else ErasureService(self.ledger, keys)
         self.tokens = self.tokens.with_managed(self.issued_grant)
         self.rate_limits = RateLimits(
             auth_failures=self.settings.auth_failure_limit,
@@ -124,6 +129,7 @@ class Runtime:
         store = (store_factory or default_store)(settings)
         # Readers get personal data opened; the follower folds what is stored (sealed).
         runtime = cls(settings, ledger, revealing(store, key_store(ledger)), load_tokens(settings))
+        runtime.finish_erasures()
         if settings.distributed:
             runtime.checkpoint_name = settings.projector_group
         if follow and not settings.distributed:
@@ -134,6 +140,17 @@ class Runtime:
             follower.start()
             runtime.follower = follower
         return runtime
+
+    def finish_erasures(self) -> None:
+        """Erasures a crash interrupted: their keys already open nothing; delete them
+        (or abandon those whose event was never stored)."""
+        if self.erasures is None:
+            return
+        finished = self.erasures.finish_pending()
+        for subject in finished.erased:
+            log.warning("finished the erasure of %s interrupted by a crash", subject)
+        for subject in finished.abandoned:
+            log.warning("abandoned the erasure of %s: its event was never stored", subject)
 
     @property
     def sealed_store(self) -> ReadStore:

@@ -19,8 +19,9 @@ from domain.envelope import moment_of
 from domain.ledger import CommandContext
 from domain.meta import CommandMeta
 from infra.auth import Grant
+from infra.personal.sealing import holds_sealed_value
 from services.api.bootstrap import PositionBeyondHeadError, Runtime, TooManyWaitsError
-from services.api.models.common import OccurredAt
+from services.api.models.common import SEALED_REFUSED, OccurredAt
 from services.api.problems import ProblemError
 
 ALL_ROLES: tuple[Role, ...] = get_args(Role)
@@ -179,6 +180,7 @@ async def command_context(
         description="the open import run (POST /v1/imports) this command belongs to: a "
                     "declared backfill, whose past occurred_at is no backdated_entry")] = None,
 ) -> CommandContext:
+    _refuse_sealed_headers(x_correlation_id=x_correlation_id, x_causation_id=x_causation_id)
     body = await request.body()
     run = (opsledger_import_run or "").strip()
     # The run is part of the request only when named, so fingerprints of requests
@@ -195,6 +197,16 @@ async def command_context(
         meta=meta, if_match=_if_match(if_match),
         idempotency_key=idempotency_key or None, fingerprint=fingerprint, teams=grant.teams,
     )
+
+
+def _refuse_sealed_headers(**headers: str | None) -> None:
+    """The ids a command records in its events' metadata are shown to readers like the
+    rest of an event: they may not hold a sealed value either (``SEALED_REFUSED``)."""
+    for name, value in headers.items():
+        if value and holds_sealed_value(value):
+            header = name.replace("_", "-")
+            raise ProblemError(422, "the request is not valid", errors=[
+                {"loc": ["header", header], "msg": SEALED_REFUSED, "type": "value_error"}])
 
 
 CommandCtx = Annotated[CommandContext, Depends(command_context)]

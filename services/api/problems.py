@@ -24,6 +24,7 @@ from domain.errors import (
     StaleVersionError,
     ValidationError,
 )
+from infra.personal.sealing import UnreadableSealError
 from infra.read_store.port import BadCursorError
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,13 @@ TITLES = {
     429: "Too many requests",
     500: "Internal server error", 503: "Service unavailable",
 }
+
+
+UNREADABLE = ("stored personal data does not open with its key: it was altered, or was not "
+              "sealed by this deployment; it has been logged (run opsledger verify, and "
+              "opsledger rebuild for the read models)")
+# Answered by ServerErrorMiddleware (a 500), outside AnswerHeaders: set them here.
+SERVER_ERROR_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 
 
 class ProblemError(Exception):
@@ -124,6 +132,15 @@ def install(app: FastAPI) -> None:
     async def _cursor(request: Request, exc: BadCursorError) -> JSONResponse:
         return problem(400, str(exc), request)
 
+    @app.exception_handler(UnreadableSealError)
+    async def _unreadable(request: Request, exc: UnreadableSealError) -> JSONResponse:
+        # Stored data that its own key does not open: altered on disk, or not sealed by
+        # this deployment. Not the client's fault, and no stack trace helps anyone: one
+        # line for the operator, and the client is told what is wrong.
+        log.error("unreadable personal data on %s %s: %s", request.method, request.url.path,
+                  exc)
+        return problem(500, UNREADABLE, request, SERVER_ERROR_HEADERS)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _validation_errors(exc)
@@ -138,8 +155,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        # Answered by ServerErrorMiddleware, outside AnswerHeaders: set them here.
         return problem(500, "an unexpected error occurred; it has been logged", request,
-                       {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+                       SERVER_ERROR_HEADERS)
 
     _answer_405_with_every_allowed_method(app)

@@ -159,6 +159,7 @@ def audit_export(
     from infra.audit.export import export_chunks
     from infra.personal.keys import KeyStore
     from infra.personal.reveal import revealing
+    from infra.personal.sealing import UnreadableSealError
     from infra.read_store.port import Range
     from services.api.bootstrap import default_store
 
@@ -181,6 +182,11 @@ def audit_export(
         for chunk in export_chunks(store, filters, fmt):
             sink.write(chunk)
             written += len(chunk)
+    except UnreadableSealError as e:
+        err.print(f"export stopped after {written} bytes: {e}: stored personal data was "
+                  "altered or is not this deployment's (run opsledger verify, and opsledger "
+                  "rebuild for the read models)", markup=False, highlight=False)
+        raise typer.Exit(1) from None
     finally:
         if out:
             sink.close()

@@ -4,6 +4,7 @@ they are made of, the answer to every command, and the base of every read docume
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from pydantic import (
 from domain.envelope import RFC3339, moment_of
 from domain.ledger import CommandResult
 from domain.teams.aggregate import PRINCIPAL as MEMBER_PRINCIPAL
+from infra.personal.sealing import holds_sealed_value
 
 # NUL, and the bidirectional embedding/override (U+202A-U+202E) and isolate (U+2066-U+2069)
 # controls, which make stored text display as something other than what it says.
@@ -94,13 +96,21 @@ class StrictBody(BaseModel):
                 "text must not contain NUL or bidirectional control characters "
                 "(U+202A-U+202E, U+2066-U+2069)"
             )
+        if _any_text(value, holds_sealed_value):
+            raise ValueError(SEALED_REFUSED)
         return value
+
+
+SEALED_REFUSED = ("text must not hold a sealed personal value (pii:v1:...): OpsLedger seals "
+                  "personal data itself; send it as plaintext")
 
 
 def _printable(value: str) -> str:
     if FORBIDDEN_IN_TEXT.search(value):
         raise ValueError("text must not contain NUL or bidirectional control characters "
                          "(U+202A-U+202E, U+2066-U+2069)")
+    if holds_sealed_value(value):
+        raise ValueError(SEALED_REFUSED)
     return value
 
 
@@ -109,12 +119,19 @@ PrintableReason = Annotated[Reason, AfterValidator(_printable)]
 
 
 def _has_forbidden_text(value: Any) -> bool:
+    return _any_text(value, lambda text: FORBIDDEN_IN_TEXT.search(text) is not None)
+
+
+def _any_text(value: Any, test: Callable[[str], bool]) -> bool:
+    """Whether ``test`` holds for any text in ``value``, at any depth (keys too)."""
     if isinstance(value, str):
-        return FORBIDDEN_IN_TEXT.search(value) is not None
+        return test(value)
     if isinstance(value, (list, tuple, set, frozenset)):
-        return any(_has_forbidden_text(v) for v in value)
+        return any(_any_text(v, test) for v in value)
     if isinstance(value, dict):
-        return any(_has_forbidden_text(k) or _has_forbidden_text(v) for k, v in value.items())
+        return any(_any_text(k, test) or _any_text(v, test) for k, v in value.items())
+    if isinstance(value, BaseModel):
+        return any(_any_text(v, test) for v in vars(value).values())
     return False
 
 

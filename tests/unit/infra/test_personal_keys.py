@@ -87,3 +87,32 @@ def test_an_erased_customer_who_comes_back_is_a_new_subject(keys: KeyStore) -> N
     assert keys.find_customer("ana@example.org") is None
     again = keys.customer_subject("ana@example.org")
     assert again != first and keys.key_for_new_data(again) is not None
+
+
+def test_a_subject_being_erased_opens_nothing_until_its_erasure_is_abandoned(
+    keys: KeyStore, tmp_path: Path,
+) -> None:
+    key = keys.key_for_new_data(ADA)
+    keys.begin_erasure(ADA)
+    other_process = KeyStore(tmp_path / "keys.sqlite")
+    assert keys.key(ADA) is None and other_process.key(ADA) is None
+    assert keys.key_for_new_data(ADA) is None  # new data of theirs is stored as erased
+    assert keys.pending_erasures() == [ADA]
+
+    keys.abandon_erasure(ADA)
+    assert keys.key(ADA) == key and keys.pending_erasures() == []
+
+
+def test_erasing_ends_the_erasure_and_remembers_an_erased_customer_by_lookup_only(
+    keys: KeyStore,
+) -> None:
+    subject = keys.customer_subject("Ana@Example.org")
+    keys.key_for_new_data(subject)
+    keys.begin_erasure(subject)
+    keys.erase(subject)
+
+    assert keys.pending_erasures() == []
+    assert keys.find_customer("ana@example.org") is None
+    assert keys.erased_customer(" ANA@example.org") == subject
+    assert keys.erased_customer("bob@example.org") is None
+    assert b"example.org" not in keys.path.read_bytes()

@@ -1,0 +1,8 @@
+"""The public wire names of the privacy context (one topic: ``opsledger.privacy.events``)."""
+
+from __future__ import annotations
+
+from domain.privacy.aggregate import Erasure
+
+CONTEXT = Erasure.CONTEXT
+EVENTS = (Erasure.PersonalDataErased,)
