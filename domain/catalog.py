@@ -13,14 +13,16 @@ from domain.feedback import events as feedback
 from domain.goals import events as goals
 from domain.imports import events as imports
 from domain.incidents import events as incidents
+from domain.people import events as people
 from domain.risks import events as risks
 from domain.teams import events as teams
 
 _MODULES = (teams, goals, incidents, feedback, access, imports, compliance_policies,
-            compliance_findings, risks)
+            compliance_findings, risks, people)
 
 CONTEXTS: tuple[str, ...] = (
-    "teams", "goals", "incidents", "feedback", "access", "imports", "compliance", "risks")
+    "teams", "goals", "incidents", "feedback", "access", "imports", "compliance", "risks",
+    "people")
 """One Kafka topic each: ``opsledger.<context>.events``."""
 
 ALL_EVENTS: tuple[type, ...] = tuple(event for m in _MODULES for event in m.EVENTS)
