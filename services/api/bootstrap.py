@@ -24,6 +24,7 @@ from domain.imports.service import ImportService
 from domain.incidents.service import IncidentService
 from domain.ledger import Ledger
 from domain.meta import utcnow
+from domain.people.service import PeopleService
 from domain.risks.service import RiskService
 from domain.teams.service import TeamService
 from infra.auth import Grant, TokenConfigError, TokenRegistry, ensure_admin_token
@@ -84,6 +85,7 @@ class Runtime:
     policies: PolicyService = field(init=False)
     findings: FindingService = field(init=False)
     risks: RiskService = field(init=False)
+    people: PeopleService = field(init=False)
     rate_limits: RateLimits = field(init=False)
     _waits: int = field(default=0, init=False, repr=False)
     _waits_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -99,6 +101,7 @@ class Runtime:
         self.policies = PolicyService(self.ledger)
         self.findings = FindingService(self.ledger)
         self.risks = RiskService(self.ledger)
+        self.people = PeopleService(self.ledger)
         self.tokens = self.tokens.with_managed(self.issued_grant)
         self.rate_limits = RateLimits(
             auth_failures=self.settings.auth_failure_limit,
