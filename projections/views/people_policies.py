@@ -1,6 +1,6 @@
-"""A team's policies: one document per policy, its version in force (``version``,
-``document``, ``sha256``) and every version (``versions``: when each was published and
-superseded, and each member's acknowledgement of it).
+"""A team's policies: one document per policy, its version in force
+(``current_version``, ``document``, ``sha256``) and every version (``versions``: when
+each was published and superseded, and each member's acknowledgement of it).
 
 Fed by the policies' events of the ``people`` context (every one named
 ``Policy...``). Not the controls' policies (:mod:`.policies`, ``control_policies``):
@@ -26,7 +26,9 @@ def _version(e: EventEnvelope) -> Document:
 
 
 def _current(policy: Document, version: Document) -> Document:
-    for name in ("version", "document", "sha256", "published_at"):
+    # ``current_version``: the document's ``version`` is the aggregate's (If-Match).
+    policy["current_version"] = version["version"]
+    for name in ("document", "sha256", "published_at"):
         policy[name] = version[name]
     return policy
 

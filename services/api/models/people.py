@@ -153,12 +153,14 @@ class TeamPolicyPublic(ReadDocument):
     id: str
     team_id: str
     title: str
-    version: str
+    current_version: str = Field(description="the label of the version in force")
     document: str
     sha256: str
     published_at: str
     versions: list[PolicyVersionPublic]
     first_published_at: str
+    version: int = Field(description="the policy's version in the ledger (If-Match)")
+    event_ids: list[str]
 
 
 class TeamPoliciesPublic(BaseModel):

@@ -39,11 +39,11 @@ def with_pending(rt: Runtime, policies: list[dict[str, Any]]) -> list[dict[str, 
     members = list(rt.store.iter_find("members", {"team_id": AnyOf(teams)})) if teams else []
     for policy in policies:
         team = str(policy["team_id"])
-        on_team = [m["id"] for m in members if on_team_since(m, team) is not None]
+        on_team = sorted(m["id"] for m in members if on_team_since(m, team) is not None)
         for version in policy["versions"]:
             done = {a["member_id"] for a in version["acknowledgements"]}
             version["pending"] = ([m for m in on_team if m not in done]
-                                  if version["version"] == policy["version"] else [])
+                                  if version["version"] == policy["current_version"] else [])
     return policies
 
 
