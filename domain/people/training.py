@@ -33,7 +33,7 @@ MAX_ROLES = 50
 MAX_VALID_FOR_DAYS = 36_500
 ASSIGN_WITHIN_DAYS = 30
 """Days a member has to complete a training that assigned itself (from the day the
-role takes effect, or the day it was recorded if later)."""
+role takes effect, or the day of the change if later)."""
 
 
 def roles_of(roles: Sequence[str]) -> list[str]:
@@ -149,7 +149,7 @@ class Training(LedgerAggregate):
         refuses: a role change is not held up by a training's state."""
         if role.strip() not in self.required_for_roles:
             return False
-        start = max(effective or meta.business_time.date(), meta.now.date())
+        start = max(effective or meta.business_time.date(), meta.business_time.date())
         if self.held_by(str(member_id), meta.business_time.date()) is not None:
             return False
         if meta.business_time < self.last_occurred_at:
