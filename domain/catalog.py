@@ -13,16 +13,17 @@ from domain.feedback import events as feedback
 from domain.goals import events as goals
 from domain.imports import events as imports
 from domain.incidents import events as incidents
+from domain.people import events as people
 from domain.privacy import events as privacy
 from domain.risks import events as risks
 from domain.teams import events as teams
 
 _MODULES = (teams, goals, incidents, feedback, access, imports, compliance_policies,
-            compliance_findings, risks, privacy)
+            compliance_findings, risks, people, privacy)
 
 CONTEXTS: tuple[str, ...] = (
     "teams", "goals", "incidents", "feedback", "access", "imports", "compliance", "risks",
-    "privacy")
+    "people", "privacy")
 """One Kafka topic each: ``opsledger.<context>.events``."""
 
 ALL_EVENTS: tuple[type, ...] = tuple(event for m in _MODULES for event in m.EVENTS)

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # many days, is a plan_not_exercised finding.
     exercise_min_score: int = Field(default=15, ge=1)
     exercise_interval_days: int = Field(default=180, ge=1)
+    # A member who has not acknowledged a policy version this many days after its
+    # publication (or after joining the team) is a policy_unacknowledged finding.
+    acknowledge_days: int = Field(default=14, ge=1)
 
     def control_thresholds(self) -> Thresholds:
         return Thresholds(
@@ -75,6 +78,7 @@ class Settings(BaseSettings):
             untreated_days=self.untreated_days,
             exercise_min_score=self.exercise_min_score,
             exercise_interval_days=self.exercise_interval_days,
+            acknowledge_days=self.acknowledge_days,
         )
 
     @property

@@ -21,4 +21,6 @@ INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
     "finding_decisions": ("team_id",),
     "risks": ("team_id", "status", "identified_at"),
     "contingency_plans": ("team_id", "drafted_at"),
+    "trainings": ("team_id", "defined_at"),
+    "policies": ("team_id", "first_published_at"),
 }

@@ -37,6 +37,7 @@ class Thresholds:
     untreated_days: int = 14
     exercise_min_score: int = 15
     exercise_interval_days: int = 180
+    acknowledge_days: int = 14
 
     def ack_minutes(self, severity: str | None) -> int | None:
         return {"SEV1": self.sev1_ack_minutes, "SEV2": self.sev2_ack_minutes}.get(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from projections import (
     audit_trail,
     compliance_history,
+    people_timeline,
     performance_timeline,
     risk_timeline,
     views,
@@ -19,8 +20,10 @@ from projections.views import (
     action_items,
     contingency_plans,
     finding_decisions,
+    people_policies,
     policies,
     risks,
+    trainings,
 )
 
 ALL_FOLDS: list[Fold] = [
@@ -31,10 +34,13 @@ ALL_FOLDS: list[Fold] = [
     finding_decisions.FOLD,
     risks.FOLD,
     contingency_plans.FOLD,
+    trainings.FOLD,
+    people_policies.FOLD,
     compliance_history.FOLD,
     audit_trail.FOLD,
     *performance_timeline.FOLDS,
     risk_timeline.FOLD,  # the risks context's entries, several members per drill
+    people_timeline.FOLD,  # the people context's: assignments, completions, acknowledgements
 ]
 
 APPEND_ONLY: frozenset[str] = frozenset(f.collection for f in ALL_FOLDS if f.append_only)

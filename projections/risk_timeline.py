@@ -94,11 +94,6 @@ TELLERS: dict[tuple[str, str], Teller] = {
 }
 
 
-def _entries(event: EventEnvelope, lookup: Lookup) -> Entries | None:
-    teller = TELLERS.get((event.context, event.name))
-    return teller(event, lookup) if teller is not None else None
-
-
 def _owners(entries: Entries) -> dict[str, tuple[str, str | None]]:
     """Each entry's owner, with its kind and the member it concerns."""
     owners: dict[str, tuple[str, str | None]] = {
@@ -109,28 +104,38 @@ def _owners(entries: Entries) -> dict[str, tuple[str, str | None]]:
     return owners
 
 
-def _route(event: EventEnvelope, lookup: Lookup) -> list[str]:
-    entries = _entries(event, lookup)
-    return [] if entries is None else [f"{owner}:{event.id}" for owner in _owners(entries)]
+def timeline_fold(tellers: dict[tuple[str, str], Teller]) -> Fold:
+    """The fold of the timeline entries ``tellers`` tell (also the ``people``
+    context's, :mod:`.people_timeline`)."""
 
+    def entries_of(event: EventEnvelope, lookup: Lookup) -> Entries | None:
+        teller = tellers.get((event.context, event.name))
+        return teller(event, lookup) if teller is not None else None
 
-def _evolve_at(doc_id: str, doc: Document | None, event: EventEnvelope,
-               lookup: Lookup) -> Document | None:
-    entries = _entries(event, lookup)
-    owner = doc_id.removesuffix(f":{event.id}")
-    found = None if entries is None else _owners(entries).get(owner)
-    if entries is None or found is None:
-        return doc
-    kind, member_id = found
-    return {
-        "id": doc_id, "owner": owner, "member_id": member_id, "team_id": entries.team_id,
-        "time": event.occurred_at, "position": event.position, "kind": kind,
-        "summary": entries.summary, "event_id": event.id, "details": dict(entries.details),
-    }
+    def route(event: EventEnvelope, lookup: Lookup) -> list[str]:
+        entries = entries_of(event, lookup)
+        return [] if entries is None else [f"{owner}:{event.id}" for owner in _owners(entries)]
+
+    def evolve_at(doc_id: str, doc: Document | None, event: EventEnvelope,
+                  lookup: Lookup) -> Document | None:
+        entries = entries_of(event, lookup)
+        owner = doc_id.removesuffix(f":{event.id}")
+        found = None if entries is None else _owners(entries).get(owner)
+        if entries is None or found is None:
+            return doc
+        kind, member_id = found
+        return {
+            "id": doc_id, "owner": owner, "member_id": member_id, "team_id": entries.team_id,
+            "time": event.occurred_at, "position": event.position, "kind": kind,
+            "summary": entries.summary, "event_id": event.id, "details": dict(entries.details),
+        }
+
+    return Fold(COLLECTION, route, _by_id_only, evolve_at=evolve_at, append_only=True)
 
 
 def _by_id_only(doc: Document | None, event: EventEnvelope, lookup: Lookup) -> Document | None:
-    raise TypeError("the risks timeline fold evolves an entry by its id (Fold.evolve_at)")
+    raise TypeError("a timeline fold of several members per event evolves an entry by its "
+                    "id (Fold.evolve_at)")
 
 
-FOLD = Fold(COLLECTION, _route, _by_id_only, evolve_at=_evolve_at, append_only=True)
+FOLD = timeline_fold(TELLERS)

@@ -16,6 +16,8 @@ one rule, kept here so the folds and the events feed agree:
 - ``risks``: the ``team_id`` the event names itself, too (every event of a risk or a
   contingency plan carries its team: the context has two aggregates, so no one view
   answers for its streams).
+- ``people``: likewise (every event of a training or a policy names its team; its
+  assignments and acknowledgements are of members of that team).
 - ``privacy``: the ``team_id`` an erasure names (the erased member's team; a
   customer's erasure names none, so only a token for all teams sees it).
 - anything else (the ``access`` context of API tokens, contexts not known yet): no
@@ -34,7 +36,7 @@ from projections.fold import Lookup
 from projections.views import ENTITY_VIEWS
 
 TEAM_CONTEXT = "teams"
-SELF_NAMING = frozenset({"compliance", "risks", "privacy"})
+SELF_NAMING = frozenset({"compliance", "risks", "people", "privacy"})
 """Contexts whose every event names its own team (``team_id``), if it has one."""
 
 

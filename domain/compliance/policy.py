@@ -35,6 +35,9 @@ CONTROLS: dict[str, tuple[str, ...]] = {
     "high_risk_untreated": ("untreated_min_score", "untreated_days"),
     "plan_not_exercised": ("exercise_min_score", "exercise_interval_days"),
     "risk_accepted_by_owner": (),
+    "training_overdue": (),
+    "training_expired": (),
+    "policy_unacknowledged": ("acknowledge_days",),
 }
 """Every compliance control and the names of its thresholds (none: nothing to set)."""
 

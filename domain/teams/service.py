@@ -1,18 +1,23 @@
 """The teams command service: one ledger call per command (load, change, save).
 
 Joins, leaves, moves and principal bindings also change the member directory
-(:mod:`domain.teams.directory`), saved atomically with the team events.
+(:mod:`domain.teams.directory`), saved atomically with the team events. A member
+taking a role (joining, given one, moving in) is assigned the trainings of the team
+the role requires, in the same save (:mod:`domain.people.requirements`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
 from domain.errors import DomainError, NotFoundError
+from domain.goals.aggregate import iso_date
 from domain.ledger import CommandContext, CommandResult, Ledger
+from domain.people.requirements import Requirements
 from domain.teams import commands as c
 from domain.teams.aggregate import Team
 from domain.teams.directory import DirectoryChanges, MemberDirectory
@@ -22,6 +27,7 @@ class TeamService:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self.directory = MemberDirectory.of(ledger)
+        self.requirements = Requirements(ledger)
 
     def form(self, cmd: c.FormTeam, ctx: CommandContext) -> CommandResult:
         def run() -> Team:
@@ -44,17 +50,27 @@ class TeamService:
             index.register(member_id, team.id, cmd.principal)
             if cmd.principal is not None:
                 index.claim(cmd.principal, member_id)
-            return [team]
+            return [team, *self.requirements.taking_role(team.id, member_id, cmd.role,
+                                                         ctx.meta)]
 
         return self.directory.execute(ctx, run, created=True, answer_id=member_id)
 
     def assign_role(self, cmd: c.AssignRole, ctx: CommandContext) -> CommandResult:
-        return self.ledger.update(
-            Team, cmd.team_id, ctx,
-            lambda t: t.assign_role(cmd.member_id, cmd.role, cmd.reason, cmd.responsibilities,
-                                    cmd.effective_date, ctx.meta),
-            answer_id=cmd.member_id,
-        )
+        """The role change, and the assignments of the trainings the new role requires
+        (due 30 days after the role takes effect), in one save."""
+        if ctx.scoped:  # out of scope before the idempotency key, as Ledger.update does
+            self.ledger.load(Team, cmd.team_id, replace(ctx, if_match=None))
+
+        def run() -> Sequence[Aggregate]:
+            team = self.ledger.load(Team, cmd.team_id, ctx)
+            team.assign_role(cmd.member_id, cmd.role, cmd.reason, cmd.responsibilities,
+                             cmd.effective_date, ctx.meta)
+            effective = (iso_date(cmd.effective_date, "effective_date")
+                         if cmd.effective_date else None)
+            return [team, *self.requirements.taking_role(
+                team.id, cmd.member_id, cmd.role, ctx.meta, effective)]
+
+        return self.ledger.execute(ctx, run, answer_id=cmd.member_id)
 
     def remove_member(self, cmd: c.RemoveMember, ctx: CommandContext) -> CommandResult:
         def run(index: DirectoryChanges) -> Sequence[Aggregate]:
@@ -82,7 +98,8 @@ class TeamService:
             destination = self.ledger.load(Team, cmd.to_team_id)
             destination.move_in(cmd.member_id, source.id, member, cmd.reason, ctx.meta)
             record.move(destination.id)
-            return [source, destination]
+            return [source, destination, *self.requirements.taking_role(
+                destination.id, cmd.member_id, member["role"], ctx.meta)]
 
         return self.directory.execute(ctx, run, answer_id=cmd.member_id)
 

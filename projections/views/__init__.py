@@ -4,8 +4,10 @@ One module per context, as in ``domain/<context>/``: :mod:`.teams` and
 :mod:`.members` (both fed by the teams context), :mod:`.goals`, :mod:`.incidents`,
 :mod:`.feedback`, :mod:`.access` (API tokens), :mod:`.policies` (the controls'
 policies, in the ``compliance`` context), and :mod:`.risks` and
-:mod:`.contingency_plans` (the two aggregates of the ``risks`` context). Each view is a fold of one
-context's events, one small function per event name (:class:`View`, in :mod:`.view`).
+:mod:`.contingency_plans` (the two aggregates of the ``risks`` context), and
+:mod:`.trainings` and :mod:`.people_policies` (the two of the ``people`` context).
+Each view is a fold of one context's events, one small function per event name
+(:class:`View`, in :mod:`.view`).
 
 ``entity_state`` evolves the state of any entity by its context (the team document
 for a team): compliance history records it at every version. A decision on a finding
@@ -24,9 +26,11 @@ from projections.views import (
     goals,
     incidents,
     members,
+    people_policies,
     policies,
     risks,
     teams,
+    trainings,
 )
 from projections.views.view import Handler, MissingDocumentError, View
 
@@ -50,13 +54,18 @@ def view_of(event: EventEnvelope) -> View | None:
     context's entity view; for the ``compliance`` context, whose two aggregates have
     two views, the finding decisions' or the control policies' (no team owns a policy,
     so its history is for readers of every team); for the ``risks`` context, the risks'
-    or the contingency plans'."""
+    or the contingency plans'; for the ``people`` context, the trainings' or the
+    policies'."""
     if finding_decisions.is_finding_event(event):
         return finding_decisions.FINDING_DECISIONS
     if risks.is_risk_event(event):
         return risks.RISKS
     if contingency_plans.is_plan_event(event):
         return contingency_plans.PLANS
+    if trainings.is_training_event(event):
+        return trainings.TRAININGS
+    if people_policies.is_policy_event(event):
+        return people_policies.POLICIES
     view = ENTITY_VIEWS.get(event.context)
     if view is None and policies.is_policy_event(event):
         return policies.POLICIES

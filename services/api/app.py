@@ -27,10 +27,12 @@ from services.api.routes import (
     imports,
     incidents,
     performance,
+    policies,
     privacy,
     risks,
     teams,
     tokens,
+    trainings,
 )
 
 DESCRIPTION = """OpsLedger records every change to an operations team as an immutable event
@@ -69,6 +71,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(action_items.router)
     app.include_router(risks.router)
     app.include_router(contingency_plans.router)
+    app.include_router(trainings.router)
+    app.include_router(policies.router)
     app.include_router(privacy.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AnswerHeaders)

@@ -24,6 +24,7 @@ from domain.imports.service import ImportService
 from domain.incidents.service import IncidentService
 from domain.ledger import Ledger
 from domain.meta import utcnow
+from domain.people.service import PeopleService
 from domain.privacy.service import ErasureService
 from domain.risks.service import RiskService
 from domain.teams.service import TeamService
@@ -85,6 +86,7 @@ class Runtime:
     policies: PolicyService = field(init=False)
     findings: FindingService = field(init=False)
     risks: RiskService = field(init=False)
+    people: PeopleService = field(init=False)
     erasures: ErasureService | None = field(init=False)
     """None: the ledger keeps no key store (seals nothing, so erases nothing)."""
     rate_limits: RateLimits = field(init=False)
@@ -102,6 +104,7 @@ class Runtime:
         self.policies = PolicyService(self.ledger)
         self.findings = FindingService(self.ledger)
         self.risks = RiskService(self.ledger)
+        self.people = PeopleService(self.ledger)
         keys = key_store(self.ledger)
         self.erasures = None if keys is None else ErasureService(self.ledger, keys)
         self.tokens = self.tokens.with_managed(self.issued_grant)

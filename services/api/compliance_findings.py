@@ -17,7 +17,8 @@ from typing import Any
 from domain.compliance.finding import FindingFacts
 from domain.envelope import iso_time
 from infra.auth import Grant
-from projections import compliance_controls, finding_lifecycle, risk_controls
+from infra.read_store.port import AnyOf
+from projections import compliance_controls, finding_lifecycle, people_controls, risk_controls
 from projections.compliance_controls import Finding
 from projections.fold import Document
 from projections.times import parse_time
@@ -32,6 +33,8 @@ GOAL_CONTROLS = frozenset({"target_revised_after_deadline"})
 RISK_CONTROLS = frozenset({"risk_review_overdue", "high_risk_untreated",
                            "risk_accepted_by_owner"})
 PLAN_CONTROLS = frozenset({"plan_not_exercised"})
+TRAINING_CONTROLS = frozenset({"training_overdue", "training_expired"})
+POLICY_CONTROLS = frozenset({"policy_unacknowledged"})
 AUDIT_CONTROLS = frozenset({"self_role_change", "backdated_entry"})
 """The controls whose finding ids end with the id of their audit record (its event)."""
 
@@ -52,6 +55,8 @@ def evaluate_findings(rt: Runtime, scope: dict[str, object], now: str) -> list[F
             "audit_trail", {"recorded_late": True, **scope}, order_by="position"),
         risks=rt.store.iter_find("risks", scope),
         plans=rt.store.iter_find("contingency_plans", scope),
+        trainings=rt.store.iter_find("trainings", scope),
+        team_policies=rt.store.iter_find("policies", scope),
     )
     decided = {d["id"]: d for d in rt.store.iter_find(DECISIONS, scope)}
     return finding_lifecycle.apply_decisions(found, decided, now)
@@ -73,6 +78,10 @@ def one_finding(rt: Runtime, grant: Grant, finding_id: str, now: str) -> Finding
         plan = rt.store.get("contingency_plans", subject)
         covered = rt.store.get_many("risks", list(plan.get("risk_ids") or [])) if plan else {}
         found = _evaluate(rt, now, plans=_present(plan), risks=covered.values())
+    elif control in TRAINING_CONTROLS:
+        found = _evaluate(rt, now, trainings=_present(rt.store.get("trainings", subject)))
+    elif control in POLICY_CONTROLS:
+        found = _evaluate(rt, now, team_policies=_present(rt.store.get("policies", subject)))
     elif control in AUDIT_CONTROLS and detail:
         record = rt.store.get("audit_trail", detail)
         if control == "self_role_change" and record and record.get("name") == "RoleAssigned":
@@ -111,11 +120,14 @@ def _evaluate(
     rt: Runtime, now: str, *, incidents: Iterable[Document] = (),
     goals: Iterable[Document] = (), role_changes: Iterable[Document] = (),
     late_records: Iterable[Document] = (), risks: Iterable[Document] = (),
-    plans: Iterable[Document] = (),
+    plans: Iterable[Document] = (), trainings: Iterable[Document] = (),
+    team_policies: Iterable[Document] = (),
 ) -> list[Finding]:
     """The one call of the controls, with the policies in force (the settings' first
     versions and those added since): those of incidents, goals, teams and late entries,
-    and the risks context's (:mod:`projections.risk_controls`), oldest first."""
+    the risks context's (:mod:`projections.risk_controls`) and the people context's
+    (:mod:`projections.people_controls`, judged over the members of their teams),
+    oldest first."""
     changes, risk_docs = list(role_changes), list(risks)
     member_ids = sorted({
         member_id for r in changes
@@ -128,4 +140,10 @@ def _evaluate(
         now_iso=now, policies=policies, late_records=late_records,
     )
     found += risk_controls.evaluate(risk_docs, plans, members, parse_time(now), policies)
+    training_docs, policy_docs = list(trainings), list(team_policies)
+    teams = sorted({str(d["team_id"]) for d in (*training_docs, *policy_docs)})
+    if teams:
+        people = {m["id"]: m for m in rt.store.iter_find("members", {"team_id": AnyOf(teams)})}
+        found += people_controls.evaluate(training_docs, policy_docs, people, parse_time(now),
+                                          policies)
     return sorted(found, key=lambda f: (parse_time(f["opened_at"]), f["id"]))

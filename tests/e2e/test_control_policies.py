@@ -48,7 +48,8 @@ def test_every_control_is_listed_with_the_settings_as_its_first_version(api: Api
     assert list(listed) == ["ack_sla", "postmortem_overdue", "action_item_overdue",
                             "target_revised_after_deadline", "self_role_change",
                             "backdated_entry", "risk_review_overdue", "high_risk_untreated",
-                            "plan_not_exercised", "risk_accepted_by_owner"]
+                            "plan_not_exercised", "risk_accepted_by_owner",
+                            "training_overdue", "training_expired", "policy_unacknowledged"]
     assert listed["ack_sla"]["thresholds"] == {"sev1_ack_minutes": 15, "sev2_ack_minutes": 60}
     assert listed["postmortem_overdue"]["thresholds"] == {"postmortem_working_days": 5}
     assert listed["backdated_entry"]["thresholds"] == {"backdate_tolerance_minutes": 60}
@@ -63,7 +64,7 @@ def test_every_control_is_listed_with_the_settings_as_its_first_version(api: Api
 
 @pytest.mark.parametrize("role", ["admin", "lead", "auditor", "scoped"])
 def test_readers_of_compliance_see_the_controls(api: Api, role: str) -> None:
-    assert len(controls(api, role)) == 10
+    assert len(controls(api, role)) == 13
 
 
 @pytest.mark.parametrize("role", ["member", "service"])

@@ -54,7 +54,9 @@ ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "412", "429", "5xx"]
 # team, a review date or a drill's held_at in the past or future; and the rules that
 # tie two fields of a body together (a residual score above the inherent one, a plan
 # for every treatment but accept, a link naming a risk or a plan and plan_followed
-# with its plan).
+# with its plan). The people context's: a member of another team, a training or policy
+# that does not exist, a due date in the past, a completion in the future, a role named
+# twice, a policy version that does not exist.
 STATE_DEPENDENT_422 = [
     "POST /v1/goals",
     "POST /v1/incidents/{incident_id}/assign",
@@ -72,6 +74,10 @@ STATE_DEPENDENT_422 = [
     "POST /v1/contingency-plans",
     "POST /v1/contingency-plans/{plan_id}/exercise",
     "POST /v1/incidents/{incident_id}/links",
+    "POST /v1/trainings",
+    "POST /v1/members/{member_id}/trainings",
+    "POST /v1/members/{member_id}/trainings/{training_id}/complete",
+    "POST /v1/members/{member_id}/policy-acknowledgements",
 ]
 
 CONFIG = schemathesis.Config.from_dict({
@@ -151,6 +157,14 @@ def _seed(client: TestClient) -> None:
         "steps": [{"title": "Fail over", "role": "On-call SRE"}]})
     post(f"/v1/incidents/{incident}/links", {"risk_id": risk, "plan_id": plan,
                                              "plan_followed": True})
+    training = post("/v1/trainings", {"team_id": team, "title": "Incident command",
+                                      "required_for_roles": ["SRE"], "valid_for_days": 365})
+    post(f"/v1/members/{lead}/trainings", {"training_id": training, "due": "2030-01-01"})
+    policy = post("/v1/policies", {"team_id": team, "title": "On-call", "version": "1",
+                                   "document": "https://wiki.example.test/on-call",
+                                   "sha256": "ab" * 32})
+    post(f"/v1/members/{member}/policy-acknowledgements", {"policy_id": policy,
+                                                           "version": "1"})
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -152,7 +152,7 @@ def test_every_event_of_a_full_story_is_plain_json_on_the_wire(ledger: Ledger) -
 def test_the_catalog_names_every_context() -> None:
     assert catalog.CONTEXTS == (
         "teams", "goals", "incidents", "feedback", "access", "imports", "compliance",
-        "risks", "privacy")
+        "risks", "people", "privacy")
 
 
 def test_importing_the_catalog_registers_every_public_event() -> None:
@@ -161,7 +161,7 @@ def test_importing_the_catalog_registers_every_public_event() -> None:
         for event in catalog.ALL_EVENTS
     }
 
-    assert len(registered) == len(catalog.ALL_EVENTS) == 56
+    assert len(registered) == len(catalog.ALL_EVENTS) == 62
     assert all(EVENT_CLASSES[name] is event for name, event in registered.items())
     assert {name.split(".")[0] for name in registered} == set(catalog.CONTEXTS)
 

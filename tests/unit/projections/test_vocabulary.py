@@ -16,7 +16,7 @@ import pytest
 
 import domain.catalog  # noqa: F401  (registers every event class in EVENT_CLASSES)
 from domain.aggregate import EVENT_CLASSES
-from projections import compliance_controls, performance_timeline, risk_timeline
+from projections import compliance_controls, people_timeline, performance_timeline, risk_timeline
 from projections.registry import ALL_FOLDS
 from projections.views import View
 
@@ -34,7 +34,7 @@ def unknown(context: str, names: set[str]) -> list[str]:
 def test_every_view_is_found() -> None:
     assert {view.collection for view in VIEWS} == {
         "teams", "members", "goals", "incidents", "feedback", "tokens", "control_policies",
-        "finding_decisions", "risks", "contingency_plans"}
+        "finding_decisions", "risks", "contingency_plans", "trainings", "policies"}
 
 
 @pytest.mark.parametrize("view", VIEWS, ids=lambda view: view.collection)
@@ -43,8 +43,9 @@ def test_every_view_handler_names_an_event_of_its_context(view: View) -> None:
     assert view.creating <= set(view.handlers)
 
 
-@pytest.mark.parametrize("tellers", [performance_timeline.TELLERS, risk_timeline.TELLERS],
-                         ids=["performance_timeline", "risk_timeline"])
+@pytest.mark.parametrize("tellers", [performance_timeline.TELLERS, risk_timeline.TELLERS,
+                                     people_timeline.TELLERS],
+                         ids=["performance_timeline", "risk_timeline", "people_timeline"])
 def test_every_timeline_teller_names_an_event_of_its_context(tellers: dict[Any, Any]) -> None:
     assert tellers
     assert sorted(f"{c}.{n}" for c, n in tellers if f"{c}.{n}" not in EVENT_CLASSES) == []
@@ -82,3 +83,17 @@ def test_the_risks_context_names_each_event_after_its_aggregate() -> None:
     assert risk_events | plan_events == {e.__name__ for e in EVENTS}
     assert all(n.startswith("Risk") for n in risk_events) and Risk.CONTEXT == "risks"
     assert all(n.startswith("Plan") for n in plan_events) and ContingencyPlan.CONTEXT == "risks"
+
+
+def test_the_people_context_names_each_event_after_its_aggregate() -> None:
+    """The two views of the context tell their events apart by name (``Training...``,
+    ``Policy...``), so a new event named otherwise would reach neither."""
+    from domain.people.events import EVENTS
+    from domain.people.policy import Policy
+    from domain.people.training import Training
+
+    trainings = {e.__name__ for e in EVENTS if e.__qualname__.startswith("Training.")}
+    policies = {e.__name__ for e in EVENTS if e.__qualname__.startswith("Policy.")}
+    assert trainings | policies == {e.__name__ for e in EVENTS}
+    assert all(n.startswith("Training") for n in trainings) and Training.CONTEXT == "people"
+    assert all(n.startswith("Policy") for n in policies) and Policy.CONTEXT == "people"
