@@ -103,3 +103,30 @@ def test_policies_are_kept_to_the_tokens_teams(api: Api) -> None:
     own = publish(mine, "1", "v1").json()["id"]
     assert [x["id"] for x in mine.read("/v1/policies", api=scoped,
                                        team_id=SCOPED_TEAM)["items"]] == [own]
+
+
+def test_a_member_acknowledges_and_completes_only_for_themselves(api: Api) -> None:
+    p = People(api)
+    max_id = api.member(p.team, "Max Member", role="SRE", principal="user:max",
+                        occurred_at=ago(59 * DAY))
+    policy = publish(p, "1", "v1").json()["id"]
+    training = p.define(["SRE"])
+    as_max = api.as_("member")
+    head = api.head()
+
+    # when Max (role member) records Olu's acknowledgement or training: refused, nothing
+    p.post(f"/v1/members/{p.olu}/policy-acknowledgements",
+           {"policy_id": policy, "version": "1"}, expect=403, api=as_max)
+    p.post(f"/v1/members/{p.olu}/trainings/{training}/complete",
+           {"completed_at": ago(DAY), "evidence": "https://lms.example.test/c/1"},
+           expect=403, api=as_max)
+    assert api.head() == head
+
+    # then his own are his to record, and a lead records anyone's
+    p.post(f"/v1/members/{max_id}/policy-acknowledgements",
+           {"policy_id": policy, "version": "1"}, expect=201, api=as_max)
+    p.post(f"/v1/members/{max_id}/trainings/{training}/complete",
+           {"completed_at": ago(0), "evidence": "https://lms.example.test/c/2"},
+           expect=200, api=as_max)
+    p.post(f"/v1/members/{p.olu}/policy-acknowledgements",
+           {"policy_id": policy, "version": "1"}, expect=201, api=api.as_("lead"))

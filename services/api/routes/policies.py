@@ -12,6 +12,7 @@ from fastapi import APIRouter, Response
 from domain.people import commands as c
 from infra.read_store.port import AnyOf
 from projections.people_standing import on_team_since
+from services.api.acting_for import require_self_or_manager
 from services.api.bootstrap import Runtime
 from services.api.deps import (
     CommandCtx,
@@ -61,7 +62,9 @@ def publish(body: PolicyPublish, grant: Manager, ctx: CommandCtx, rt: RuntimeDep
 def acknowledge(member_id: UUID, body: PolicyAcknowledge, grant: Operator, ctx: CommandCtx,
                 rt: RuntimeDep, response: Response) -> CommandAnswer:
     """Record that the member acknowledged the version in force of a policy of their
-    team. Answers the policy's id and version (``If-Match`` is the policy's)."""
+    team. Answers the policy's id and version (``If-Match`` is the policy's). A
+    member acknowledges only for themselves; a lead or an admin for anyone."""
+    require_self_or_manager(grant, member_id, rt, "an acknowledgement")
     return answer(rt.people.acknowledge_policy(c.AcknowledgePolicy(
         member_id, body.policy_id, body.version), ctx), response)
 

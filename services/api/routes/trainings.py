@@ -12,6 +12,7 @@ from fastapi import APIRouter, Response
 from domain.envelope import iso_time
 from domain.people import commands as c
 from projections.people_standing import matrix
+from services.api.acting_for import require_self_or_manager
 from services.api.deps import (
     CommandCtx,
     Cursor,
@@ -60,7 +61,9 @@ def assign(member_id: UUID, body: TrainingAssign, grant: Manager, ctx: CommandCt
 @router.post("/v1/members/{member_id}/trainings/{training_id}/complete")
 def complete(member_id: UUID, training_id: UUID, body: TrainingComplete, grant: Operator,
              ctx: CommandCtx, rt: RuntimeDep, response: Response) -> CommandAnswer:
-    """Record that the member completed an assigned training, with its evidence."""
+    """Record that the member completed an assigned training, with its evidence. A
+    member records only their own; a lead or an admin anyone's."""
+    require_self_or_manager(grant, member_id, rt, "a completed training")
     return answer(rt.people.complete_training(c.CompleteTraining(
         member_id, training_id, body.completed_at, body.evidence), ctx), response)
 
