@@ -142,6 +142,7 @@ class Planner:
         from services.cli.demo.controls import late_revision_waived, policy_change
         from services.cli.demo.incidents import IncidentPlanner
         from services.cli.demo.risks import RiskPlanner
+        from services.cli.demo.training import TrainingPlanner
 
         self.organise()
         self.team_changes()
@@ -150,6 +151,7 @@ class Planner:
         IncidentPlanner(self).plan()
         FollowUps(self).plan()
         RiskPlanner(self).plan()
+        TrainingPlanner(self).plan()
         late_revision_waived(self)
         self.feedback()
         self.late_entries()
