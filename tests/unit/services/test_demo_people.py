@@ -17,6 +17,7 @@ from services.cli.demo.curriculum import POLICIES, TRAININGS
 from services.cli.demo.plan import Planner, Step, build_plan
 from services.cli.demo.scenario import ROLE_CHANGES
 from services.cli.demo.training import TrainingPlanner
+from tests.unit.services.test_demo_risks import at, body
 
 MONDAY = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 ANCHORS = [MONDAY + timedelta(hours=h) for h in range(0, 7 * 24, 13)]
@@ -26,16 +27,6 @@ PEOPLE_KINDS = {"trainings", "training_assignments", "trainings_completed", "pol
 
 def of(steps: list[Step], *kinds: str) -> list[Step]:
     return [s for s in steps if s.kind in kinds]
-
-
-def body(step: Step) -> dict[str, object]:
-    assert step.body is not None
-    return step.body
-
-
-def at(step: Step) -> datetime:
-    assert step.at is not None
-    return step.at
 
 
 def member_of(p: Planner, step: Step) -> str:
