@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
 DEMO_NAMESPACE = uuid5(NAMESPACE_URL, "https://opsledger.dev/demo")
 MAX_STEPS = 5_000
-"""A bound on the plan's size (it is about 700 steps); a bigger plan is a bug."""
+"""A bound on the plan's size (it is about 770 steps); a bigger plan is a bug."""
 HORIZON_MINUTES = 20
 """History ends this long before the anchor; a lifecycle step due later is not taken."""
 

@@ -179,9 +179,10 @@ def print_risks(console: Console, risks: RiskFigures) -> None:
 
 
 def print_people(console: Console, people: PeopleFigures) -> None:
-    matrix = Table(title="Training matrix (GET /v1/trainings/matrix): member x training cells")
-    for column in ("team", "trainings", "members", "assigned", "done (valid)", "overdue",
-                   "expired", "assigned by a role"):
+    matrix = Table(title="Training matrix (GET /v1/trainings/matrix): member x training "
+                         "cells; done = still valid; by role = assigned by a role")
+    for column in ("team", "trainings", "members", "assigned", "done", "overdue", "expired",
+                   "by role"):
         matrix.add_column(column, justify="left" if column == "team" else "right")
     for t in people.teams:
         matrix.add_row(t.name, *(str(n) for n in (t.trainings, t.members, t.assigned, t.done,
