@@ -5,7 +5,9 @@ metrics, and the figures look like a real month: action items done on time and l
 (their findings resolved) or still overdue, moved, reassigned, cancelled and added;
 ``ack_sla`` with two versions, judging the pages before and after the change; a
 waiver and an accepted risk by the auditor; a risk register with contingency plans, a
-drill and incidents linked to what foresaw them (:mod:`tests.e2e.demo_risks`). A
+drill and incidents linked to what foresaw them (:mod:`tests.e2e.demo_risks`);
+trainings done on time, late and not at all, one expired, and a policy update some
+members did not acknowledge (:mod:`tests.e2e.demo_people`). A
 second run appends nothing; a run after an interrupted one finishes it."""
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from services.cli.demo import DemoError, DemoSummary, run_demo
 from services.cli.demo.figures import CONTROLS
 from services.cli.demo.plan import Step
 from services.cli.demo.scenario import AUDITOR, PERSONAS
+from tests.e2e.demo_people import check_the_people
 from tests.e2e.demo_risks import check_the_risks
 
 TOKEN = "test-admin-token-123456"
@@ -128,7 +131,7 @@ def check_the_month(client: TestClient, summary: DemoSummary) -> None:
     assert run["status"] == "finished" and run["opened_by"] == "user:admin"
     assert run["events_recorded"] == sum(run["by_context"].values()) == summary.run_events > 500
     assert set(run["by_context"]) == {"teams", "goals", "incidents", "feedback", "compliance",
-                                    "risks"}
+                                    "risks", "people"}
     audit = every(client, "/v1/audit", pos)
     (finished,) = [r for r in audit if r["name"] == "ImportRunFinished"]
     assert finished["data"]["events_recorded"] == run["events_recorded"]
@@ -154,6 +157,9 @@ def check_the_month(client: TestClient, summary: DemoSummary) -> None:
     check_the_risks(lambda path, **params: get(client, path, **params),
                     lambda path, position, **params: every(client, path, position, **params),
                     summary, findings, audit)
+    check_the_people(lambda path, **params: get(client, path, **params),
+                     lambda path, position, **params: every(client, path, position, **params),
+                     summary, findings, audit)
 
 
 def check_follow_ups(client: TestClient, summary: DemoSummary,
@@ -290,6 +296,12 @@ def test_the_demo_is_a_month_of_business_time_acted_by_personas_and_reruns_idemp
     assert "version 2 (2 kept), 1 drill(s), incidents linked: 1 plan followed" in first
     assert ("(owner Amara Okafor): approver Mei Lin Chen, recorded by Amara Okafor"
             in first)
+    # ... and the training matrix and the policies' acknowledgements
+    people = summary.figures.people
+    pending = sum(p.pending for p in people.policies)
+    assert "Training matrix (GET /v1/trainings/matrix)" in first
+    assert ("Trainings: assigned 22, done 17, overdue 4, expired 1; policies: 4, "
+            f"acknowledgements pending {pending}") in first and pending == 5
 
     # one token per persona, issued through the API, each acting as its member
     tokens = every(client, "/v1/tokens", summary.last_position, status="active")

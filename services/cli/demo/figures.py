@@ -2,7 +2,8 @@
 holds its token): findings per control and state, the policy version that judged
 them, the decisions on them, the control versions added, the action items by
 status, each team's median time to acknowledge and weekly metric periods, who
-acted in the audit trail, and the risk register (:mod:`.risk_figures`).
+acted in the audit trail, the risk register (:mod:`.risk_figures`), and the trainings
+and policies (:mod:`.people_figures`).
 
 Every query waits for the demo's last position (``min_position``), so the figures
 include everything it sent.
@@ -16,12 +17,14 @@ from statistics import median
 from typing import Any
 
 from services.cli.demo.client import Api
+from services.cli.demo.people_figures import PeopleFigures, read_people
 from services.cli.demo.risk_figures import RiskFigures, read_risks
 from services.cli.demo.scenario import TEAMS
 
 CONTROLS = ("ack_sla", "postmortem_overdue", "action_item_overdue",
             "target_revised_after_deadline", "self_role_change", "backdated_entry",
-            "risk_review_overdue", "high_risk_untreated", "risk_accepted_by_owner")
+            "risk_review_overdue", "high_risk_untreated", "risk_accepted_by_owner",
+            "training_overdue", "training_expired", "policy_unacknowledged")
 """The controls the demo month makes find something."""
 REPORTED = (*CONTROLS, "plan_not_exercised")
 """... and those it reports: a plan's drill is due within 180 days, longer than a month."""
@@ -63,6 +66,7 @@ class Figures:
     """The findings decided on: ``id``, ``control``, ``state``, ``decisions``."""
     follow_ups: FollowUpFigures = field(default_factory=FollowUpFigures)
     risks: RiskFigures = field(default_factory=RiskFigures)
+    people: PeopleFigures = field(default_factory=PeopleFigures)
 
     def finding_count(self, control: str) -> int:
         return sum(self.findings.get(control, {}).values())
@@ -113,8 +117,9 @@ def read_figures(api: Api, actor: str, position: int, team_ids: dict[str, str],
     added = [{"control": c["control"], **v} for c in controls
              for v in c["versions"] if v["version"] > 1]
     return Figures(findings, teams, sorted(actors), judged_by, added, decided,
-                   follow_ups(items, late), read_risks(api, actor, position, team_ids,
-                                                       names or {}))
+                   follow_ups(items, late),
+                   read_risks(api, actor, position, team_ids, names or {}),
+                   read_people(api, actor, position, team_ids))
 
 
 def follow_ups(items: list[dict[str, Any]], late: set[str | None]) -> FollowUpFigures:

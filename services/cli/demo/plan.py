@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
 DEMO_NAMESPACE = uuid5(NAMESPACE_URL, "https://opsledger.dev/demo")
 MAX_STEPS = 5_000
-"""A bound on the plan's size (it is about 700 steps); a bigger plan is a bug."""
+"""A bound on the plan's size (it is about 770 steps); a bigger plan is a bug."""
 HORIZON_MINUTES = 20
 """History ends this long before the anchor; a lifecycle step due later is not taken."""
 
@@ -142,6 +142,7 @@ class Planner:
         from services.cli.demo.controls import late_revision_waived, policy_change
         from services.cli.demo.incidents import IncidentPlanner
         from services.cli.demo.risks import RiskPlanner
+        from services.cli.demo.training import TrainingPlanner
 
         self.organise()
         self.team_changes()
@@ -150,6 +151,7 @@ class Planner:
         IncidentPlanner(self).plan()
         FollowUps(self).plan()
         RiskPlanner(self).plan()
+        TrainingPlanner(self).plan()
         late_revision_waived(self)
         self.feedback()
         self.late_entries()

@@ -2,7 +2,8 @@
 personas and their tokens, the commands, the late entries, the action items by
 status, the control versions added, the controls' findings by state with the policy
 version that judged them, the decisions on findings, the risk register with its heat
-map and the contingency plans, and each team's figures)."""
+map and the contingency plans, the training matrix and the policies' acknowledgements,
+and each team's figures)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from rich.table import Table
 from projections.times import parse_time
 from services.cli.demo.clock import iso
 from services.cli.demo.figures import ITEM_STATUSES, REPORTED, STATES, Figures
+from services.cli.demo.people_figures import PeopleFigures
 from services.cli.demo.risk_figures import RISK_STATUSES, RiskFigures
 from services.cli.demo.scenario import TEAMS
 
@@ -83,6 +85,7 @@ def print_summary(console: Console, summary: DemoSummary, saved_to: Path | None)
     print_follow_ups(console, figures)
     print_compliance(console, figures)
     print_risks(console, figures.risks)
+    print_people(console, figures.people)
 
     teams = Table(title="Teams (GET /v1/incidents, .../metrics?period=week)")
     for column in ("team", "incidents", "median time to acknowledge", "weeks with incidents"):
@@ -173,3 +176,27 @@ def print_risks(console: Console, risks: RiskFigures) -> None:
         console.print(f"Acceptance of '{approval['risk']}' (owner {approval['owner']}): "
                       f"approver {approval['approver']}, recorded by "
                       f"{approval['recorded_by']}")
+
+
+def print_people(console: Console, people: PeopleFigures) -> None:
+    matrix = Table(title="Training matrix (GET /v1/trainings/matrix): member x training "
+                         "cells; done = still valid; by role = assigned by a role")
+    for column in ("team", "trainings", "members", "assigned", "done", "overdue", "expired",
+                   "by role"):
+        matrix.add_column(column, justify="left" if column == "team" else "right")
+    for t in people.teams:
+        matrix.add_row(t.name, *(str(n) for n in (t.trainings, t.members, t.assigned, t.done,
+                                                  t.overdue, t.expired, t.by_role)))
+    console.print(matrix)
+    policies = Table(title="Policy acknowledgements of the version in force (GET /v1/policies)")
+    for column in ("team", "policy", "version", "versions", "acknowledged", "pending"):
+        policies.add_column(column, justify="left" if column in ("team", "policy") else "right")
+    for p in people.policies:
+        policies.add_row(p.team, p.title, p.current_version, str(p.versions),
+                         str(p.acknowledged), str(p.pending))
+    console.print(policies)
+    console.print("Trainings: " + ", ".join(
+        f"{what} {sum(getattr(t, what) for t in people.teams)}"
+        for what in ("assigned", "done", "overdue", "expired"))
+        + f"; policies: {len(people.policies)}, acknowledgements pending "
+          f"{sum(p.pending for p in people.policies)}")
