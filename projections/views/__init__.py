@@ -48,6 +48,12 @@ ENTITY_VIEWS: dict[str, View] = {
 }
 """The view holding each context's aggregates: the state compliance history records."""
 
+SHARED_CONTEXT_VIEWS: tuple[View, ...] = (
+    risks.RISKS, contingency_plans.PLANS, trainings.TRAININGS, people_policies.POLICIES,
+    policies.POLICIES)
+"""The views of contexts with several aggregates, each holding the events named after its
+aggregate (:attr:`View.event_prefix`)."""
+
 
 def view_of(event: EventEnvelope) -> View | None:
     """The view holding the entity ``event`` changes (None: no entity's): its
@@ -58,18 +64,10 @@ def view_of(event: EventEnvelope) -> View | None:
     policies'."""
     if finding_decisions.is_finding_event(event):
         return finding_decisions.FINDING_DECISIONS
-    if risks.is_risk_event(event):
-        return risks.RISKS
-    if contingency_plans.is_plan_event(event):
-        return contingency_plans.PLANS
-    if trainings.is_training_event(event):
-        return trainings.TRAININGS
-    if people_policies.is_policy_event(event):
-        return people_policies.POLICIES
-    view = ENTITY_VIEWS.get(event.context)
-    if view is None and policies.is_policy_event(event):
-        return policies.POLICIES
-    return view
+    for view in SHARED_CONTEXT_VIEWS:
+        if view.holds(event):
+            return view
+    return ENTITY_VIEWS.get(event.context)
 
 
 def entity_of(event: EventEnvelope) -> str:

@@ -9,7 +9,7 @@ draft, each revision adds one, none is ever dropped).
 from __future__ import annotations
 
 from domain.envelope import EventEnvelope
-from projections.fold import Document, Lookup
+from projections.fold import Document
 from projections.views.view import View, existing, fold_of
 
 COLLECTION = "contingency_plans"
@@ -71,6 +71,7 @@ def _incident_linked(doc: Document | None, e: EventEnvelope) -> Document:
 PLANS = View(
     collection=COLLECTION,
     context=CONTEXT,
+    event_prefix="Plan",
     handlers={
         "PlanDrafted": _drafted,
         "PlanRevised": _revised,
@@ -81,14 +82,4 @@ PLANS = View(
 )
 
 
-def is_plan_event(event: EventEnvelope) -> bool:
-    """Whether ``event`` is one of a contingency plan's (not of a risk): every event of a
-    plan is named ``Plan...``, every event of a risk ``Risk...``."""
-    return event.context == CONTEXT and event.name.startswith("Plan")
-
-
-def _route(event: EventEnvelope, lookup: Lookup) -> list[str]:
-    return [event.subject] if is_plan_event(event) else []
-
-
-FOLD = fold_of(PLANS, _route)
+FOLD = fold_of(PLANS)

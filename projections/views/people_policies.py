@@ -10,7 +10,7 @@ these are the documents a team asks its members to read and accept.
 from __future__ import annotations
 
 from domain.envelope import EventEnvelope
-from projections.fold import Document, Lookup
+from projections.fold import Document
 from projections.views.view import View, existing, fold_of
 
 COLLECTION = "policies"
@@ -63,6 +63,7 @@ def _acknowledged(doc: Document | None, e: EventEnvelope) -> Document:
 POLICIES = View(
     collection=COLLECTION,
     context=CONTEXT,
+    event_prefix="Policy",
     handlers={
         "PolicyPublished": _published,
         "PolicyVersionPublished": _version_published,
@@ -72,13 +73,4 @@ POLICIES = View(
 )
 
 
-def is_policy_event(event: EventEnvelope) -> bool:
-    """Whether ``event`` is one of a team policy's (not of a training)."""
-    return event.context == CONTEXT and event.name.startswith("Policy")
-
-
-def _route(event: EventEnvelope, lookup: Lookup) -> list[str]:
-    return [event.subject] if is_policy_event(event) else []
-
-
-FOLD = fold_of(POLICIES, _route)
+FOLD = fold_of(POLICIES)

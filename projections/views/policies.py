@@ -9,7 +9,7 @@ have no document. :class:`projections.control_policies.Policies` reads these.
 from __future__ import annotations
 
 from domain.envelope import EventEnvelope
-from projections.fold import Document, Lookup
+from projections.fold import Document
 from projections.views.view import View, existing, fold_of
 
 COLLECTION = "control_policies"
@@ -40,19 +40,11 @@ def _revised(doc: Document | None, e: EventEnvelope) -> Document:
 POLICIES = View(
     collection=COLLECTION,
     context=CONTEXT,
+    event_prefix="ControlPolicy",
     handlers={"ControlPolicyCreated": _created, "ControlPolicyRevised": _revised},
     creating=frozenset({"ControlPolicyCreated"}),
 )
 
 
 
-def is_policy_event(event: EventEnvelope) -> bool:
-    """Whether ``event`` is of a control policy (the context holds other aggregates)."""
-    return event.context == CONTEXT and event.name.startswith("ControlPolicy")
-
-
-def _route(event: EventEnvelope, lookup: Lookup) -> list[str]:
-    return [event.subject] if is_policy_event(event) else []
-
-
-FOLD = fold_of(POLICIES, _route)
+FOLD = fold_of(POLICIES)

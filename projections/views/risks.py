@@ -13,7 +13,7 @@ its risks', so a fold writing it here would race their events.
 from __future__ import annotations
 
 from domain.envelope import EventEnvelope
-from projections.fold import Document, Lookup
+from projections.fold import Document
 from projections.views.view import View, existing, fold_of
 
 COLLECTION = "risks"
@@ -120,6 +120,7 @@ def _incident_linked(doc: Document | None, e: EventEnvelope) -> Document:
 RISKS = View(
     collection=COLLECTION,
     context=CONTEXT,
+    event_prefix="Risk",
     handlers={
         "RiskIdentified": _identified,
         "RiskAssessed": _assessed,
@@ -132,14 +133,4 @@ RISKS = View(
 )
 
 
-def is_risk_event(event: EventEnvelope) -> bool:
-    """Whether ``event`` is one of a risk's (not of a contingency plan): every event of a
-    risk is named ``Risk...``, every event of a plan ``Plan...``."""
-    return event.context == CONTEXT and event.name.startswith("Risk")
-
-
-def _route(event: EventEnvelope, lookup: Lookup) -> list[str]:
-    return [event.subject] if is_risk_event(event) else []
-
-
-FOLD = fold_of(RISKS, _route)
+FOLD = fold_of(RISKS)

@@ -11,7 +11,7 @@ their own view, :mod:`.people_policies`): every event of a training is named
 from __future__ import annotations
 
 from domain.envelope import EventEnvelope
-from projections.fold import Document, Lookup
+from projections.fold import Document
 from projections.views.view import View, existing, fold_of
 
 COLLECTION = "trainings"
@@ -54,6 +54,7 @@ def _completed(doc: Document | None, e: EventEnvelope) -> Document:
 TRAININGS = View(
     collection=COLLECTION,
     context=CONTEXT,
+    event_prefix="Training",
     handlers={
         "TrainingDefined": _defined,
         "TrainingAssigned": _assigned,
@@ -63,13 +64,4 @@ TRAININGS = View(
 )
 
 
-def is_training_event(event: EventEnvelope) -> bool:
-    """Whether ``event`` is one of a training's (not of a policy)."""
-    return event.context == CONTEXT and event.name.startswith("Training")
-
-
-def _route(event: EventEnvelope, lookup: Lookup) -> list[str]:
-    return [event.subject] if is_training_event(event) else []
-
-
-FOLD = fold_of(TRAININGS, _route)
+FOLD = fold_of(TRAININGS)

@@ -38,6 +38,14 @@ class View:
     handlers: Mapping[str, Handler]
     creating: frozenset[str]
     versioned: bool = True
+    event_prefix: str = ""
+    """In a context of several aggregates, each with its view, the prefix of the names
+    of this view's events (``Risk``, ``Plan``): every event of an aggregate is named
+    after it, so a name the view does not know yet still reaches its document."""
+
+    def holds(self, event: EventEnvelope) -> bool:
+        """Whether ``event`` changes one of this view's entities."""
+        return event.context == self.context and event.name.startswith(self.event_prefix)
 
     def evolve(
         self, doc: Document | None, event: EventEnvelope, lookup: Lookup = no_lookup
@@ -61,18 +69,18 @@ class View:
         return doc
 
 
-def subject_route(context: str) -> Route:
-    """Routes each event of ``context`` to the document of its subject."""
+def subject_route(view: View) -> Route:
+    """Routes each event ``view`` holds to the document of its subject."""
 
     def route(event: EventEnvelope, lookup: Lookup) -> list[str]:
-        return [event.subject] if event.context == context else []
+        return [event.subject] if view.holds(event) else []
 
     return route
 
 
 def fold_of(view: View, route: Route | None = None, *, shared: bool = False) -> Fold:
     """The engine's fold for ``view``: by default, one document per subject."""
-    return Fold(view.collection, route or subject_route(view.context), view.evolve,
+    return Fold(view.collection, route or subject_route(view), view.evolve,
                 shared=shared)
 
 
