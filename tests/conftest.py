@@ -11,6 +11,7 @@ default (and the processes they start) never go distributed by accident.
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +30,20 @@ class Servers:
     kafka_bootstrap: str
     mongo_uri: str
     how: str
+    kafka_data_dir: Path | None = None
+    """Where the broker keeps its log segments, when known (infra/local says; a
+    container's files are out of reach)."""
+    ferretdb_data_dir: Path | None = None
+    """Where FerretDB keeps its SQLite files, when known."""
+
+
+def _data_dirs(env: dict[str, str]) -> dict[str, Path | None]:
+    def path(name: str) -> Path | None:
+        value = env.get(name)
+        return Path(value) if value else None
+
+    return {"kafka_data_dir": path("OPSLEDGER_INFRA_KAFKA_DATA_DIR"),
+            "ferretdb_data_dir": path("OPSLEDGER_INFRA_FERRETDB_DATA_DIR")}
 
 
 def _docker_answers() -> bool:
@@ -58,8 +73,8 @@ def _infra_local() -> Iterator[Servers]:
     )
     if up.returncode != 0:
         pytest.skip(f"infra/local/up.sh failed:\n{up.stderr[-3000:]}")
-    env = dict(
-        line.removeprefix("export ").split("=", 1)
+    env = dict(  # shlex: up.sh quotes the data dirs for the shell
+        shlex.split(line)[1].split("=", 1)
         for line in up.stdout.splitlines() if line.startswith("export ")
     )
     # Servers someone else started (another session, a developer's `make infra-up`)
@@ -67,7 +82,7 @@ def _infra_local() -> Iterator[Servers]:
     started_here = "from a previous up are running and healthy" not in up.stderr
     try:
         yield Servers(env["OPSLEDGER_KAFKA_BOOTSTRAP"], env["OPSLEDGER_MONGO_URI"],
-                      "infra/local")
+                      "infra/local", **_data_dirs(env))
     finally:
         if started_here:
             subprocess.run(["bash", str(ROOT / "infra/local/down.sh")],
@@ -77,7 +92,7 @@ def _infra_local() -> Iterator[Servers]:
 @pytest.fixture(scope="session")
 def servers() -> Iterator[Servers]:
     if _GIVEN_KAFKA and _GIVEN_MONGO:
-        yield Servers(_GIVEN_KAFKA, _GIVEN_MONGO, "environment")
+        yield Servers(_GIVEN_KAFKA, _GIVEN_MONGO, "environment", **_data_dirs(dict(os.environ)))
     elif _docker_answers():
         yield from _testcontainers()
     else:

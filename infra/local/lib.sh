@@ -94,8 +94,22 @@ port_open() {
     timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$HOST" "$1" 2>/dev/null
 }
 
-# env_lines: exactly what up.sh prints on stdout (and writes to env.sh).
-env_lines() {
+# endpoint_lines: where the servers listen (what a running setup is matched on).
+endpoint_lines() {
     printf 'export OPSLEDGER_KAFKA_BOOTSTRAP=%s:%s\n' "$HOST" "$KAFKA_PORT"
     printf 'export OPSLEDGER_MONGO_URI=mongodb://%s:%s\n' "$HOST" "$MONGO_PORT"
+}
+
+# env_lines: exactly what up.sh prints on stdout (and writes to env.sh): the
+# endpoints, then where the servers keep their files (tests search those bytes).
+env_lines() {
+    endpoint_lines
+    printf 'export OPSLEDGER_INFRA_KAFKA_DATA_DIR=%q\n' "$KAFKA_DATA_DIR"
+    printf 'export OPSLEDGER_INFRA_FERRETDB_DATA_DIR=%q\n' "$FERRETDB_DATA_DIR"
+}
+
+# env_file_endpoints: the endpoint lines of an env.sh (one written before the data
+# dir lines existed matches too, so a running setup is not restarted for them).
+env_file_endpoints() {
+    grep -E '^export OPSLEDGER_(KAFKA_BOOTSTRAP|MONGO_URI)=' "$1" 2>/dev/null || true
 }

@@ -3,6 +3,7 @@
 # server (MongoDB wire protocol, SQLite backend) on 127.0.0.1, without Docker.
 #
 #   eval "$(infra/local/up.sh)"    # exports OPSLEDGER_KAFKA_BOOTSTRAP, OPSLEDGER_MONGO_URI
+#                                  # and OPSLEDGER_INFRA_{KAFKA,FERRETDB}_DATA_DIR
 #   infra/local/down.sh            # stop both (see down.sh --help)
 #
 # Progress goes to stderr; stdout carries only the `export ...` lines, which
@@ -29,7 +30,7 @@ T0=$(now)
 STARTED=0
 
 case $* in
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     "") ;;
     *) die "unknown arguments: $* (up.sh takes none; configure it with OPSLEDGER_* variables)" ;;
 esac
@@ -196,9 +197,10 @@ if [[ -n $kafka_pids || -n $ferretdb_pids ]]; then
     KAFKA_PY=$(pick_kafka_python || true)
     mkdir -p "$LOG_DIR"
     if [[ -n $kafka_pids && -n $ferretdb_pids && -f $ENV_FILE &&
-          $(cat "$ENV_FILE") == "$(env_lines)" ]] &&
+          $(env_file_endpoints "$ENV_FILE") == "$(endpoint_lines)" ]] &&
        port_open "$KAFKA_PORT" && kafka_probe && port_open "$MONGO_PORT" && mongo_probe; then
         log "Kafka (pid $kafka_pids) and FerretDB (pid $ferretdb_pids) from a previous up are running and healthy"
+        [[ $(cat "$ENV_FILE") == "$(env_lines)" ]] || env_lines >"$ENV_FILE"
         env_lines
         exit 0
     fi

@@ -4,7 +4,8 @@
 #
 #   infra/local/with-infra.sh .venv/bin/python -m pytest
 #
-# The command sees OPSLEDGER_KAFKA_BOOTSTRAP and OPSLEDGER_MONGO_URI.
+# The command sees OPSLEDGER_KAFKA_BOOTSTRAP and OPSLEDGER_MONGO_URI (and where
+# the servers keep their files: OPSLEDGER_INFRA_{KAFKA,FERRETDB}_DATA_DIR).
 # OPSLEDGER_INFRA_KEEP_RUNNING=1 leaves the servers up afterwards (stop them
 # with infra/local/down.sh). All other OPSLEDGER_* settings: see up.sh / README.md.
 set -euo pipefail
