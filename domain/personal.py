@@ -5,6 +5,11 @@ An event class declares them next to its fields, as ``PERSONAL``: each personal 
 :class:`Subject` it belongs to, named by another field of the same event (the member's
 ``member_id``, the feedback's ``subject_member_id``, the customer's ``customer.email``).
 
+A member's personal data is their name, their email and the principal bound to them
+(``user:<name>``, which often spells a name). The principal also stays, in clear, as
+the ``actor`` of every event that member recorded: accountability needs it, so
+principals should be pseudonymous (``user:u-1042``); see the README.
+
 The domain only declares. Encrypting the fields under a key per data subject, and
 erasing a subject by deleting its key, happen in ``infra/personal/`` where events are
 stored and read back; the published schemas mark the fields (``x-personal-data``).
@@ -34,6 +39,8 @@ class Subject:
 
 MEMBER = Subject("member", "member_id")
 """The member an event of the teams context is about."""
+MEMBER_RECORD = Subject("member", "originator_id")
+"""The member a write-side directory record is about (the record's id is the member id)."""
 FEEDBACK_SUBJECT = Subject("member", "subject_member_id")
 """The member peer or manager feedback is about."""
 CUSTOMER = Subject("customer", "customer.email")

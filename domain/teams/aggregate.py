@@ -12,6 +12,11 @@ from domain.errors import NotFoundError, ValidationError
 from domain.meta import CommandMeta
 from domain.personal import MEMBER, Personal
 
+MEMBER_DATA: Personal = {"name": MEMBER, "email": MEMBER, "principal": MEMBER}
+"""Who a member is: name, email and the principal bound to them (no fold keys or
+filters on any of them; the controls that compare principals run where documents
+are opened: ``projections/compliance_controls.py``)."""
+
 PRINCIPAL = re.compile(r"^user:[A-Za-z0-9._@+-]{1,200}$")
 """A person's principal, as tokens name them (``infra.auth``)."""
 
@@ -36,7 +41,7 @@ class Team(LedgerAggregate):
             team.lead_id = None
 
     class MemberJoined(LedgerAggregate.Event):
-        PERSONAL: ClassVar[Personal] = {"name": MEMBER, "email": MEMBER}
+        PERSONAL: ClassVar[Personal] = MEMBER_DATA
         member_id: str
         name: str
         email: str
@@ -101,7 +106,7 @@ class Team(LedgerAggregate):
     class MemberMovedIn(LedgerAggregate.Event):
         """A member of another team moved here, keeping its id, role and principal."""
 
-        PERSONAL: ClassVar[Personal] = {"name": MEMBER, "email": MEMBER}
+        PERSONAL: ClassVar[Personal] = MEMBER_DATA
 
         member_id: str
         from_team_id: str
@@ -121,6 +126,8 @@ class Team(LedgerAggregate):
 
     class PrincipalBound(LedgerAggregate.Event):
         """An admin bound the principal who acts as a member (segregation of duties)."""
+
+        PERSONAL: ClassVar[Personal] = {"principal": MEMBER, "previous_principal": MEMBER}
 
         member_id: str
         principal: str

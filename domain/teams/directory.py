@@ -12,6 +12,10 @@ events they follow, so the rules they carry hold atomically:
 - ``PrincipalRecord`` (id derived from the principal): one principal is bound to at
   most one active member; concurrent binds collide on its version.
 
+The principal in each record is personal data of its member, sealed under the
+member's key like the team events' (``domain/personal.py``); loaded records hold it
+opened, or ``"[erased]"`` once the member is erased, which binds nobody.
+
 Members that joined before the directory existed have no record. The directory is
 derived from public team events only, so the first time a ledger without its marker
 (``MemberIndex``) is used, the directory reads the teams' join and move-in events
@@ -28,7 +32,7 @@ import threading
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
@@ -37,6 +41,7 @@ from eventsourcing.utils import get_topic
 
 from domain.errors import ConcurrencyError, DomainError, ValidationError
 from domain.ledger import CommandContext, CommandResult, Ledger
+from domain.personal import ERASED, MEMBER, MEMBER_RECORD, Personal
 from domain.teams.aggregate import Team
 
 DIRECTORY_NAMESPACE = uuid5(NAMESPACE_URL, "https://opsledger.dev/member-directory")
@@ -54,6 +59,7 @@ class MemberRecord(Aggregate):
     """A member's team, whether it is active, and its principal. Not public."""
 
     class Registered(Aggregate.Created):
+        PERSONAL: ClassVar[Personal] = {"principal": MEMBER_RECORD}
         team_id: str
         active: bool
         principal: str | None
@@ -74,6 +80,7 @@ class MemberRecord(Aggregate):
             record.active = False
 
     class Bound(Aggregate.Event):
+        PERSONAL: ClassVar[Personal] = {"principal": MEMBER_RECORD}
         principal: str
 
         def apply(self, record: Any) -> None:
@@ -104,6 +111,10 @@ class PrincipalRecord(Aggregate):
     """The member a principal was last bound to. Not public."""
 
     class Claimed(Aggregate.Created):
+        # Sealed under the member's key like the team events' principal; the record's
+        # id stays derived from the principal, so only someone who already knows a
+        # principal can tell whether it was ever bound (as with every event's actor).
+        PERSONAL: ClassVar[Personal] = {"principal": MEMBER}
         principal: str
         member_id: str
 
@@ -392,7 +403,7 @@ class MemberDirectory:
             active = bool(state.get("active")) and not state.get("moved_to")
             principal = state.get("principal")
             members[member_id] = Member(member_id, team_id, active, principal)
-            if active and principal and self.load(
+            if active and principal and principal != ERASED and self.load(
                 principal_record_id(principal), PrincipalRecord
             ) is None:
                 principals[principal] = member_id  # the latest join holds it

@@ -100,6 +100,8 @@ def as_is_writer(mapper: Mapper[Any]) -> Any:
 def _subject_of(keys: KeyStore, subject: Subject, plain: dict[str, Any]) -> str | None:
     """``<kind>:<id>`` of the subject the event names; None: it names none."""
     ref = value_at(plain, subject.field)
+    if isinstance(ref, UUID):  # a record's own id (``originator_id``)
+        ref = str(ref)
     if not isinstance(ref, str) or not ref.strip() or ref == ERASED:
         return None
     if subject.kind == "customer":

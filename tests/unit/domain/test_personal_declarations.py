@@ -9,8 +9,16 @@ import pytest
 
 from domain.catalog import ALL_EVENTS
 from domain.feedback.aggregate import Feedback
-from domain.personal import CUSTOMER, FEEDBACK_SUBJECT, MEMBER, personal_fields, value_at
+from domain.personal import (
+    CUSTOMER,
+    FEEDBACK_SUBJECT,
+    MEMBER,
+    MEMBER_RECORD,
+    personal_fields,
+    value_at,
+)
 from domain.teams.aggregate import Team
+from domain.teams.directory import MemberRecord, PrincipalRecord
 
 
 def _has_path(event_class: type, path: str) -> bool:
@@ -28,8 +36,11 @@ def _has_path(event_class: type, path: str) -> bool:
 
 
 def test_the_people_in_the_history_are_declared_where_their_data_is() -> None:
-    assert personal_fields(Team.MemberJoined) == {"name": MEMBER, "email": MEMBER}
-    assert personal_fields(Team.MemberMovedIn) == {"name": MEMBER, "email": MEMBER}
+    member = {"name": MEMBER, "email": MEMBER, "principal": MEMBER}  # the binding too
+    assert personal_fields(Team.MemberJoined) == member
+    assert personal_fields(Team.MemberMovedIn) == member
+    assert personal_fields(Team.PrincipalBound) == {"principal": MEMBER,
+                                                    "previous_principal": MEMBER}
     assert personal_fields(Feedback.PeerFeedbackGiven) == {"text": FEEDBACK_SUBJECT}
     assert personal_fields(Feedback.CustomerFeedbackReceived) == {
         "text": CUSTOMER, "customer.name": CUSTOMER, "customer.email": CUSTOMER}
@@ -55,3 +66,10 @@ def test_a_dotted_path_reads_inside_an_object_and_is_none_where_missing() -> Non
     assert value_at(data, "customer.email") == "ana@example.org"
     assert value_at(data, "text") == "slow"
     assert value_at({"customer": None}, "customer.email") is None
+
+
+def test_the_write_side_directory_keeps_a_members_principal_as_their_personal_data() -> None:
+    assert personal_fields(MemberRecord.Registered) == {"principal": MEMBER_RECORD}
+    assert personal_fields(MemberRecord.Bound) == {"principal": MEMBER_RECORD}
+    assert personal_fields(PrincipalRecord.Claimed) == {"principal": MEMBER}
+    assert personal_fields(PrincipalRecord.Reclaimed) == {}  # a member id, no principal

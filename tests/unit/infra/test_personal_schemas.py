@@ -23,6 +23,14 @@ def test_a_members_name_and_email_are_marked_as_the_members_personal_data() -> N
     assert "x-personal-data" not in fields["role"]
 
 
+def test_the_principal_bound_to_a_member_is_marked_as_the_members_personal_data() -> None:
+    for type_name in ("opsledger.teams.MemberJoined.v1", "opsledger.teams.MemberMovedIn.v1"):
+        assert _data(type_name)["properties"]["principal"]["x-personal-data"] == "member"
+    bound = _data("opsledger.teams.PrincipalBound.v1")["properties"]
+    assert bound["principal"]["x-personal-data-subject"] == "member_id"
+    assert bound["previous_principal"]["x-personal-data"] == "member"
+
+
 def test_the_customers_identity_inside_customer_feedback_is_marked() -> None:
     fields = _data("opsledger.feedback.CustomerFeedbackReceived.v1")["properties"]
     customer = next(o for o in fields["customer"]["anyOf"] if o.get("type") == "object")
