@@ -18,9 +18,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from domain.personal import ERASED
-from infra.personal.keys import KeyStore
-from infra.personal.reveal import revealing
-from infra.read_store.sqlite import SQLiteReadStore
 from infra.settings import Settings
 from services.api.app import create_app
 from tests.e2e.conftest import TOKENS, Api
@@ -30,6 +27,7 @@ from tests.support.erasure import (
     files_under,
     found_in,
     keys_of,
+    revealed_member,
     secrets_of,
     write_people,
 )
@@ -71,18 +69,6 @@ def erased(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Erased]:
                  export, replayed, verified)
 
 
-def _member(store_path: Path, keys_path: Path, member_id: str) -> dict[str, object]:
-    keys = KeyStore(keys_path)
-    store = revealing(SQLiteReadStore(store_path), keys)
-    try:
-        member = store.get("members", member_id)
-    finally:
-        store.close()
-        keys.close()
-    assert member is not None
-    return member
-
-
 def test_verify_still_says_ok(erased: Erased) -> None:
     assert erased.verify_output.startswith("OK"), erased.verify_output
 
@@ -100,8 +86,8 @@ def test_an_export_after_the_erasure_shows_erased(erased: Erased) -> None:
 
 def test_a_replay_and_a_rebuild_show_erased(erased: Erased) -> None:
     keys = erased.settings.key_store_path
-    replayed = _member(erased.replayed / "readmodels.sqlite", keys, erased.member_id)
-    rebuilt = _member(erased.settings.read_store_path, keys, erased.member_id)
+    replayed = revealed_member(erased.replayed / "readmodels.sqlite", keys, erased.member_id)
+    rebuilt = revealed_member(erased.settings.read_store_path, keys, erased.member_id)
     for member in (replayed, rebuilt):  # the principal binding is personal data too
         assert (member["name"], member["email"], member["principal"]) == (ERASED,) * 3
     assert replayed["role"] == rebuilt["role"] == "SRE"  # the rest stays

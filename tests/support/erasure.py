@@ -11,6 +11,8 @@ from pathlib import Path
 from uuid import uuid4
 
 from infra.personal.keys import KeyStore
+from infra.personal.reveal import revealing
+from infra.read_store.sqlite import SQLiteReadStore
 from tests.e2e.conftest import Api
 
 
@@ -96,3 +98,17 @@ def erase_people(api: Api, people: People) -> int:
     return int(api.post("/v1/customers/erase", {"email": people.customer_email,
                                                 "reason": "retention"},
                         expect=201).json()["position"])
+
+
+def revealed_member(store_path: Path, keys_path: Path, member_id: str) -> dict[str, object]:
+    """The member's document in a SQLite read model (a replay's, a rebuild's), opened
+    with the key store as a reader would see it."""
+    keys = KeyStore(keys_path)
+    store = revealing(SQLiteReadStore(store_path), keys)
+    try:
+        member = store.get("members", member_id)
+    finally:
+        store.close()
+        keys.close()
+    assert member is not None
+    return member
