@@ -192,21 +192,17 @@ def test_no_file_opsledger_wrote_holds_the_plaintext_or_the_keys(erased: Erased)
     assert found_in(files, erased.secrets) == []
 
 
-def test_the_kafka_log_segments_hold_neither(erased: Erased) -> None:
-    if erased.servers.kafka_data_dir is None:
-        pytest.skip(NOT_REACHABLE.format("Kafka", "OPSLEDGER_INFRA_KAFKA_DATA_DIR"))
-    before = {what for what, _ in erased.found_before["kafka"]}
-    assert before == set(erased.held_before), "the search sees what the segments hold"
-    files = _kafka_files(erased.servers, erased.topic_prefix)
-    assert any(p.suffix == ".log" for p in files)
-    assert found_in(files, erased.secrets) == []
-
-
-def test_the_ferretdb_files_hold_neither(erased: Erased) -> None:
-    if erased.servers.ferretdb_data_dir is None:
-        pytest.skip(NOT_REACHABLE.format("FerretDB", "OPSLEDGER_INFRA_FERRETDB_DATA_DIR"))
-    before = {what for what, _ in erased.found_before["ferretdb"]}
-    assert before == set(erased.held_before), "the search sees what the documents hold"
-    files = _ferretdb_files(erased.servers, erased.settings.mongo_db)
-    assert files, f"no FerretDB file for {erased.settings.mongo_db}"
+@pytest.mark.parametrize("server", ["kafka", "ferretdb"])
+def test_the_servers_files_hold_neither(erased: Erased, server: str) -> None:
+    """Kafka's log segments of the topics, FerretDB's SQLite files of the database."""
+    folder, variable = {
+        "kafka": (erased.servers.kafka_data_dir, "OPSLEDGER_INFRA_KAFKA_DATA_DIR"),
+        "ferretdb": (erased.servers.ferretdb_data_dir, "OPSLEDGER_INFRA_FERRETDB_DATA_DIR"),
+    }[server]
+    if folder is None:
+        pytest.skip(NOT_REACHABLE.format(server, variable))
+    before = {what for what, _ in erased.found_before[server]}
+    assert before == set(erased.held_before), f"the search sees what {server} holds"
+    files = _server_files(erased.servers, erased.settings, erased.topic_prefix)[server]
+    assert files, f"no {server} file of this test"
     assert found_in(files, erased.secrets) == []
