@@ -19,8 +19,10 @@ from domain.errors import ValidationError
 from domain.meta import ALL_TEAMS as ALL_TEAMS  # re-exported: a token's "every team"
 from domain.meta import CommandMeta
 
-Role = Literal["admin", "lead", "member", "auditor", "service"]
-"""Every role a token can carry, in the order they are listed to people."""
+Role = Literal["admin", "lead", "member", "auditor", "service", "personal-data-reader"]
+"""Every role a token can carry, in the order they are listed to people.
+``personal-data-reader`` only opens sealed personal values (for services that read the
+Kafka topics, which carry them sealed); a token needs another role to read anything."""
 ROLES: frozenset[str] = frozenset(get_args(Role))
 """The same roles as a set (``infra.auth`` checks configured tokens against it)."""
 

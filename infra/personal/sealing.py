@@ -9,6 +9,7 @@ its sealed values without knowing the event's schema.
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 import re
 from dataclasses import dataclass
@@ -58,7 +59,11 @@ def parse(value: str) -> Sealed:
     if match is None:
         raise UnreadableSealError(f"not a sealed value: {value!r}")
     padded = match.group(3) + "=" * (-len(match.group(3)) % 4)
-    return Sealed(f"{match.group(1)}:{match.group(2)}", base64.urlsafe_b64decode(padded))
+    try:
+        payload = base64.urlsafe_b64decode(padded)
+    except binascii.Error:  # a length no encoder writes: not a value we sealed
+        raise UnreadableSealError(f"not a sealed value: {value!r}") from None
+    return Sealed(f"{match.group(1)}:{match.group(2)}", payload)
 
 
 def seal(subject: str, key: bytes, plaintext: str) -> str:

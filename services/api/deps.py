@@ -25,12 +25,16 @@ from services.api.models.common import SEALED_REFUSED, OccurredAt
 from services.api.problems import ProblemError
 
 ALL_ROLES: tuple[Role, ...] = get_args(Role)
+READ: tuple[Role, ...] = tuple(r for r in ALL_ROLES if r != "personal-data-reader")
+"""Who reads the read models: every role but the one that only opens sealed values."""
 MANAGE: tuple[Role, ...] = ("admin", "lead")
 OPERATE: tuple[Role, ...] = ("admin", "lead", "member")
 AUDIT: tuple[Role, ...] = ("admin", "lead", "auditor")
 FEED: tuple[Role, ...] = ("admin", "auditor", "service")
 DECIDE: tuple[Role, ...] = ("admin", "auditor")
 """Who decides on compliance findings (waive, accept a risk, reopen)."""
+REVEAL: tuple[Role, ...] = ("admin", "personal-data-reader")
+"""Who may open sealed personal values taken from the Kafka topics."""
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -111,10 +115,11 @@ def allow(*roles: Role) -> Callable[[Grant], Grant]:
 Admin = Annotated[Grant, Depends(allow("admin"))]
 Manager = Annotated[Grant, Depends(allow(*MANAGE))]
 Operator = Annotated[Grant, Depends(allow(*OPERATE))]
-Reader = Annotated[Grant, Depends(allow(*ALL_ROLES))]
+Reader = Annotated[Grant, Depends(allow(*READ))]
 Auditor = Annotated[Grant, Depends(allow(*AUDIT))]
 FeedReader = Annotated[Grant, Depends(allow(*FEED))]
 Decider = Annotated[Grant, Depends(allow(*DECIDE))]
+PersonalDataReader = Annotated[Grant, Depends(allow(*REVEAL))]
 
 
 def check_team(grant: Grant, team_id: object) -> None:

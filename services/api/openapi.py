@@ -39,6 +39,9 @@ from services.api.problems import PROBLEM_JSON
 
 SCHEME = "bearerAuth"
 COMMAND_METHODS = frozenset({"post", "put", "patch", "delete"})
+READS_BY_POST = frozenset({"/v1/personal-data/reveal"})
+"""POST routes that change nothing: their input (sealed values) belongs in a body, never
+in a URL that proxies and access logs keep. No version, no If-Match, no ETag."""
 
 # Routes that read a token if one is sent and answer less without it. Found from the
 # code too (a dependency on an ``Authorization`` header that does not require it);
@@ -196,16 +199,23 @@ def _parameters(operation: dict[str, Any]) -> dict[tuple[str, str], dict[str, An
     return {(p["in"], p["name"].lower()): p for p in operation.get("parameters", [])}
 
 
-def common_errors(method: str, auth: str, operation: dict[str, Any]) -> dict[int, dict[str, Any]]:
+def is_command(method: str, path: str) -> bool:
+    return method in COMMAND_METHODS and path not in READS_BY_POST
+
+
+def common_errors(method: str, auth: str, operation: dict[str, Any],
+                  path: str = "") -> dict[int, dict[str, Any]]:
     """The error answers a route of this kind can give."""
     params = _parameters(operation)
     names = {name for _, name in params}
     has_input = bool(params) or "requestBody" in operation
-    command = method in COMMAND_METHODS
+    command = is_command(method, path)
     errors: dict[int, dict[str, Any]] = {}
     if has_input:
         errors[400] = _problem(400)
         errors[422] = _problem(422)
+    if command or "requestBody" in operation:
+        errors[413] = _problem(413)
     if auth != "none":
         errors[401] = _problem(401, headers={"WWW-Authenticate": WWW_AUTHENTICATE})
         errors[429] = _problem(429, headers={"Retry-After": RETRY_AFTER})
@@ -215,7 +225,6 @@ def common_errors(method: str, auth: str, operation: dict[str, Any]) -> dict[int
         errors[404] = _problem(404)
     if command:
         errors[409] = _problem(409)
-        errors[413] = _problem(413)
         if "if-match" in names:
             errors[412] = _problem(412)
     if "min_position" in names:
@@ -236,7 +245,7 @@ def _complete_operation(document: dict[str, Any], route: Any, method: str,
     default_422 = responses.get("422", {}).get("content", {}).get("application/json", {})
     if default_422.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
         del responses["422"]
-    for code, error in common_errors(method, auth, operation).items():
+    for code, error in common_errors(method, auth, operation, route.path_format).items():
         responses.setdefault(str(code), error)
     for status, answer in SPECIFIC.get((method, route.path_format), {}).items():
         responses.setdefault(status, copy.deepcopy(answer))
@@ -248,7 +257,7 @@ def _complete_operation(document: dict[str, Any], route: Any, method: str,
     for (where, name), parameter in _parameters(operation).items():
         if where == "header" and name == "if-match":
             parameter["schema"] = dict(IF_MATCH_SCHEMA)
-    if method in COMMAND_METHODS:
+    if is_command(method, route.path_format):
         for status, answer in responses.items():
             if status.startswith("2") and "application/json" in answer.get("content", {}):
                 answer.setdefault("headers", {}).setdefault("ETag", ETAG)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from domain.access.aggregate import PRINCIPAL, Role
+from domain.access.aggregate import PRINCIPAL, ROLES, Role
 from domain.envelope import RFC3339
 from services.api.models.common import CommandAnswer, CommandBody, Reason
 
@@ -23,7 +23,7 @@ TokenStatus = Literal["active", "revoked", "expired"]
 
 class TokenIssue(CommandBody):
     principal: TokenPrincipal = Field(description="whom the token speaks for")
-    roles: Annotated[list[Role], Field(min_length=1, max_length=5)]
+    roles: Annotated[list[Role], Field(min_length=1, max_length=len(ROLES))]
     teams: Annotated[list[TeamRef], Field(
         min_length=1, max_length=100, description='team ids, or ["*"] for every team')]
     expires_at: Annotated[str, StringConstraints(max_length=64, pattern=RFC3339)] | None = Field(
