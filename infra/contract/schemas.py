@@ -85,7 +85,8 @@ def personal_paths(schema: dict[str, Any], prefix: str = "") -> dict[str, str]:
 
 PERSONAL_NOTE = (
     "personal data: stored and published as `pii:v1:<kind>:<id>:<base64>` ciphertext under "
-    "its subject's key (or `[erased]` once the subject is erased); the API shows plaintext")
+    "its subject's key (or `[erased]` once the subject is erased); the API shows plaintext, "
+    "and opens values for subscribers: `POST /v1/personal-data/reveal`")
 
 
 def event_schema(context: str, name: str, event_class: type) -> dict[str, Any]:
@@ -175,7 +176,9 @@ def asyncapi_document(topics: Topics, schemas: dict[str, dict[str, Any]]) -> dic
                                 "marked `x-personal-data` (listed per message: path to "
                                 "the subject's kind) carry ciphertext "
                                 "`pii:v1:<kind>:<id>:<base64>` under a key per data "
-                                "subject, or `[erased]`; ask the API for plaintext."},
+                                "subject, or `[erased]`; a subscriber with a "
+                                "personal-data-reader token opens them with `POST "
+                                "/v1/personal-data/reveal` (docs/SUBSCRIBERS.md)."},
         "defaultContentType": "application/cloudevents+json",
         "channels": channels, "operations": operations,
         "components": {"messages": messages},
