@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from domain.envelope import iso_time
+from services.api.openapi import READS_BY_POST
 from tests.e2e.conftest import Api
 
 COMMANDS = ("post", "put", "patch", "delete")
@@ -46,7 +47,7 @@ def test_every_command_body_may_carry_occurred_at(api: Api) -> None:
     bodies = []
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
-            if method not in COMMANDS:
+            if method not in COMMANDS or path in READS_BY_POST:  # reads record nothing
                 continue
             content = operation.get("requestBody", {}).get("content", {})
             schema = content.get("application/json", {}).get("schema")
