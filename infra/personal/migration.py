@@ -79,7 +79,7 @@ class Migration:
     """Every stored record, internal ones (idempotency keys) included."""
     fields_sealed: int = 0
     fields_erased: int = 0
-    """Personal values of subjects erased before the migration, stored as "[erased]"."""
+    """Personal fields stored as "[erased]": their subject was erased before."""
     subjects: set[str] = field(default_factory=set)
     carried_over: list[str] = field(default_factory=list)
 
@@ -242,7 +242,7 @@ class Resealer:
             if is_sealed(value):
                 self.result.fields_sealed += 1
                 self.result.subjects.add(parse(value).subject)
-            elif value == ERASED and _names_someone(value_at(plain, subject.field)):
+            elif value == ERASED:
                 self.result.fields_erased += 1
             elif isinstance(value, str) and _names_someone(value_at(plain, subject.field)):
                 raise MigrationError(f"position {position}: {path} would be stored in "

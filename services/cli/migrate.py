@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.progress import Progress, TaskID
 
-from services.cli.audit import err, progress_bar
+from services.cli.audit import progress_bar
 from services.cli.common import load_settings
 
 if TYPE_CHECKING:
@@ -67,17 +67,17 @@ def encrypt(
     try:
         check_folders(old, new)
     except MigrationError as e:
-        err.print(f"opsledger migrate encrypt: {e}", markup=False, highlight=False)
+        typer.echo(f"opsledger migrate encrypt: {e}", err=True)
         raise typer.Exit(2) from None
-    err.print(f"migrating {old.data_dir} -> {new.data_dir}", markup=False, highlight=False)
+    typer.echo(f"migrating {old.data_dir} -> {new.data_dir}", err=True)
     try:
         with progress_bar() as bar:
             bars = _Bars(bar)
             done = migrate_encrypt(old, new, progress=bars)
             bars.finish()
     except (MigrationError, FileNotFoundError, sqlite3.DatabaseError) as e:
-        err.print(f"opsledger migrate encrypt: {e}\nnothing was left in {new.data_dir}; the "
-                  f"old folder {old.data_dir} is as it was", markup=False, highlight=False)
+        typer.echo(f"opsledger migrate encrypt: {e}\nnothing was left in {new.data_dir}; the "
+                  f"old folder {old.data_dir} is as it was", err=True)
         raise typer.Exit(1) from None
     document = sign_statement(new.data_dir, statement_body(done, old.data_dir, new.data_dir))
     path = write_statement(new.data_dir, document)
@@ -93,11 +93,10 @@ def encrypt(
     typer.echo(f"read models: {'built' if read_models else 'not built (opsledger rebuild)'}")
     typer.echo(f"signed statement (0600) in {path}:")
     typer.echo(json.dumps(document, indent=2))
-    err.print(
+    typer.echo(
         f"next: opsledger migrate verify-statement --into {new.data_dir} --from "
         f"{old.data_dir}; run OpsLedger on {new.data_dir} (a new Kafka topic prefix in the "
-        f"distributed mode); then delete {old.data_dir}, its topics and backups",
-        markup=False, highlight=False)
+        f"distributed mode); then delete {old.data_dir}, its topics and backups", err=True)
 
 
 def _build_read_models(new: Settings) -> None:
@@ -142,7 +141,7 @@ def verify_statement(
 
     new = load_settings(into)
     if not new.event_store_path.is_file():
-        err.print(f"no event store at {new.event_store_path}", markup=False, highlight=False)
+        typer.echo(f"no event store at {new.event_store_path}", err=True)
         raise typer.Exit(2)
     try:
         if public_key is not None:
@@ -150,7 +149,7 @@ def verify_statement(
         elif key_path(new.data_dir).is_file():
             pem = public_key_pem(new.data_dir)
         else:
-            err.print(f"no checkpoint key in {new.data_dir}: pass --public-key")
+            typer.echo(f"no checkpoint key in {new.data_dir}: pass --public-key", err=True)
             raise typer.Exit(2)
         body = read_statement(statement or new.data_dir / STATEMENT_FILE,
                               load_public_key(pem))
@@ -162,7 +161,7 @@ def verify_statement(
     try:
         old = read_only_ledger(load_settings(data_dir)) if data_dir is not None else None
     except FileNotFoundError as e:
-        err.print(str(e), markup=False, highlight=False)
+        typer.echo(str(e), err=True)
         raise typer.Exit(2) from None
     ledger = open_ledger(new)
     try:
