@@ -1,5 +1,5 @@
 """``opsledger migrate``: move a data folder to a new form, with a signed statement that
-links the old history to the new one (``docs/MIGRATE.md``)."""
+links the old history to the new one (README: "Events stored before encryption")."""
 
 from __future__ import annotations
 

@@ -286,3 +286,16 @@ def test_a_target_that_is_not_empty_is_refused(migrated: Migrated, tmp_path: Pat
     assert "is not an empty folder" in run.stderr and "Traceback" not in run.stderr
     assert os.listdir(target) == ["notes.txt"]
 
+
+
+def test_without_read_models_the_next_start_builds_them(migrated: Migrated,
+                                                         tmp_path: Path) -> None:
+    target = tmp_path / "bare"
+    cli("migrate", "encrypt", "--into", str(target), "--no-read-models",
+        data_dir=migrated.old.data_dir)
+    assert not (target / "readmodels.sqlite").exists()
+    settings = Settings(data_dir=target, tokens=json.dumps(TOKENS), min_position_timeout=5)
+    with TestClient(create_app(settings)) as client:
+        api = Api(client)
+        ann = api.get(f"/v1/members/{migrated.ids['ann']}", min_position=api.head())
+        assert ann["name"] == f"Ann {migrated.marker}"
