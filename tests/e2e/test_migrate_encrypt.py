@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -299,3 +300,19 @@ def test_without_read_models_the_next_start_builds_them(migrated: Migrated,
         api = Api(client)
         ann = api.get(f"/v1/members/{migrated.ids['ann']}", min_position=api.head())
         assert ann["name"] == f"Ann {migrated.marker}"
+
+
+def test_an_old_store_whose_chain_is_broken_is_refused_and_nothing_is_left(
+    migrated: Migrated, tmp_path: Path,
+) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(migrated.old.data_dir, broken)
+    with sqlite3.connect(broken / "events.sqlite") as db:
+        db.execute("UPDATE stored_events SET state = replace(state, CAST('Ann ' AS BLOB),"
+                   " CAST('Anne' AS BLOB))")
+    target = tmp_path / "target"
+    run = cli("migrate", "encrypt", "--into", str(target), data_dir=broken, check=False)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "chain does not verify" in run.stderr and "BROKEN at position" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not target.exists()
