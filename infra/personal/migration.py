@@ -102,8 +102,12 @@ def check_target(old: Path, new: Path) -> None:
 
 
 def migrate_encrypt(old: Settings, new: Settings, *, batch: int = 500,
-                    progress: Progress | None = None) -> Migration:
-    """Write the old store's records, sealed, into the new folder (see the module)."""
+                    progress: Progress | None = None,
+                    finish: Callable[[Migration], None] | None = None) -> Migration:
+    """Write the old store's records, sealed, into the new folder (see the module).
+
+    ``finish`` is the last step (signing the statement): if it fails, like any step
+    before it, the new folder is emptied again."""
     check_folders(old, new)
     report = progress or (lambda _phase, _done, _total: None)
     existed = new.data_dir.exists()
@@ -113,18 +117,24 @@ def migrate_encrypt(old: Settings, new: Settings, *, batch: int = 500,
     target: Ledger | None = None
     try:
         result = Migration()
-        _check_old(source, old_keys, result, report)
+        head = _check_old(source, old_keys, result, report)
         target = open_ledger(new)
         new_keys = key_store(target)
         if old_keys is not None and new_keys is not None:
             new_keys.adopt_subjects_of(old_keys)
-        _copy(source, target, old_keys, new, result, batch, report)
+        _copy(source, target, old_keys, new, result, batch, head, report)
         checked = verify_store(target, progress=lambda p: report(
-            "checking the new chain", p, result.old_head[0]))
+            "checking the new chain", p, head))
         if not checked.ok:  # pragma: no cover - what was just written is chained
             raise MigrationError(f"the new store does not verify: {checked.describe()}")
         result.new_head = ledger_recorder(target).head_hash()
+        result.events = checked.count
+        if result.new_head[0] != result.old_head[0]:
+            raise MigrationError("the old store changed while it was read: stop OpsLedger "
+                                 "on it, then migrate again")
         result.carried_over = _carry_over(old.data_dir, new.data_dir)
+        if finish is not None:
+            finish(result)
         return result
     except BaseException:
         if target is not None:
@@ -141,33 +151,34 @@ def migrate_encrypt(old: Settings, new: Settings, *, batch: int = 500,
 
 
 def _check_old(source: Ledger, old_keys: KeyStore | None, result: Migration,
-               report: Progress) -> None:
+               report: Progress) -> int:
+    """Check the old store's chain; the head position migrated (what is stored after
+    this check is not: the statement names the head it checked)."""
     if old_keys is not None and old_keys.pending_erasures():
         raise MigrationError(
             f"the old key store has an erasure in progress ({old_keys.pending_erasures()[0]}"
             "): start OpsLedger once on the old folder to finish it, then migrate")
-    head = source.head_position()
+    result.old_head = ledger_recorder(source).head_hash()
+    head = max(source.head_position(), result.old_head[0])
     checked = verify_store(source, progress=lambda p: report("checking the old chain",
                                                              p, head))
     if not checked.ok:
         raise MigrationError(f"the old store's chain does not verify ({checked.describe()}"
                              "): a history that is not intact cannot be migrated")
-    result.old_head = ledger_recorder(source).head_hash()
-    result.events = checked.count
+    return head
 
 
 def _copy(source: Ledger, target: Ledger, old_keys: KeyStore | None, new: Settings,
-          result: Migration, batch: int, report: Progress) -> None:
+          result: Migration, batch: int, head: int, report: Progress) -> None:
     mapper = target.mapper
     if not isinstance(mapper, PersonalDataMapper):  # pragma: no cover - open_ledger's
         raise TypeError("the new store does not seal personal data")
     reseal = Resealer(mapper, old_keys, result)
     hasher = StoredEventHasher(sealed_reader(mapper))
-    head = source.head_position()
     prev, position = GENESIS, 0
     with sqlite3.connect(new.event_store_path) as db:
         while position < head:
-            rows = source.recorder.select_notifications(position + 1, batch)
+            rows = source.recorder.select_notifications(position + 1, batch, stop=head)
             if not rows:
                 break
             for n in rows:

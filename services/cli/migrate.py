@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import Progress, TaskID
@@ -61,7 +61,12 @@ def encrypt(
     1 the old store cannot be migrated, 2 bad usage (e.g. a target that is not empty).
     """
     from infra.audit.statement import sign_statement, statement_body, write_statement
-    from infra.personal.migration import MigrationError, check_folders, migrate_encrypt
+    from infra.personal.migration import (
+        Migration,
+        MigrationError,
+        check_folders,
+        migrate_encrypt,
+    )
 
     old, new = load_settings(data_dir), load_settings(into)
     try:
@@ -70,17 +75,23 @@ def encrypt(
         typer.echo(f"opsledger migrate encrypt: {e}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"migrating {old.data_dir} -> {new.data_dir}", err=True)
+    signed: dict[str, Any] = {}
+
+    def sign(done: Migration) -> None:
+        body = statement_body(done, old.data_dir, new.data_dir)
+        signed["document"] = sign_statement(new.data_dir, body)
+        signed["path"] = write_statement(new.data_dir, signed["document"])
+
     try:
         with progress_bar() as bar:
             bars = _Bars(bar)
-            done = migrate_encrypt(old, new, progress=bars)
+            done = migrate_encrypt(old, new, progress=bars, finish=sign)
             bars.finish()
-    except (MigrationError, FileNotFoundError, sqlite3.DatabaseError) as e:
+    except (ValueError, OSError, sqlite3.DatabaseError) as e:  # MigrationError, a bad key
         typer.echo(f"opsledger migrate encrypt: {e}\nnothing was left in {new.data_dir}; the "
-                  f"old folder {old.data_dir} is as it was", err=True)
+                   f"old folder {old.data_dir} is as it was", err=True)
         raise typer.Exit(1) from None
-    document = sign_statement(new.data_dir, statement_body(done, old.data_dir, new.data_dir))
-    path = write_statement(new.data_dir, document)
+    document, path = signed["document"], signed["path"]
     if read_models:
         _build_read_models(new)
     carried = ", ".join(done.carried_over) or "nothing"
@@ -169,6 +180,9 @@ def verify_statement(
             bars = _Bars(bar)
             check = check_statement(body, ledger, old, progress=bars)
             bars.finish()
+    except sqlite3.DatabaseError as e:
+        typer.echo(f"STATEMENT BROKEN: a store cannot be read: {e}")
+        raise typer.Exit(1) from None
     finally:
         close_ledger(ledger)
         if old is not None:

@@ -316,3 +316,16 @@ def test_an_old_store_whose_chain_is_broken_is_refused_and_nothing_is_left(
     assert "chain does not verify" in run.stderr and "BROKEN at position" in run.stderr
     assert "Traceback" not in run.stderr
     assert not target.exists()
+
+
+def test_a_statement_that_cannot_be_signed_leaves_nothing(migrated: Migrated,
+                                                          tmp_path: Path) -> None:
+    old = tmp_path / "old"
+    shutil.copytree(migrated.old.data_dir, old)
+    (old / "keys" / "checkpoint-ed25519.pem").write_text("not a key\n")
+    target = tmp_path / "target"
+    target.mkdir()
+    run = cli("migrate", "encrypt", "--into", str(target), data_dir=old, check=False)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "nothing was left" in run.stderr and "Traceback" not in run.stderr
+    assert list(target.iterdir()) == []
