@@ -21,7 +21,7 @@ migrate_app = typer.Typer(help="Move a data folder to a new form.", no_args_is_h
 
 OldDir = Annotated[Path | None, typer.Option(
     "--data-dir", "--from", show_default=False,
-    help="the old data folder: read, never changed [env: OPSLEDGER_DATA_DIR]")]
+    help="the old data folder: read, never changed (default: OPSLEDGER_DATA_DIR)")]
 NewDir = Annotated[Path, typer.Option(
     "--into", "--to", help="the new data folder (new or empty)", show_default=False)]
 
@@ -129,14 +129,15 @@ def _build_read_models(new: Settings) -> None:
 
 @migrate_app.command("verify-statement")
 def verify_statement(
-    into: NewDir,
+    into: Annotated[Path, typer.Option(
+        "--into", "--to", help="the migrated data folder", show_default=False)],
     data_dir: Annotated[Path | None, typer.Option(
         "--data-dir", "--from", show_default=False,
         help="the old data folder, if it still exists: checked too (only when given)")] = None,
     statement: Annotated[Path | None, typer.Option(
-        help="the statement file [default: migration-statement.json in --into]")] = None,
+        help="the statement file (default: migration-statement.json in --into)")] = None,
     public_key: Annotated[Path | None, typer.Option(
-        help="the trusted public key (PEM) [default: the checkpoint key in --into]")] = None,
+        help="the trusted public key, PEM (default: the checkpoint key in --into)")] = None,
 ) -> None:
     """Check a migration's signed statement: its signature with the trusted key, the new
     store's chain up to the new head it names, and (with --from) the old store's chain
