@@ -19,7 +19,7 @@ no customer) holds no one's personal data there and stays as it is.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -64,3 +64,11 @@ def value_at(data: Mapping[str, Any], path: str) -> Any:
             return None
         value = value.get(part)
     return value
+
+
+def put_at(data: MutableMapping[str, Any], path: str, value: Any) -> None:
+    """Set the value at a dotted ``path`` whose parents exist (see :func:`value_at`)."""
+    *parents, last = path.split(".")
+    for part in parents:
+        data = data[part]
+    data[last] = value

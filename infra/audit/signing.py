@@ -27,12 +27,12 @@ class CheckpointError(ValueError):
     """A checkpoint file is malformed or its signature does not verify."""
 
 
-def _key_path(data_dir: Path) -> Path:
+def key_path(data_dir: Path) -> Path:
     return data_dir / "keys" / KEY_FILE
 
 
 def signing_key(data_dir: Path) -> Ed25519PrivateKey:
-    path = _key_path(data_dir)
+    path = key_path(data_dir)
     if path.exists():
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         if not isinstance(key, Ed25519PrivateKey):
@@ -75,13 +75,37 @@ class Checkpoint:
         return {"position": self.position, "hash": self.hash, "signed_at": self.signed_at}
 
 
-def sign_checkpoint(data_dir: Path, position: int, head_hash: str) -> dict[str, Any]:
-    key = signing_key(data_dir)
-    checkpoint = Checkpoint(position, head_hash, datetime.now(UTC).isoformat())
-    signature = key.sign(_signed_bytes(checkpoint.body()))
-    return {**checkpoint.body(), "algorithm": "Ed25519",
-            "signature": base64.b64encode(signature).decode(),
+SIGNATURE_FIELDS = ("algorithm", "signature", "public_key")
+"""What signing adds to a document; every other field is signed."""
+
+
+def sign_document(data_dir: Path, body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` (JSON values) with an Ed25519 signature over all of it, made with the
+    deployment's key in ``data_dir``, and that key's public half for reference."""
+    signature = signing_key(data_dir).sign(_signed_bytes(body))
+    return {**body, "algorithm": "Ed25519", "signature": base64.b64encode(signature).decode(),
             "public_key": public_key_pem(data_dir)}
+
+
+def verified_body(document: dict[str, Any], public_key: Ed25519PublicKey) -> dict[str, Any]:
+    """The signed fields of a :func:`sign_document` document, once its signature
+    verifies with ``public_key`` (the one the verifier trusts, not the one it carries)."""
+    body = {k: v for k, v in document.items() if k not in SIGNATURE_FIELDS}
+    try:
+        signature = base64.b64decode(document["signature"], validate=True)
+    except (KeyError, ValueError, TypeError) as e:
+        raise CheckpointError(f"malformed signature: {e}") from None
+    try:
+        public_key.verify(signature, _signed_bytes(body))
+    except InvalidSignature:
+        raise CheckpointError("the signature does not verify with the trusted public "
+                              "key: the document was altered, or signed by another key") from None
+    return body
+
+
+def sign_checkpoint(data_dir: Path, position: int, head_hash: str) -> dict[str, Any]:
+    checkpoint = Checkpoint(position, head_hash, datetime.now(UTC).isoformat())
+    return sign_document(data_dir, checkpoint.body())
 
 
 def read_checkpoint(document: dict[str, Any], public_key: Ed25519PublicKey) -> Checkpoint:

@@ -8,6 +8,7 @@ chain is :mod:`.hash_chain`; reading the log back as public envelopes is :mod:`.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from domain.ledger import Ledger, PositionLookup
@@ -67,9 +68,13 @@ def ledger_recorder(ledger: Ledger) -> LedgerRecorder:
 def ledger_env(settings: Settings) -> dict[str, str]:
     private_dir(settings.data_dir)
     private_sqlite(settings.event_store_path)
+    return ledger_env_of(settings.event_store_path)
+
+
+def ledger_env_of(path: Path) -> dict[str, str]:
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "SQLITE_DBNAME": str(settings.event_store_path),
+        "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": "30",
         "APPLICATION_RECORDER_TOPIC": f"{LedgerSQLiteRecorder.__module__}:LedgerSQLiteRecorder",
         "MAPPER_TOPIC": f"{PersonalDataMapper.__module__}:PersonalDataMapper",
@@ -87,6 +92,27 @@ def open_ledger(settings: Settings) -> Ledger:
     return chained(ledger)
 
 
+def read_only_ledger(settings: Settings) -> Ledger:
+    """The configured event store opened read-only, as stored (nothing sealed or
+    opened, no key store): for reading an old store without changing a byte of it
+    (``opsledger migrate encrypt``). SQLite may leave its (empty) ``-wal``/``-shm``
+    files beside it, as any reader does; a save fails."""
+    path = settings.event_store_path
+    if not path.is_file():
+        raise FileNotFoundError(f"no event store at {path}")
+    env = {**ledger_env_of(path), "SQLITE_DBNAME": f"file:{path}?mode=ro",
+           "CREATE_TABLE": "false"}
+    return chained(Ledger(env=env))
+
+
 def key_store(ledger: Ledger) -> KeyStore | None:
     """The key store ``ledger`` seals personal data with (None: it seals nothing)."""
     return getattr(ledger.mapper, "keys", None)
+
+
+def close_ledger(ledger: Ledger) -> None:
+    """Close ``ledger`` and the key store it seals with."""
+    keys = key_store(ledger)
+    ledger.close()
+    if keys is not None:
+        keys.close()

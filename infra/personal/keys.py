@@ -67,13 +67,22 @@ def normalised_email(email: str) -> str:
 class KeyStore:
     """The data subjects' keys. Thread-safe; one connection per store."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        """``read_only``: open an existing key store without changing a byte of it (the
+        old folder of ``opsledger migrate encrypt``); its writes then fail."""
         self.path = Path(path)
+        self._lock = threading.RLock()
+        self._cache: dict[str, tuple[float, bytes]] = {}
+        if read_only:
+            self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
+                                       check_same_thread=False, isolation_level=None)
+            row = self._db.execute(
+                "SELECT value FROM secrets WHERE name = 'customer_index'").fetchone()
+            self._index_secret = bytes(row[0]) if row else b""
+            return
         private_sqlite(self.path)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
                                    timeout=30)
-        self._lock = threading.RLock()
-        self._cache: dict[str, tuple[float, bytes]] = {}
         with self._lock:
             self._db.execute("PRAGMA secure_delete=ON")
             self._db.execute("PRAGMA journal_mode=DELETE")
@@ -83,7 +92,7 @@ class KeyStore:
                              (secrets.token_bytes(32),))
             row = self._db.execute(
                 "SELECT value FROM secrets WHERE name = 'customer_index'").fetchone()
-            self._index_secret: bytes = row[0]
+            self._index_secret = bytes(row[0])
 
     # -- keys -----------------------------------------------------------------------
 
@@ -212,6 +221,36 @@ class KeyStore:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.execute("VACUUM")
         return had
+
+    # -- migration ----------------------------------------------------------------------
+
+    def adopt_subjects_of(self, old: KeyStore) -> None:
+        """Take over ``old``'s subjects but none of its keys: its customer lookups (with
+        the secret they are computed under, so an address finds the subject it had) and
+        its erased subjects, so what was erased there stays erased here. For the new,
+        empty key store of ``opsledger migrate encrypt``; keys are made anew on use."""
+        with old._lock:
+            index = old._db.execute("SELECT lookup, subject FROM customer_index").fetchall()
+            erased = old._db.execute("SELECT subject, erased_at FROM erased").fetchall()
+            gone = old._db.execute("SELECT lookup, subject FROM erased_customers").fetchall()
+        with self._lock:
+            if self._db.execute("SELECT 1 FROM subject_keys UNION ALL SELECT 1 FROM"
+                                " customer_index LIMIT 1").fetchone() is not None:
+                raise ValueError(f"{self.path} already holds subjects")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                if old._index_secret:  # (an old store without one has no customers)
+                    self._db.execute("UPDATE secrets SET value = ? WHERE name ="
+                                     " 'customer_index'", (old._index_secret,))
+                self._db.executemany("INSERT INTO customer_index VALUES (?, ?)", index)
+                self._db.executemany("INSERT OR IGNORE INTO erased VALUES (?, ?)", erased)
+                self._db.executemany("INSERT OR IGNORE INTO erased_customers VALUES (?, ?)",
+                                     gone)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._index_secret = old._index_secret or self._index_secret
 
     def close(self) -> None:
         with self._lock:

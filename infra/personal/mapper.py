@@ -18,13 +18,12 @@ fold and verify as they are.
 from __future__ import annotations
 
 import copy
-from collections.abc import MutableMapping
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from domain.personal import ERASED, Personal, Subject, personal_fields, value_at
+from domain.personal import ERASED, Personal, Subject, personal_fields, put_at, value_at
 from infra.personal.keys import KeyStore
 from infra.personal.reveal import Revealer
 from infra.personal.sealing import is_sealed, seal
@@ -61,7 +60,7 @@ class PersonalDataMapper(Mapper[UUID]):
             if name is None or not isinstance(value, str) or is_sealed(value):
                 continue  # no one's data here (no customer named), or sealed already
             key = keys.key_for_new_data(name)
-            _put(target, path, ERASED if key is None else seal(name, key, value))
+            put_at(target, path, ERASED if key is None else seal(name, key, value))
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         event = super().to_domain_event(stored_event)
@@ -73,7 +72,7 @@ class PersonalDataMapper(Mapper[UUID]):
             for path in personal:
                 value = value_at(state, path)
                 if is_sealed(value):
-                    _put(state, path, self.revealer.reveal(value))
+                    put_at(state, path, self.revealer.reveal(value))
         return event
 
     def to_sealed_event(self, stored_event: StoredEvent) -> Any:
@@ -108,9 +107,3 @@ def _subject_of(keys: KeyStore, subject: Subject, plain: dict[str, Any]) -> str 
         return keys.customer_subject(ref)
     return f"{subject.kind}:{ref}"
 
-
-def _put(target: MutableMapping[str, Any], path: str, value: Any) -> None:
-    *parents, last = path.split(".")
-    for part in parents:
-        target = target[part]
-    target[last] = value

@@ -18,7 +18,7 @@ from uuid import UUID
 
 import typer
 
-from services.cli import audit, ops
+from services.cli import audit, migrate, ops
 from services.cli.common import DataDir, load_settings
 
 
@@ -149,6 +149,7 @@ app.command()(audit.restore)
 app.command()(audit.rebuild)
 app.add_typer(audit.checkpoint_app, name="checkpoint")
 app.add_typer(audit.audit_app, name="audit")
+app.add_typer(migrate.migrate_app, name="migrate")
 
 
 def run_command(name: str, argv: Sequence[str] | None = None) -> int:
