@@ -23,15 +23,18 @@ import pygal
 from markupsafe import escape
 from pygal.style import Style
 
-DASHES = ("", "8,4", "2,4", "12,4,2,4")
-"""Per series: solid, dashed, dotted, dash-dot."""
+LINES = (("", "solid line"), ("10,5", "dashed line"), ("2,5", "dotted line"),
+         ("12,4,2,4", "dash-dot line"))
+"""Per series, its dash pattern and how the legend names it (not by its colour)."""
 
 STYLE = Style(
     background="white", plot_background="white", foreground="#1b1f24",
     foreground_strong="#1b1f24", foreground_subtle="#57606a",
     colors=("#0b5cad", "#b3261e", "#1a7f37", "#8250df"),
     font_family="system-ui, sans-serif", label_font_size=13, major_label_font_size=13,
-    legend_font_size=14, title_font_size=16, value_font_size=12,
+    legend_font_size=14, title_font_size=16, value_font_size=12, stroke_width=3,
+    guide_stroke_color="#d0d7de", major_guide_stroke_color="#afb8c1",
+    guide_stroke_dasharray="1,3", major_guide_stroke_dasharray="1,3",
 )
 
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
@@ -65,9 +68,10 @@ def render_svg(chart: Chart) -> str:
         no_data_text="no data yet", truncate_legend=-1, margin=18,
     )
     for index, series in enumerate(chart.series):
-        dash = DASHES[index % len(DASHES)]
+        dash, drawn = LINES[index % len(LINES)]
         stroke = {"width": 3, **({"dasharray": dash} if dash else {})}
-        line.add(series.label, list(series.values), stroke_style=stroke,
+        label = f"{series.label} ({drawn})" if len(chart.series) > 1 else series.label
+        line.add(label, list(series.values), stroke_style=stroke,
                  dots_size=3 + 2 * (index % 2))
     svg = _SCRIPT.sub("", _COMMENT.sub("", line.render(is_unicode=True)))
     described = f"<desc>{escape(chart.desc)}</desc>"
