@@ -60,6 +60,9 @@ class Browser:
         if os.geteuid() == 0:
             options.add_argument("--no-sandbox")  # Chromium refuses to run as root with it
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        # Both paths are given, so Selenium Manager has nothing to find; offline, it
+        # could not download anything even if it tried.
+        os.environ.setdefault("SE_OFFLINE", "true")
         driver = webdriver.Chrome(service=Service(executable_path=str(chromedriver)),
                                   options=options)
         try:
