@@ -30,8 +30,8 @@ COOKIE_PATH = "/console"
 @dataclass
 class Session:
     id: str
-    token: str | None
-    """The pasted token; None before sign-in."""
+    token: str | None = field(repr=False)
+    """The pasted token; None before sign-in. Never in a repr (logs, tracebacks)."""
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     started: float = 0.0
     seen: float = 0.0

@@ -11,6 +11,7 @@ import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
@@ -119,6 +120,7 @@ class Browser:
         answered with an error ``status`` on purpose (a conflict, another team's page)
         may have that one network entry of its own, and nothing else."""
         self.assert_no_console_errors(status)
+        self.assert_accessible_structure()
         self.assert_in_page_links_have_targets()
         self.assert_no_broken_links()
         self.screenshot(name)
@@ -131,6 +133,24 @@ class Browser:
                   and not (status != 200 and entry.get("source") == "network"
                            and str(entry.get("message", "")).startswith(own))]
         assert severe == [], f"console errors on {self.driver.current_url}: {severe}"
+
+    def assert_accessible_structure(self) -> None:
+        """One ``<h1>``, headings that never skip a level, a label on every field, a
+        skip link first, and the page's language."""
+        levels = [int(tag[1]) for tag in self.headings()]
+        assert levels and levels[0] == 1 and levels.count(1) == 1, levels
+        assert all(b - a <= 1 for a, b in pairwise(levels)), levels
+        unlabelled: list[str] = self.driver.execute_script(
+            "return Array.from(document.querySelectorAll("
+            "'input:not([type=hidden]), select, textarea'))"
+            ".filter(f => f.labels.length === 0 && !f.getAttribute('aria-label'))"
+            ".map(f => f.outerHTML);")
+        assert unlabelled == [], f"fields without a label: {unlabelled}"
+        first = self.driver.execute_script(
+            "return document.querySelector('a[href], button, input:not([type=hidden])')"
+            ".textContent.trim();")
+        assert first == "Skip to main content"
+        assert self.driver.execute_script("return document.documentElement.lang") == "en"
 
     def assert_in_page_links_have_targets(self) -> None:
         """Each ``<a href="#id">`` names an element of the page (the skip link's main)."""

@@ -97,6 +97,23 @@ def test_a_post_without_the_sessions_csrf_token_is_403_and_appends_nothing(
     assert api.head() == head
 
 
+def test_the_sign_in_page_of_a_signed_in_session_goes_on_to_the_page(
+        client: TestClient) -> None:
+    sign_in(client)
+    session = client.cookies["opsledger_console"]
+    answer = client.get("/console/sign-in?next=/console/teams/x", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/console/teams/x"
+    assert client.cookies["opsledger_console"] == session  # still signed in
+
+
+def test_a_session_never_shows_its_token_in_a_repr(client: TestClient) -> None:
+    sign_in(client)
+    store = client.app.state.console_sessions  # type: ignore[attr-defined]
+    session = store.get(client.cookies["opsledger_console"])
+    assert session is not None and session.token == token_of("admin")
+    assert token_of("admin") not in repr(session)
+
+
 def test_signing_in_needs_the_forms_csrf_token(client: TestClient) -> None:
     client.get("/console/sign-in")
     answer = client.post("/console/sign-in", data={"token": token_of("admin")})

@@ -57,7 +57,10 @@ def sign_in_form(
 ) -> Response:
     store = sessions_of(request)
     session = store.get(request.cookies.get(COOKIE))
-    if session is None or session.signed_in:
+    if session is not None and session.signed_in:
+        # Already signed in: on to the page (which checks the token again).
+        return RedirectResponse(safe_next(next_path), status_code=303)
+    if session is None:
         session = store.start()
     return _form(request, session, safe_next(next_path), notice=REASONS.get(reason or ""))
 
