@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test test-unit lint infra-up infra-down compose-plugin bench clean
+.PHONY: install run demo test test-unit lint infra-up infra-down compose-plugin browser bench clean
 
 install: $(STAMP)
 
@@ -20,7 +20,7 @@ run: install  ## install, then serve the API + follower on the embedded default
 demo: install  ## load a month of demo data into a running `make run`
 	$(BIN)/opsledger demo
 
-test: install compose-plugin lint  ## lint, start real Kafka + FerretDB, run the whole suite, stop them (even on failure)
+test: install compose-plugin browser lint  ## lint, start real Kafka + FerretDB, run the whole suite, stop them (even on failure)
 	bash infra/local/with-infra.sh $(BIN)/python -m pytest
 
 compose-plugin:  ## build the Docker Compose CLI plugin once (cached) so the compose checks run for real
@@ -28,6 +28,9 @@ compose-plugin:  ## build the Docker Compose CLI plugin once (cached) so the com
 
 test-unit: install
 	$(BIN)/python -m pytest -m "not integration"
+
+browser:  ## apt-get install chromium + chromium-driver for tests/browser (a no-op when present)
+	bash infra/local/browser/install.sh
 
 lint: install  ## ruff, and mypy (strict on domain/ and projections/; config in pyproject.toml)
 	$(BIN)/ruff check .

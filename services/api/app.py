@@ -9,10 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from infra.settings import Settings
+from services import console
 from services.api import offline_docs, openapi, problems
 from services.api.bootstrap import Runtime
 from services.api.limits import BodyLimit
-from services.api.middleware import AnswerHeaders, HttpMetrics, RequestMetrics
+from services.api.middleware import AnswerHeaders, ConsoleHeaders, HttpMetrics, RequestMetrics
 from services.api.routes import (
     action_items,
     audit,
@@ -74,7 +75,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(trainings.router)
     app.include_router(policies.router)
     app.include_router(privacy.router)
+    console.install(app)  # /console: pages, none of them in the OpenAPI document
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AnswerHeaders)
+    app.add_middleware(ConsoleHeaders)
     app.add_middleware(RequestMetrics, metrics=metrics)  # added last: outermost, sees all
     return app

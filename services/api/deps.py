@@ -44,7 +44,8 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def _client_address(request: Request) -> str:
+def client_address(request: Request) -> str:
+    """The address failed authentications are counted against."""
     return request.client.host if request.client is not None else "unknown"
 
 
@@ -55,25 +56,41 @@ def current_grant(
 ) -> Grant:
     """The caller's grant. An address with too many failed authentications is refused
     (429) before its token is looked at; each failure with a credential counts."""
-    challenge = {"WWW-Authenticate": 'Bearer realm="opsledger"'}
-    limits = runtime.rate_limits
-    address = _client_address(request)
-    wait = limits.address_blocked_for(address)
+    address = client_address(request)
+    _refuse_blocked_address(runtime, address)
+    if not authorization:
+        raise ProblemError(401, "missing bearer token", headers=CHALLENGE)
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        runtime.rate_limits.failed(address)
+        raise ProblemError(401, "use 'Authorization: Bearer <token>'", headers=CHALLENGE)
+    return grant_of_token(runtime, address, token.strip())
+
+
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="opsledger"'}
+
+
+def _refuse_blocked_address(runtime: Runtime, address: str) -> None:
+    wait = runtime.rate_limits.address_blocked_for(address)
     if wait is not None:
         raise ProblemError(
             429, f"too many failed authentications from this address; retry in {wait} s",
             headers={"Retry-After": str(wait)},
         )
-    if not authorization:
-        raise ProblemError(401, "missing bearer token", headers=challenge)
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        limits.failed(address)
-        raise ProblemError(401, "use 'Authorization: Bearer <token>'", headers=challenge)
-    grant = runtime.tokens.resolve(token.strip())
+
+
+def grant_of_token(runtime: Runtime, address: str, token: str) -> Grant:
+    """The grant of ``token`` presented from ``address``, through the token registry and
+    the rate limits every request meets: a blocked address is 429 before the token is
+    looked at, an unknown (or revoked) token is 401 and counts as a failure from the
+    address, a token over its request limit is 429. The bearer header and the
+    console's session both come here."""
+    _refuse_blocked_address(runtime, address)
+    limits = runtime.rate_limits
+    grant = runtime.tokens.resolve(token) if token else None
     if grant is None:
         limits.failed(address)
-        raise ProblemError(401, "unknown bearer token", headers=challenge)
+        raise ProblemError(401, "unknown bearer token", headers=CHALLENGE)
     wait = limits.token_request(grant.token_key)
     if wait is not None:
         raise ProblemError(
@@ -101,13 +118,16 @@ def optional_grant(
 OptionalGrant = Annotated[Grant | None, Depends(optional_grant)]
 
 
+def require_role(grant: Grant, roles: tuple[Role, ...]) -> Grant:
+    """``grant`` if it holds one of ``roles``, else 403."""
+    if not grant.roles & set(roles):
+        raise ProblemError(403, f"{grant.principal} needs one of the roles {', '.join(roles)}")
+    return grant
+
+
 def allow(*roles: Role) -> Callable[[Grant], Grant]:
     def check(grant: GrantDep) -> Grant:
-        if not grant.roles & set(roles):
-            raise ProblemError(
-                403, f"{grant.principal} needs one of the roles {', '.join(roles)}"
-            )
-        return grant
+        return require_role(grant, roles)
 
     return check
 
@@ -186,20 +206,34 @@ async def command_context(
                     "declared backfill, whose past occurred_at is no backdated_entry")] = None,
 ) -> CommandContext:
     _refuse_sealed_headers(x_correlation_id=x_correlation_id, x_causation_id=x_causation_id)
-    body = await request.body()
-    run = (opsledger_import_run or "").strip()
+    return context_for(
+        grant, method=request.method, path=request.url.path, body=await request.body(),
+        if_match=_if_match(if_match), idempotency_key=idempotency_key,
+        correlation_id=x_correlation_id, causation_id=x_causation_id,
+        import_run=opsledger_import_run,
+    )
+
+
+def context_for(
+    grant: Grant, *, method: str, path: str, body: bytes, if_match: int | None = None,
+    idempotency_key: str | None = None, correlation_id: str | None = None,
+    causation_id: str | None = None, import_run: str | None = None,
+) -> CommandContext:
+    """The context of a command made with ``grant``: the actor is its principal, the
+    teams are its teams. The API's headers and the console's forms both come here."""
+    run = (import_run or "").strip()
     # The run is part of the request only when named, so fingerprints of requests
     # without it are those recorded before the header existed.
     named = f"\nimport-run: {run}".encode() if run else b""
     fingerprint = hashlib.sha256(
-        request.method.encode() + b" " + request.url.path.encode() + named + b"\n" + body
+        method.encode() + b" " + path.encode() + named + b"\n" + body
     ).hexdigest()
-    meta = CommandMeta(actor=grant.principal, causation_id=x_causation_id or "",
+    meta = CommandMeta(actor=grant.principal, causation_id=causation_id or "",
                        occurred_at=occurred_at_of(body), import_run_id=run)
-    if x_correlation_id:
-        meta = replace(meta, correlation_id=x_correlation_id)
+    if correlation_id:
+        meta = replace(meta, correlation_id=correlation_id)
     return CommandContext(
-        meta=meta, if_match=_if_match(if_match),
+        meta=meta, if_match=if_match,
         idempotency_key=idempotency_key or None, fingerprint=fingerprint, teams=grant.teams,
     )
 

@@ -81,18 +81,20 @@ class RequestMetrics:
                                      time.perf_counter() - started)
 
 
-class AnswerHeaders:
-    """``X-Content-Type-Options: nosniff`` and ``Cache-Control: no-store`` on every answer
-    that does not set its own: answers carry personal data and must not be cached or
-    sniffed into another content type."""
+class DefaultHeaders:
+    """Adds ``HEADERS`` to every answer (of the paths it ``covers``) that does not set
+    them itself."""
 
-    HEADERS = ((b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"))
+    HEADERS: tuple[tuple[bytes, bytes], ...] = ()
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
+    def covers(self, path: str) -> bool:
+        return True
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not self.covers(scope.get("path", "")):
             await self.app(scope, receive, send)
             return
 
@@ -105,3 +107,31 @@ class AnswerHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class AnswerHeaders(DefaultHeaders):
+    """``X-Content-Type-Options: nosniff`` and ``Cache-Control: no-store`` on every answer
+    that does not set its own: answers carry personal data and must not be cached or
+    sniffed into another content type."""
+
+    HEADERS = ((b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"))
+
+
+CONSOLE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+               "font-src 'self'; connect-src 'self'; form-action 'self'; "
+               "frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+"""The console's pages load only what the console serves: its stylesheet and its
+charts; no inline script, no inline style, and no other site."""
+
+
+class ConsoleHeaders(DefaultHeaders):
+    """A strict Content-Security-Policy, ``X-Frame-Options: DENY`` and
+    ``Referrer-Policy: same-origin`` on every answer under ``/console`` that does not
+    set its own (an SVG chart sets a stricter one of its own)."""
+
+    PREFIX = "/console"
+    HEADERS = ((b"content-security-policy", CONSOLE_CSP.encode()),
+               (b"x-frame-options", b"DENY"), (b"referrer-policy", b"same-origin"))
+
+    def covers(self, path: str) -> bool:
+        return path == self.PREFIX or path.startswith(f"{self.PREFIX}/")

@@ -7,6 +7,7 @@ the first route that matched the path), as the OpenAPI document lists them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import fastapi.routing
@@ -73,6 +74,23 @@ def problem(status: int, detail: str, request: Request | None = None,
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+ProblemPage = Callable[[Request, int, str, dict[str, str]], Response | None]
+"""Renders a problem as a page for a request that reads pages (the console), or None
+for a request that reads problem documents."""
+
+
+def answer_problem(request: Request, status: int, detail: str,
+                   headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    """The problem as a page when the application has a :data:`ProblemPage` for this
+    request (``app.state.problem_page``), else as a problem document."""
+    page: ProblemPage | None = getattr(request.app.state, "problem_page", None)
+    if page is not None:
+        rendered = page(request, status, detail, dict(headers or {}))
+        if rendered is not None:
+            return rendered
+    return problem(status, detail, request, headers, **extra)
+
+
 def status_of(error: DomainError) -> int:
     if isinstance(error, NotFoundError):
         return 404
@@ -113,7 +131,7 @@ def _answer_405_with_every_allowed_method(app: FastAPI) -> None:
         if allowed:
             headers["Allow"] = ", ".join(allowed)
         detail = str(getattr(exc, "detail", "Method Not Allowed"))
-        return problem(405, detail, request, headers)
+        return answer_problem(request, 405, detail, headers)
 
     app.add_exception_handler(405, method_not_allowed)
 
@@ -121,41 +139,43 @@ def _answer_405_with_every_allowed_method(app: FastAPI) -> None:
 def install(app: FastAPI) -> None:
     """Answer every error as a problem document; a 405 names every allowed method."""
     @app.exception_handler(ProblemError)
-    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
-        return problem(exc.status, exc.detail, request, exc.headers, **exc.extra)
+    async def _problem(request: Request, exc: ProblemError) -> Response:
+        return answer_problem(request, exc.status, exc.detail, exc.headers, **exc.extra)
 
     @app.exception_handler(DomainError)
-    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem(status_of(exc), str(exc), request, **exc.details)
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        return answer_problem(request, status_of(exc), str(exc), **exc.details)
 
     @app.exception_handler(BadCursorError)
-    async def _cursor(request: Request, exc: BadCursorError) -> JSONResponse:
-        return problem(400, str(exc), request)
+    async def _cursor(request: Request, exc: BadCursorError) -> Response:
+        return answer_problem(request, 400, str(exc))
 
     @app.exception_handler(UnreadableSealError)
-    async def _unreadable(request: Request, exc: UnreadableSealError) -> JSONResponse:
+    async def _unreadable(request: Request, exc: UnreadableSealError) -> Response:
         # Stored data that its own key does not open: altered on disk, or not sealed by
         # this deployment. Not the client's fault, and no stack trace helps anyone: one
         # line for the operator, and the client is told what is wrong.
         log.error("unreadable personal data on %s %s: %s", request.method, request.url.path,
                   exc)
-        return problem(500, UNREADABLE, request, SERVER_ERROR_HEADERS)
+        return answer_problem(request, 500, UNREADABLE, SERVER_ERROR_HEADERS)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = _validation_errors(exc)
         if any(e["type"] == "json_invalid" for e in errors):
-            return problem(400, "the request body is not valid JSON", request, errors=errors)
-        return problem(422, "the request is not valid", request, errors=errors)
+            return answer_problem(request, 400, "the request body is not valid JSON",
+                                  errors=errors)
+        return answer_problem(request, 422, "the request is not valid", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail), request, getattr(exc, "headers", None))
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        return answer_problem(request, exc.status_code, str(exc.detail),
+                              getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "an unexpected error occurred; it has been logged", request,
-                       SERVER_ERROR_HEADERS)
+        return answer_problem(request, 500, "an unexpected error occurred; it has been logged",
+                              SERVER_ERROR_HEADERS)
 
     _answer_405_with_every_allowed_method(app)

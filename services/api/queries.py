@@ -3,13 +3,15 @@ time range, and complete documents with what is derived when they are read."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from domain.envelope import iso_time
+from infra.auth import Grant
 from infra.read_store.port import AnyOf, Filters, Range
 from projections.control_policies import Policies
 from projections.fold import public
+from projections.team_metrics import Period, team_metrics
 from projections.views.action_items import items_of, status_on
 from services.api.bootstrap import Runtime
 from services.api.problems import ProblemError
@@ -76,3 +78,36 @@ def with_item_status(items: list[dict[str, Any]], today: date | None = None,
                      ) -> list[dict[str, Any]]:
     today = today or datetime.now(UTC).date()
     return [{**item, "status": status_on(item, today)} for item in items]
+
+
+def item_status_filter(status: str | None) -> Filters:
+    """The stored fields that give an action item's status as read today (UTC):
+    ``open`` is not yet due, ``overdue`` open past its due date."""
+    today = datetime.now(UTC).date()
+    if status == "open":
+        return {"status": "open", "due": Range(gte=today.isoformat())}
+    if status == "overdue":
+        return {"status": "open", "due": Range(lte=(today - timedelta(days=1)).isoformat())}
+    return {"status": status}
+
+
+def visible_teams(runtime: Runtime, grant: Grant) -> list[dict[str, Any]]:
+    """Every team the token may see, by (name, id): all of them for a token of every
+    team, else the token's own (read by id: no other team is ever read)."""
+    if "*" in grant.teams:
+        docs = list(runtime.store.iter_find("teams", {}, order_by="name"))
+    else:
+        docs = list(runtime.store.get_many("teams", sorted(grant.teams)).values())
+    return sorted((t for t in (public(d) for d in docs) if t is not None),
+                  key=lambda t: (str(t.get("name") or ""), str(t["id"])))
+
+
+def team_periods(runtime: Runtime, team_id: str, period: Period) -> list[dict[str, Any]]:
+    """The team's figures per period (:func:`projections.team_metrics.team_metrics`)
+    from its incidents, goals and feedback."""
+    by_team = {"team_id": team_id}
+
+    def docs(collection: str) -> list[dict[str, Any]]:
+        return [public(d) or {} for d in runtime.store.iter_find(collection, by_team)]
+
+    return team_metrics(docs("incidents"), docs("goals"), docs("feedback"), period)

@@ -3,14 +3,12 @@ the due date, cancel; and the list across incidents by team, owner and status.""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
 from domain.incidents import commands as c
-from infra.read_store.port import Filters, Range
 from projections.views.action_items import COLLECTION
 from services.api.deps import (
     CommandCtx,
@@ -32,7 +30,7 @@ from services.api.models.action_items import (
     ItemStatusRead,
 )
 from services.api.models.common import CommandAnswer, answer
-from services.api.queries import page, with_item_status
+from services.api.queries import item_status_filter, page, with_item_status
 
 router = APIRouter(tags=["action items"])
 
@@ -81,16 +79,6 @@ def cancel(incident_id: UUID, item_id: UUID, body: ActionItemCancel, grant: Oper
         incident_id, item_id, body.reason), ctx), response)
 
 
-def _status_filter(status: ItemStatusRead | None) -> Filters:
-    """The stored fields that give each status as read today (UTC)."""
-    today = datetime.now(UTC).date()
-    if status == "open":
-        return {"status": "open", "due": Range(gte=today.isoformat())}
-    if status == "overdue":
-        return {"status": "open", "due": Range(lte=(today - timedelta(days=1)).isoformat())}
-    return {"status": status}
-
-
 @router.get("/v1/action-items", response_model=ActionItemsPublic,
             response_model_exclude_unset=True)
 def list_action_items(
@@ -104,7 +92,7 @@ def list_action_items(
     """Action items across incidents, soonest due first (then by id)."""
     check_list_scope(grant, team_id)
     filters = {"team_id": str(team_id) if team_id else None,
-               "owner_id": str(owner_id) if owner_id else None, **_status_filter(status)}
+               "owner_id": str(owner_id) if owner_id else None, **item_status_filter(status)}
     found = page(rt, COLLECTION, filters, limit=limit, cursor=cursor, order_by="due")
     found["items"] = with_item_status(found["items"])
     return found

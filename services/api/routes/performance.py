@@ -7,12 +7,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from projections.fold import public
-from projections.team_metrics import Period, team_metrics
+from projections.team_metrics import Period
 from services.api.deps import Cursor, Fresh, Limit, Reader, RuntimeDep, check_team
 from services.api.models.common import UtcDateTime
 from services.api.models.performance import MemberTimelinePublic, TeamMetricsPublic
-from services.api.queries import one, page, time_range
+from services.api.queries import one, page, team_periods, time_range
 
 router = APIRouter(tags=["performance"])
 
@@ -40,10 +39,5 @@ def team_metrics_route(
     """Per-period metrics: MTTA, MTTR, goal attainment, feedback score."""
     check_team(grant, team_id)
     one(rt, "teams", str(team_id), "team")
-    by_team = {"team_id": str(team_id)}
-
-    def docs(collection: str) -> list[dict[str, Any]]:
-        return [public(d) or {} for d in rt.store.iter_find(collection, by_team)]
-
-    periods = team_metrics(docs("incidents"), docs("goals"), docs("feedback"), period)
+    periods = team_periods(rt, str(team_id), period)
     return {"team_id": str(team_id), "period": period, "items": periods}

@@ -39,7 +39,7 @@ from services.api.models.teams import (
     TeamsPublic,
 )
 from services.api.problems import ProblemError
-from services.api.queries import one, page
+from services.api.queries import one, page, visible_teams
 
 router = APIRouter(tags=["teams"])
 
@@ -156,11 +156,7 @@ def _page_of_own_teams(rt: Runtime, grant: Grant, limit: int, cursor: str | None
         if not isinstance(name, str):
             raise BadCursorError("the cursor is not valid")
         after = (name, doc_id)
-    found = rt.store.get_many("teams", sorted(grant.teams))
-    teams = sorted(
-        (t for t in (public(d) for d in found.values()) if t is not None),
-        key=lambda t: (str(t.get("name") or ""), str(t["id"])),
-    )
+    teams = visible_teams(rt, grant)
     if after is not None:
         teams = [t for t in teams if (str(t.get("name") or ""), str(t["id"])) > after]
     items = teams[:limit]

@@ -1,0 +1,62 @@
+"""What every console action shares: the command's context from the signed-in grant
+and the version the page showed (``If-Match``), and the answer to a stale version: a
+conflict page that says what happened and appends nothing, never a silent overwrite.
+
+An action's form posts ``csrf_token``, ``if_match`` (the version the page was made
+from) and ``back`` (the console page to return to); see ``_macros.html``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import anyio
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+
+from domain.access.aggregate import Role
+from domain.errors import StaleVersionError
+from domain.ledger import CommandContext, CommandResult
+from services.api.deps import context_for, require_role
+from services.api.problems import ProblemError
+from services.console.auth import Posted
+from services.console.rendering import PREFIX, page
+
+
+def back_of(posted: Posted) -> str:
+    """The console page the form came from (a console path, else the overview)."""
+    back = posted.form.get("back", "")
+    if back.startswith(f"{PREFIX}/") and not back.startswith("//") and "\\" not in back:
+        return back.split("?", 1)[0]
+    return PREFIX
+
+
+def version_of(posted: Posted) -> int:
+    raw = posted.form.get("if_match", "").strip()
+    if not raw.isdigit() or len(raw) > 19:
+        raise ProblemError(400, "the form does not say which version of the record it was "
+                                "made from (if_match); reload the page and try again")
+    return int(raw)
+
+
+async def context_of(request: Request, posted: Posted, roles: tuple[Role, ...]
+                     ) -> CommandContext:
+    """The command's context: the viewer's principal as the actor, its teams, and
+    ``If-Match`` from the form (a console action is always conditional)."""
+    grant = require_role(posted.viewer.grant, roles)
+    return context_for(grant, method=request.method, path=request.url.path,
+                       body=await request.body(), if_match=version_of(posted))
+
+
+async def run(request: Request, posted: Posted, what: str, notice: str,
+              command: Callable[[], CommandResult]) -> Response:
+    """Run ``command`` (in a worker thread, as the API's routes run); back to the page
+    with ``notice``, or the conflict page (409) when the record changed after the page
+    was made. Any other refusal is the problem page of its status."""
+    try:
+        await anyio.to_thread.run_sync(command)
+    except StaleVersionError as e:
+        return page(request, "conflict.html", "Conflict: changed meanwhile",
+                    viewer=posted.viewer, status=409, what=what, seen=e.expected,
+                    current=e.actual, back=back_of(posted))
+    return RedirectResponse(f"{back_of(posted)}?notice={notice}", status_code=303)
