@@ -1,8 +1,20 @@
-"""Erasure of personal data: the bodies of its two commands."""
+"""Personal data: the bodies and answers of erasure, legal holds and retention runs."""
 
 from __future__ import annotations
 
-from services.api.models.common import CommandBody, Email, Reason
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field, model_validator
+
+from services.api.models.common import (
+    CommandAnswer,
+    CommandBody,
+    Email,
+    ReadDocument,
+    Reason,
+    StrictBody,
+)
 
 
 class PersonalDataErase(CommandBody):
@@ -17,3 +29,121 @@ class CustomerErase(CommandBody):
 
     email: Email
     reason: Reason
+
+
+class HoldSubject(StrictBody):
+    """A data subject a hold names: a member by ``member_id``, or a customer by the
+    ``email`` their feedback named (compared trimmed, ignoring case; never stored)."""
+
+    kind: Literal["member", "customer"]
+    member_id: UUID | None = None
+    email: Email | None = None
+
+    @model_validator(mode="after")
+    def _named_by_its_kind(self) -> HoldSubject:
+        if self.kind == "member" and (self.member_id is None or self.email is not None):
+            raise ValueError("a member subject is named by member_id (and no email)")
+        if self.kind == "customer" and (self.email is None or self.member_id is not None):
+            raise ValueError("a customer subject is named by email (and no member_id)")
+        return self
+
+
+class LegalHoldPlace(CommandBody):
+    """What a legal hold suspends the erasure of: exactly one of a team (every member
+    who is or was on it, every customer whose feedback it received) or a subject; and
+    why (kept forever, in plaintext: name no one). It lasts until it is released."""
+
+    reason: Reason
+    team_id: UUID | None = None
+    subject: HoldSubject | None = None
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> LegalHoldPlace:
+        if (self.team_id is None) == (self.subject is None):
+            raise ValueError("name exactly one of team_id or subject")
+        return self
+
+
+class LegalHoldRelease(CommandBody):
+    """Why the hold is released."""
+
+    reason: Reason
+
+
+class LegalHoldFields(BaseModel):
+    """A legal hold: what it names (``scope``: ``{"team_id"}`` or ``{"subject": {"kind",
+    "member_id" | "customer_id"}}``, a customer by the key store's id, never the email),
+    why, who placed it and when, and, once released, who released it, when and why."""
+
+    hold_id: str
+    scope: dict[str, Any]
+    team_id: str | None = None
+    reason: str
+    placed_by: str
+    placed_at: str
+    active: bool
+    released_by: str | None = None
+    released_at: str | None = None
+    release_reason: str | None = None
+
+
+class LegalHoldPublic(ReadDocument, LegalHoldFields):
+    """A legal hold, as the read models keep it."""
+
+
+class LegalHoldAnswer(CommandAnswer, LegalHoldFields):
+    """The answer to placing or releasing a hold: the command's answer and the hold."""
+
+
+class LegalHoldsPublic(BaseModel):
+    items: list[LegalHoldPublic]
+    next_cursor: str | None
+
+
+class RetentionRunBody(CommandBody):
+    """``dry_run``: list what is due, erase nothing. ``limit``: erase at most this many
+    subjects in this call (the answer's ``remaining`` says how many are left for the
+    next: ``opsledger retention run`` calls again until none are)."""
+
+    dry_run: bool = False
+    limit: int = Field(default=100, ge=1, le=500)
+
+
+class HeldSubject(BaseModel):
+    subject_id: str
+    hold_id: str
+    hold_reason: str
+
+
+class RefusedSubject(BaseModel):
+    subject_id: str
+    detail: str
+
+
+class DueSubject(BaseModel):
+    subject_id: str
+    due_at: str
+    outcome: Literal["due", "erased", "held", "refused", "remaining"]
+
+
+class RetentionKindReport(BaseModel):
+    """One kind of personal data: its period (None: kept), how many subjects are due
+    (not erased yet), erased by this call, held (with the hold), refused, left for the
+    next call, and already erased before."""
+
+    kind: Literal["customer", "member"]
+    retention_days: int | None
+    counted_from: str
+    due: int
+    erased: int
+    already_erased: int
+    remaining: int
+    held: list[HeldSubject]
+    refused: list[RefusedSubject]
+    subjects: list[DueSubject]
+
+
+class RetentionReport(BaseModel):
+    dry_run: bool
+    at: str = Field(description="the time the periods were counted to (the server clock)")
+    kinds: list[RetentionKindReport]
