@@ -2,7 +2,7 @@
 name (``team:<id>``, ``member:<id>``, ``customer:<id>``), holding the active holds on it.
 
 An erasure loads the gates of its subject and of every team the subject is or was of,
-refuses if any holds, and saves each gate again with an ``Passed`` event in the same
+refuses if any holds, and saves each gate again with a ``Passed`` event in the same
 ``save`` as its ``PersonalDataErased``. Placing a hold saves its gate in the same way.
 So a hold placed while an erasure of what it covers runs collides with it on the
 gate's version: one of the two is refused (409), never both saved. Gates are private

@@ -59,10 +59,14 @@ class LegalHoldService:
         return self.ledger.execute(ctx, run, created=True)
 
     def release(self, hold_id: UUID, reason: str, ctx: CommandContext) -> CommandResult:
-        """Release a hold (404 unknown, 403 another team's, 409 released already)."""
+        """Release a hold (404 unknown, 403 another team's or, for a caller limited to
+        some teams, a customer's; 409 released already)."""
 
         def run() -> Sequence[Aggregate]:
             hold = self.ledger.load(LegalHold, hold_id, ctx)
+            if ctx.scoped and hold.team_id is None:  # a customer's: of every team
+                raise OutOfScopeError(f"{ctx.meta.actor} is limited to some teams; a hold "
+                                      "on a customer takes every team")
             hold.release(reason, ctx.meta)
             gate = self.gates.gate(hold.key)
             gate.release(hold.id)

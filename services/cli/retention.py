@@ -88,6 +88,7 @@ def run_retention(url: str, token: str, *, dry_run: bool, batch: int = 20,
         if dry_run or to_erase <= 0:
             return RetentionOutcome(dry_run, kinds)
         by_kind = {k.kind: k for k in kinds}
+        echo(f"erasing {to_erase} subject(s), at most {batch} per request")
         done = 0
         for _ in range(to_erase // batch + 2):  # bounded: each turn erases, or it ends
             answer = _call(api, {"dry_run": False, "limit": batch})
@@ -113,11 +114,11 @@ def _print_plan(kinds: list[KindTotals], echo: Callable[[str], None]) -> None:
             echo(f"{k.kind}: kept, no retention ({ENV_OF.get(k.kind, k.kind)} is not set); "
                  f"{k.already_erased} erased before")
             continue
-        echo(f"{k.kind}: kept {k.retention_days} days after {k.counted_from}: {k.due} due, "
-             f"{len(k.held)} under legal hold, {k.already_erased} erased before")
+        echo(f"{k.kind}: kept {k.retention_days} days after {k.counted_from}: {k.due} due "
+             f"({len(k.held)} under legal hold), {k.already_erased} erased before")
         for s in k.subjects:
             if s["outcome"] == "due":
-                echo(f"  due: {k.kind} {s['subject_id']} (since {s['due_at']})")
+                echo(f"  due: {k.kind} {s['subject_id']} (due since {s['due_at']})")
         for h in k.held:
             echo(f"  held: {k.kind} {h['subject_id']} by legal hold {h['hold_id']} "
                  f"({h['hold_reason']})")

@@ -17,6 +17,7 @@ from infra.event_store import key_store
 from infra.settings import Settings
 from services.api.app import create_app
 from tests.e2e.conftest import SCOPED_ADMIN_TOKEN, SCOPED_TEAM, Api, with_scoped_admin
+from tests.support.contract import assert_context_published, validated_types
 
 PLACED = "opsledger.privacy.LegalHoldPlaced.v1"
 RELEASED = "opsledger.privacy.LegalHoldReleased.v1"
@@ -146,6 +147,7 @@ def test_an_admin_of_some_teams_holds_and_sees_only_its_teams(settings: Settings
         api.post("/v1/teams", {"name": "Scoped", "team_id": SCOPED_TEAM}, expect=201)
         own = api.member(SCOPED_TEAM, "Owen Own")
         foreign = _hold(api, team_id=other).json()["hold_id"]
+        on_customer = _hold(api, subject={"kind": "customer", "email": email}).json()["hold_id"]
         sue = Api(client)
         sue.headers = {"Authorization": f"Bearer {SCOPED_ADMIN_TOKEN}"}
 
@@ -154,6 +156,7 @@ def test_an_admin_of_some_teams_holds_and_sees_only_its_teams(settings: Settings
         _hold(sue, subject={"kind": "member", "member_id": stranger}, expect=403)
         _hold(sue, subject={"kind": "customer", "email": email}, expect=403)
         sue.post(f"/v1/legal-holds/{foreign}/release", {"reason": "r"}, expect=403)
+        sue.post(f"/v1/legal-holds/{on_customer}/release", {"reason": "r"}, expect=403)
         assert api.head() == head
 
         mine = _hold(sue, team_id=SCOPED_TEAM).json()["hold_id"]
@@ -163,6 +166,7 @@ def test_an_admin_of_some_teams_holds_and_sees_only_its_teams(settings: Settings
         listed = sue.get("/v1/legal-holds", min_position=head)["items"]
         assert sorted(h["hold_id"] for h in listed) == sorted([mine, on_own["hold_id"]])
         sue.get(f"/v1/legal-holds/{foreign}", expect=404)
+        sue.get(f"/v1/legal-holds/{on_customer}", expect=404)
         sue.post(f"/v1/legal-holds/{mine}/release", {"reason": "done"}, expect=200)
 
 
@@ -245,3 +249,15 @@ def test_a_hold_placed_while_an_erasure_runs_makes_one_of_them_fail(api: Api) ->
     assert api.get(f"/v1/members/{member}", min_position=api.head())["name"] == "Rae Race"
     assert api.post(f"/v1/members/{member}/erase", {"reason": "asked"},
                     expect=409).json()["hold_id"] == holds[0]
+
+
+def test_the_hold_events_match_their_published_schemas(api: Api) -> None:
+    team = api.team()
+    member = api.member(team)
+    hold = _hold(api, team_id=team).json()["hold_id"]
+    _hold(api, subject={"kind": "member", "member_id": member})
+    api.post(f"/v1/legal-holds/{hold}/release", {"reason": "done"}, expect=200)
+    feed = api.get("/v1/events", after=0, limit=500)["items"]
+    assert validated_types(e for e in feed if e["source"] == "urn:opsledger:privacy") == {
+        PLACED, RELEASED}
+    assert_context_published("privacy", {PLACED, RELEASED})

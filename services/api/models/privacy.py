@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from services.api.models.common import (
     CommandAnswer,
@@ -31,37 +31,43 @@ class CustomerErase(CommandBody):
     reason: Reason
 
 
-class HoldSubject(StrictBody):
-    """A data subject a hold names: a member by ``member_id``, or a customer by the
-    ``email`` their feedback named (compared trimmed, ignoring case; never stored)."""
+class MemberHoldSubject(StrictBody):
+    """A member, by ``member_id``."""
 
-    kind: Literal["member", "customer"]
-    member_id: UUID | None = None
-    email: Email | None = None
-
-    @model_validator(mode="after")
-    def _named_by_its_kind(self) -> HoldSubject:
-        if self.kind == "member" and (self.member_id is None or self.email is not None):
-            raise ValueError("a member subject is named by member_id (and no email)")
-        if self.kind == "customer" and (self.email is None or self.member_id is not None):
-            raise ValueError("a customer subject is named by email (and no member_id)")
-        return self
+    kind: Literal["member"]
+    member_id: UUID
 
 
-class LegalHoldPlace(CommandBody):
-    """What a legal hold suspends the erasure of: exactly one of a team (every member
-    who is or was on it, every customer whose feedback it received) or a subject; and
-    why (kept forever, in plaintext: name no one). It lasts until it is released."""
+class CustomerHoldSubject(StrictBody):
+    """A customer, by the ``email`` their feedback named (compared trimmed, ignoring
+    case; never stored: the hold names the key store's customer id)."""
+
+    kind: Literal["customer"]
+    email: Email
+
+
+HoldSubject = Annotated[MemberHoldSubject | CustomerHoldSubject, Field(discriminator="kind")]
+
+
+class TeamHoldPlace(CommandBody):
+    """A hold on a team: every member who is or was on it, every customer whose feedback
+    it received. ``reason`` is kept forever, in plaintext: name no one."""
 
     reason: Reason
-    team_id: UUID | None = None
-    subject: HoldSubject | None = None
+    team_id: UUID
 
-    @model_validator(mode="after")
-    def _one_scope(self) -> LegalHoldPlace:
-        if (self.team_id is None) == (self.subject is None):
-            raise ValueError("name exactly one of team_id or subject")
-        return self
+
+class SubjectHoldPlace(CommandBody):
+    """A hold on one data subject (a member or a customer). ``reason`` is kept forever,
+    in plaintext: name no one."""
+
+    reason: Reason
+    subject: HoldSubject
+
+
+LegalHoldPlace = TeamHoldPlace | SubjectHoldPlace
+"""What a legal hold suspends the erasure of: exactly one of a team or a subject. It
+lasts until it is released."""
 
 
 class LegalHoldRelease(CommandBody):

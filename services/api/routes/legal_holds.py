@@ -34,6 +34,8 @@ from services.api.models.privacy import (
     LegalHoldPublic,
     LegalHoldRelease,
     LegalHoldsPublic,
+    MemberHoldSubject,
+    TeamHoldPlace,
 )
 from services.api.problems import ProblemError
 from services.api.queries import one, page
@@ -69,9 +71,12 @@ def place_hold(body: LegalHoldPlace, _: Admin, ctx: CommandCtx, rt: RuntimeDep,
     naming the hold until it is released. ``404``: no such team, member or customer
     (the same wording for any address); ``403``: not of the token's teams (a customer
     takes a token of every team); ``409``: the customer was erased already."""
-    subject = body.subject
-    target = HoldTarget(team_id=body.team_id) if subject is None else HoldTarget(
-        subject_kind=subject.kind, member_id=subject.member_id, email=subject.email)
+    if isinstance(body, TeamHoldPlace):
+        target = HoldTarget(team_id=body.team_id)
+    elif isinstance(body.subject, MemberHoldSubject):
+        target = HoldTarget(subject_kind="member", member_id=body.subject.member_id)
+    else:
+        target = HoldTarget(subject_kind="customer", email=body.subject.email)
     return _answer(rt, _holds(rt).place(target, body.reason, ctx), response)
 
 
