@@ -5,10 +5,11 @@ The candidates are read from the read models as stored, so sealed: a member docu
 gives its member id, whether it is active and when it left; a customer feedback
 document's sealed ``customer.email`` names the key store's customer id
 (``pii:v1:customer:<id>:...``) without being opened, so a run never decrypts anything.
-Feedback stored before sealing names the customer in clear: the key store finds its id
-by the address's HMAC. Each erasure is an ordinary erasure command (the caller's
-principal is its actor; holds are checked inside it), with a reason that names the kind
-and the period.
+A customer named in clear (feedback stored before sealing) counts only if the key store
+knows the address (by its HMAC) from sealed feedback too: the plaintext itself is out of
+reach of any erasure (README, "What erasure does not reach"). Each erasure is an
+ordinary erasure command (the caller's principal is its actor; holds are checked inside
+it), with a reason that names the kind and the period.
 """
 
 from __future__ import annotations

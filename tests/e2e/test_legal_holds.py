@@ -51,8 +51,8 @@ def test_a_placed_hold_is_answered_listed_and_released_once(api: Api) -> None:
 
     head = api.head()
     one = api.get(f"/v1/legal-holds/{placed['hold_id']}", min_position=head)
-    assert {k: one[k] for k in ("hold_id", "scope", "reason", "placed_by", "active")} == {
-        k: placed[k] for k in ("hold_id", "scope", "reason", "placed_by", "active")}
+    shown = ("hold_id", "scope", "team_id", "reason", "placed_by", "placed_at", "active")
+    assert {k: one[k] for k in shown} == {k: placed[k] for k in shown}
     assert [h["hold_id"] for h in api.get("/v1/legal-holds", active="true")["items"]] == [
         placed["hold_id"]]
 
