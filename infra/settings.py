@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.privacy.retention import RetentionPeriods
 from projections.control_policies import Thresholds
 
 
@@ -67,6 +68,22 @@ class Settings(BaseSettings):
     # A member who has not acknowledged a policy version this many days after its
     # publication (or after joining the team) is a policy_unacknowledged finding.
     acknowledge_days: int = Field(default=14, ge=1)
+
+    # Retention of personal data, per kind, in days (unset or empty: kept, no retention;
+    # docs/API.md, "Retention"): customers' identities on customer feedback, counted
+    # from their latest feedback; members' names and emails (and the peer and manager
+    # feedback about them, sealed under the same key), counted from when they left.
+    retention_customer_days: int | None = Field(default=None, ge=1)
+    retention_member_days: int | None = Field(default=None, ge=1)
+
+    @field_validator("retention_customer_days", "retention_member_days", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    def retention_periods(self) -> RetentionPeriods:
+        return RetentionPeriods(customer_days=self.retention_customer_days,
+                                member_days=self.retention_member_days)
 
     def control_thresholds(self) -> Thresholds:
         return Thresholds(

@@ -23,4 +23,5 @@ INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
     "contingency_plans": ("team_id", "drafted_at"),
     "trainings": ("team_id", "defined_at"),
     "policies": ("team_id", "first_published_at"),
+    "legal_holds": ("team_id", "active", "placed_at"),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.privacy.aggregate import Erasure
+from domain.privacy.hold import LegalHold
 
 CONTEXT = Erasure.CONTEXT
-EVENTS = (Erasure.PersonalDataErased,)
+EVENTS = (Erasure.PersonalDataErased, LegalHold.LegalHoldPlaced, LegalHold.LegalHoldReleased)

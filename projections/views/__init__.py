@@ -25,6 +25,7 @@ from projections.views import (
     finding_decisions,
     goals,
     incidents,
+    legal_holds,
     members,
     people_policies,
     policies,
@@ -50,7 +51,7 @@ ENTITY_VIEWS: dict[str, View] = {
 
 SHARED_CONTEXT_VIEWS: tuple[View, ...] = (
     risks.RISKS, contingency_plans.PLANS, trainings.TRAININGS, people_policies.POLICIES,
-    policies.POLICIES)
+    policies.POLICIES, legal_holds.LEGAL_HOLDS)
 """The views of contexts with several aggregates, each holding the events named after its
 aggregate (:attr:`View.event_prefix`)."""
 

@@ -27,9 +27,11 @@ from services.api.routes import (
     health,
     imports,
     incidents,
+    legal_holds,
     performance,
     policies,
     privacy,
+    retention,
     risks,
     teams,
     tokens,
@@ -67,6 +69,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                    events, health):
         app.include_router(module.router)
     app.include_router(tokens.router)
+    app.include_router(legal_holds.router)
+    app.include_router(retention.router)
     app.include_router(imports.router)
     app.include_router(controls.router)
     app.include_router(action_items.router)

@@ -25,11 +25,13 @@ from domain.incidents.service import IncidentService
 from domain.ledger import Ledger
 from domain.meta import utcnow
 from domain.people.service import PeopleService
+from domain.privacy.holds import LegalHoldService
 from domain.privacy.service import ErasureService
 from domain.risks.service import RiskService
 from domain.teams.service import TeamService
 from infra.auth import Grant, TokenConfigError, TokenRegistry, ensure_admin_token
 from infra.event_store import key_store, open_ledger
+from infra.personal.retention import customer_teams
 from infra.personal.reveal import revealing
 from infra.private_files import private_dir
 from infra.projecting.follower import EmbeddedFollower
@@ -89,6 +91,7 @@ class Runtime:
     people: PeopleService = field(init=False)
     erasures: ErasureService | None = field(init=False)
     """None: the ledger keeps no key store (seals nothing, so erases nothing)."""
+    holds: LegalHoldService | None = field(init=False)
     rate_limits: RateLimits = field(init=False)
     _waits: int = field(default=0, init=False, repr=False)
     _waits_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -106,7 +109,9 @@ class Runtime:
         self.risks = RiskService(self.ledger)
         self.people = PeopleService(self.ledger)
         keys = key_store(self.ledger)
-        self.erasures = None if keys is None else ErasureService(self.ledger, keys)
+        self.erasures = None if keys is None else ErasureService(
+            self.ledger, keys, customer_teams(self.sealed_store, keys))
+        self.holds = None if keys is None else LegalHoldService(self.ledger, keys)
         self.tokens = self.tokens.with_managed(self.issued_grant)
         self.rate_limits = RateLimits(
             auth_failures=self.settings.auth_failure_limit,

@@ -8,7 +8,6 @@ test or a shell, it runs the same code.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from enum import StrEnum
@@ -19,7 +18,8 @@ from uuid import UUID
 import typer
 
 from services.cli import audit, migrate, ops
-from services.cli.common import DataDir, load_settings
+from services.cli.common import DataDir, load_settings, resolve_token
+from services.cli.retention import retention_app
 
 
 class ImportFormat(StrEnum):
@@ -73,21 +73,6 @@ Token = Annotated[str | None, typer.Option(
     help="bearer token [env: OPSLEDGER_TOKEN; default: the admin token in --data-dir]")]
 
 
-def _token(token: str | None, data_dir: Path | None) -> str:
-    """--token, else OPSLEDGER_TOKEN, else the admin token of a served data folder."""
-    from infra.auth import admin_token_in
-
-    token = token or os.environ.get("OPSLEDGER_TOKEN")
-    if not token:
-        settings = load_settings(data_dir)
-        token = admin_token_in(settings.data_dir / "tokens.json")
-    if not token:
-        typer.echo("no token: pass --token, set OPSLEDGER_TOKEN, or --data-dir of a served "
-                   "OpsLedger", err=True)
-        raise typer.Exit(2)
-    return token
-
-
 @app.command()
 def demo(
     url: Url = "http://127.0.0.1:8000",
@@ -102,7 +87,7 @@ def demo(
     business time, inside one import run, each command made by its persona's token."""
     from services.cli.demo import run_demo
 
-    run_demo(url, _token(token, data_dir), seed=seed, save_tokens_to=save_tokens)
+    run_demo(url, resolve_token(token, data_dir), seed=seed, save_tokens_to=save_tokens)
 
 
 @app.command("import")
@@ -128,7 +113,7 @@ def import_(
     """
     from services.cli.importers import DEFAULT_REASON, run_import
 
-    report = run_import(file, fmt.value, url, _token(token, data_dir),
+    report = run_import(file, fmt.value, url, resolve_token(token, data_dir),
                         team_id=str(team_id) if team_id else None,
                         reason=reason.strip() or DEFAULT_REASON)
     if not report.complete:
@@ -150,6 +135,7 @@ app.command()(audit.rebuild)
 app.add_typer(audit.checkpoint_app, name="checkpoint")
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(migrate.migrate_app, name="migrate")
+app.add_typer(retention_app, name="retention")
 
 
 def run_command(name: str, argv: Sequence[str] | None = None) -> int:

@@ -76,6 +76,18 @@ class Api:
         return str(self.post("/v1/incidents", body, expect=201).json()["id"])
 
 
+SCOPED_ADMIN_TOKEN = "scoped-admin-token-0123"
+
+
+def with_scoped_admin(settings: Settings) -> Settings:
+    """``settings`` with one more token: ``user:sue``, an admin of ``SCOPED_TEAM`` only
+    (:data:`SCOPED_ADMIN_TOKEN`)."""
+    tokens = json.loads(settings.tokens or "{}")
+    tokens[SCOPED_ADMIN_TOKEN] = {"principal": "user:sue", "roles": ["admin"],
+                                  "teams": [SCOPED_TEAM]}
+    return settings.model_copy(update={"tokens": json.dumps(tokens)})
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", tokens=json.dumps(TOKENS),

@@ -20,7 +20,7 @@ from infra.event_store import key_store
 from infra.personal.keys import KeyStore
 from infra.settings import Settings
 from services.api.app import create_app
-from tests.e2e.conftest import SCOPED_TEAM, Api
+from tests.e2e.conftest import SCOPED_ADMIN_TOKEN, SCOPED_TEAM, Api, with_scoped_admin
 
 ERASED_TYPE = "opsledger.privacy.PersonalDataErased.v1"
 
@@ -166,15 +166,11 @@ def test_only_an_admin_erases_and_a_refusal_appends_nothing(api: Api, role: str)
 def test_an_admin_of_some_teams_erases_only_their_members_and_no_customer(
     settings: Settings,
 ) -> None:
-    tokens = json.loads(settings.tokens or "{}")
-    tokens["scoped-admin-token-0123"] = {"principal": "user:sue", "roles": ["admin"],
-                                         "teams": [SCOPED_TEAM]}
-    scoped = settings.model_copy(update={"tokens": json.dumps(tokens)})
-    with TestClient(create_app(scoped)) as client:
+    with TestClient(create_app(with_scoped_admin(settings))) as client:
         api = Api(client)
         p = _person(api)
         sue = Api(client)
-        sue.headers = {"Authorization": "Bearer scoped-admin-token-0123"}
+        sue.headers = {"Authorization": f"Bearer {SCOPED_ADMIN_TOKEN}"}
         sue.post(f"/v1/members/{p['member']}/erase", {"reason": "r"}, expect=403)
         sue.post("/v1/customers/erase", {"email": p["email"], "reason": "r"}, expect=403)
         api.post("/v1/teams", {"name": "Scoped", "team_id": SCOPED_TEAM}, expect=201)

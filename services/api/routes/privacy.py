@@ -18,7 +18,7 @@ from domain.teams.directory import MemberDirectory
 from infra.event_store import key_store
 from infra.personal.disclosure import UnopenableValueError, disclose
 from services.api.bootstrap import Runtime
-from services.api.deps import Admin, CommandCtx, PersonalDataReader, RuntimeDep
+from services.api.deps import Admin, CaughtUp, CommandCtx, PersonalDataReader, RuntimeDep
 from services.api.models.common import CommandAnswer, answer
 from services.api.models.privacy import (
     CustomerErase,
@@ -44,16 +44,20 @@ def erase_member(member_id: UUID, body: PersonalDataErase, _: Admin, ctx: Comman
     """Erase a member's personal data (name, email): their key is deleted, so every
     answer, export, replay and rebuild shows ``"[erased]"`` for those fields from now
     on. The rest of the history stays and the chain still verifies. ``404``: no such
-    member; ``409``: already erased."""
+    member; ``409``: already erased, or under a legal hold (``hold_id``, ``hold_reason``)
+    on the member or on a team they are or were on."""
     return answer(_erasures(rt).erase_member(member_id, body.reason, ctx), response)
 
 
 @router.post("/v1/customers/erase", status_code=201)
 def erase_customer(body: CustomerErase, _: Admin, ctx: CommandCtx, rt: RuntimeDep,
-                   response: Response) -> CommandAnswer:
+                   response: Response, __: CaughtUp) -> CommandAnswer:
     """Erase the personal data of the customer known by ``email`` (who they are, and the
     words of their feedback). An admin of every team only. ``404``: no feedback named
-    that address (nothing else is said about it); ``409``: already erased."""
+    that address (nothing else is said about it); ``409``: already erased, or under a
+    legal hold (``hold_id``) on the customer or on a team that received their feedback
+    (read from the feedback read models, so the command waits until they are up to
+    date)."""
     return answer(_erasures(rt).erase_customer(body.email, body.reason, ctx), response)
 
 

@@ -161,7 +161,7 @@ def test_importing_the_catalog_registers_every_public_event() -> None:
         for event in catalog.ALL_EVENTS
     }
 
-    assert len(registered) == len(catalog.ALL_EVENTS) == 62
+    assert len(registered) == len(catalog.ALL_EVENTS) == 64
     assert all(EVENT_CLASSES[name] is event for name, event in registered.items())
     assert {name.split(".")[0] for name in registered} == set(catalog.CONTEXTS)
 

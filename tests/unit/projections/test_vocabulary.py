@@ -34,7 +34,8 @@ def unknown(context: str, names: set[str]) -> list[str]:
 def test_every_view_is_found() -> None:
     assert {view.collection for view in VIEWS} == {
         "teams", "members", "goals", "incidents", "feedback", "tokens", "control_policies",
-        "finding_decisions", "risks", "contingency_plans", "trainings", "policies"}
+        "finding_decisions", "risks", "contingency_plans", "trainings", "policies",
+        "legal_holds"}
 
 
 @pytest.mark.parametrize("view", VIEWS, ids=lambda view: view.collection)
