@@ -16,6 +16,7 @@ savepoint gives its rowids back, so positions stay gap-free and in commit order.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import sqlite3
 import threading
@@ -164,50 +165,72 @@ class GroupCommitWriter:
         return conn
 
     def _loop(self) -> None:
-        conn = self._connect()
-        try:
-            stopping = False
-            while not stopping:
-                first = self._queue.get()
-                if first is None:
-                    break
-                group = [first]
-                while len(group) < self.max_group:
-                    try:
-                        item = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if item is None:
-                        stopping = True
-                        break
-                    group.append(item)
-                self.stats.taken += len(group)
-                self._commit(conn, group)
-        finally:
+        conn: sqlite3.Connection | None = None
+        stopping = False
+        while not stopping:
+            group, stopping = self._next_group()
+            if not group:
+                continue
+            self.stats.taken += len(group)
+            conn = self._commit(conn, group)
+        if conn is not None:
             conn.close()
 
-    def _commit(self, conn: sqlite3.Connection, group: list[_Pending[Any]]) -> None:
-        try:
+    def _next_group(self) -> tuple[list[_Pending[Any]], bool]:
+        """The jobs waiting (one at least, up to ``max_group``); True: stop after them."""
+        first = self._queue.get()
+        if first is None:
+            return [], True
+        group = [first]
+        while len(group) < self.max_group:
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                for pending in group:
-                    self._run_one(conn, pending)
-                conn.execute("COMMIT")
-            except Exception as e:  # the group's transaction: nothing of it is stored
-                if conn.in_transaction:
-                    conn.rollback()
-                self.stats.failed_groups += 1
-                error = translated(e)
-                for pending in group:
-                    if pending.error is None:
-                        pending.error = error
-                return
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                return group, True
+            group.append(item)
+        return group, False
+
+    def _commit(self, conn: sqlite3.Connection | None, group: list[_Pending[Any]]
+                ) -> sqlite3.Connection | None:
+        """Store ``group`` in one transaction; the connection for the next group
+        (None: open a new one, after a failure that may have left this one unusable).
+        Every caller of the group is woken whatever happens: none is left waiting."""
+        try:
+            conn = conn or self._connect()
+            conn.execute("BEGIN IMMEDIATE")
+            for pending in group:
+                self._run_one(conn, pending)
+            conn.execute("COMMIT")
+        except Exception as e:  # the group's transaction: nothing of it is stored
+            self.stats.failed_groups += 1
+            error = translated(e)
+            for pending in group:
+                if pending.error is None:
+                    pending.error = error
+            conn = self._discard(conn)
+        else:
             self.stats.groups += 1
             self.stats.commands += len(group)
             self.stats.largest = max(self.stats.largest, len(group))
         finally:
             for pending in group:
                 pending.done.release()
+        return conn
+
+    @staticmethod
+    def _discard(conn: sqlite3.Connection | None) -> sqlite3.Connection | None:
+        """After a failed group: roll back; a connection that cannot is closed."""
+        if conn is None or not conn.in_transaction:
+            return conn
+        try:
+            conn.rollback()
+            return conn
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+            return None
 
     @staticmethod
     def _run_one(conn: sqlite3.Connection, pending: _Pending[Any]) -> None:

@@ -173,3 +173,17 @@ def test_close_stores_every_queued_command_then_refuses_more(
     with pytest.raises(WriterClosedError):
         writer.run(insert("late"))
     assert len(rows(db)) == 4
+
+
+def test_a_store_that_cannot_be_opened_fails_the_commands_and_leaves_none_waiting(
+        tmp_path: Path) -> None:
+    writer = GroupCommitWriter(str(tmp_path / "missing" / "events.db"), timeout=1)
+
+    calls = [submit(writer, insert(f"k{i}")) for i in range(3)]
+
+    assert all(isinstance(c.join().error, OperationalError) for c in calls)
+    (tmp_path / "missing").mkdir()  # the next group opens it again
+    sqlite3.connect(tmp_path / "missing" / "events.db").execute(
+        "CREATE TABLE events (k TEXT PRIMARY KEY, v TEXT)")
+    assert submit(writer, insert("later")).join().result == 1
+    writer.close()
