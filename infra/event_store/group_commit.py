@@ -149,8 +149,8 @@ class GroupCommitWriter:
             thread = self._thread
             if thread is not None:
                 self._queue.put(None)  # after every job: the writer drains up to it
-        if thread is not None:
-            thread.join(timeout)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)  # (a finalizer may run on the writer's own thread)
 
     # -- the writer thread -------------------------------------------------------
 
@@ -173,6 +173,7 @@ class GroupCommitWriter:
                 continue
             self.stats.taken += len(group)
             conn = self._commit(conn, group)
+            del group  # its jobs hold their recorder: keep nothing while waiting
         if conn is not None:
             conn.close()
 

@@ -5,6 +5,7 @@ commits all the saves waiting in one transaction."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -43,6 +44,9 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         self.writer: GroupCommitWriter | None = None
         if not pool.is_sqlite_memory_mode:
             self.writer = GroupCommitWriter(pool.db_name, timeout=float(pool.lock_timeout or 5))
+            # A recorder dropped unclosed (tests, scripts) takes its thread and
+            # connection with it; the thread holds the writer, never the recorder.
+            weakref.finalize(self, self.writer.close)
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any

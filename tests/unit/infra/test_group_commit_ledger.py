@@ -5,12 +5,16 @@ hash chain stay gap-free; closing the ledger stores the commands still waiting."
 
 from __future__ import annotations
 
+import gc
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.sqlite import SQLiteDatastore
 
 import domain.catalog  # noqa: F401  (registers every event class)
 from domain.errors import ConcurrencyError
@@ -125,3 +129,19 @@ def test_a_command_that_saved_something_answers_without_asking_for_the_head(
     answer = form(ledger, "Payments SRE")
 
     assert (answer.position, asked) == (1, [])
+
+
+def test_a_recorder_dropped_without_closing_stops_its_writer(tmp_path: Path) -> None:
+    def writers() -> int:
+        return sum(t.name == "opsledger-event-writer" for t in threading.enumerate())
+
+    before = writers()
+    recorder = LedgerSQLiteRecorder(SQLiteDatastore(str(tmp_path / "events.db")))
+    recorder.create_table()
+    recorder.insert_events([StoredEvent(uuid4(), 1, "topic", b"{}")])
+    assert writers() == before + 1
+
+    del recorder
+    gc.collect()
+
+    wait_until(lambda: writers() == before, 10, "the writer to stop", 0.02)
