@@ -217,8 +217,8 @@ class Ledger(Application[UUID]):
         position = max(
             (r.notification.id for r in recordings
              if r.domain_event.originator_id == aggregate.id),
-            default=self.head_position(),  # a command that changed nothing
-        )
+            default=0,
+        ) or self.head_position()  # a command that changed nothing (asked only then)
         self._wake(position)
         return CommandResult(answer_id or aggregate.id, aggregate.version, position, created)
 
@@ -247,6 +247,14 @@ class Ledger(Application[UUID]):
         return CommandResult(
             UUID(record.answer_id), record.aggregate_version, position or 0, record.created
         )
+
+    def close(self) -> None:
+        """Close the recorder first where it can be (a recorder with a writer thread
+        stores what is waiting), then the application's infrastructure."""
+        close = getattr(self.recorder, "close", None)
+        if callable(close):
+            close()
+        super().close()
 
     # -- followers -----------------------------------------------------------
 

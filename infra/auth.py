@@ -94,13 +94,22 @@ class TokenRegistry:
         return registry
 
     def resolve(self, token: str) -> Grant | None:
+        grant = self.configured(token)
+        if grant is None and self._managed is not None:
+            return self._managed(token)
+        return grant
+
+    def configured(self, token: str) -> Grant | None:
+        """The grant of a configured token: in memory, no I/O."""
         digest = _digest(token)
         for known, grant in self._by_digest.items():
             if hmac.compare_digest(known, digest):
                 return grant
-        if self._managed is not None:
-            return self._managed(token)
         return None
+
+    def issued(self, token: str) -> Grant | None:
+        """The grant of an issued token (a look-up in the stores), None without one."""
+        return None if self._managed is None else self._managed(token)
 
     @classmethod
     def from_json(cls, text: str) -> TokenRegistry:

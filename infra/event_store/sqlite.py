@@ -1,15 +1,19 @@
 """The SQLite event store: eventsourcing's SQLite recorder (WAL mode), extended with
-the hash chain and the position look-up the ledger needs for idempotent retries."""
+the hash chain, the position look-up the ledger needs for idempotent retries, and
+group commit (:mod:`.group_commit`): every save is stored by one writer thread that
+commits all the saves waiting in one transaction."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
+from infra.event_store.group_commit import GroupCommitWriter
 from infra.event_store.hash_chain import GENESIS, StoredEventHasher, link
 
 HASHES_TABLE = "event_hashes"
@@ -20,11 +24,41 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
     idempotent retries need.
 
     The chain is extended inside the insert transaction: SQLite has one writer at
-    a time, and the first INSERT takes the write lock, so the previous hash read
-    after it is well defined and no two events can claim the same predecessor.
+    a time, and the group's transaction holds the write lock from its start, so the
+    previous hash read in a save's savepoint is well defined (the last link stored,
+    by an earlier group or an earlier save of this one) and no two events can claim
+    the same predecessor.
+
+    Saves go through the group-commit writer (``writer``), which stores each save's
+    events, chain links and idempotency record in its own savepoint: a conflicting
+    save fails alone, as it would have on its own. An in-memory database (one per
+    connection) has no writer and saves through eventsourcing's pool as before.
     """
 
     hasher: StoredEventHasher | None = None
+
+    def __init__(self, datastore: SQLiteDatastore,
+                 events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name)
+        pool = datastore.pool
+        self.writer: GroupCommitWriter | None = None
+        if not pool.is_sqlite_memory_mode:
+            self.writer = GroupCommitWriter(pool.db_name, timeout=float(pool.lock_timeout or 5))
+            # A recorder dropped unclosed (tests, scripts) takes its thread and
+            # connection with it; the thread holds the writer, never the recorder.
+            weakref.finalize(self, self.writer.close)
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if self.writer is None:
+            return super().insert_events(stored_events, **kwargs)
+        return self.writer.run(lambda c: self._insert_events(c, stored_events, **kwargs))
+
+    def close(self) -> None:
+        """Store every save already waiting, then stop the writer."""
+        if self.writer is not None:
+            self.writer.close()
 
     def construct_create_table_statements(self) -> list[str]:
         return [

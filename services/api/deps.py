@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, get_args
@@ -37,7 +37,11 @@ REVEAL: tuple[Role, ...] = ("admin", "personal-data-reader")
 """Who may open sealed personal values taken from the Kafka topics."""
 
 
-def get_runtime(request: Request) -> Runtime:
+# Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` one in
+# the worker-thread pool, a thread hop each, on every request of every route.
+
+
+async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
@@ -49,13 +53,15 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
-def current_grant(
+async def current_grant(
     request: Request,
     runtime: RuntimeDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Grant:
     """The caller's grant. An address with too many failed authentications is refused
-    (429) before its token is looked at; each failure with a credential counts."""
+    (429) before its token is looked at; each failure with a credential counts. Async:
+    a configured token is checked on the event loop (no worker-thread hop per request);
+    an issued one is looked up in the stores, off the event loop."""
     address = client_address(request)
     _refuse_blocked_address(runtime, address)
     if not authorization:
@@ -64,7 +70,11 @@ def current_grant(
     if scheme.lower() != "bearer" or not token.strip():
         runtime.rate_limits.failed(address)
         raise ProblemError(401, "use 'Authorization: Bearer <token>'", headers=CHALLENGE)
-    return grant_of_token(runtime, address, token.strip())
+    tokens, secret = runtime.tokens, token.strip()
+    grant = tokens.configured(secret)
+    if grant is None:
+        grant = await anyio.to_thread.run_sync(tokens.issued, secret)
+    return _admitted(runtime, address, grant)
 
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="opsledger"'}
@@ -83,11 +93,16 @@ def grant_of_token(runtime: Runtime, address: str, token: str) -> Grant:
     """The grant of ``token`` presented from ``address``, through the token registry and
     the rate limits every request meets: a blocked address is 429 before the token is
     looked at, an unknown (or revoked) token is 401 and counts as a failure from the
-    address, a token over its request limit is 429. The bearer header and the
-    console's session both come here."""
+    address, a token over its request limit is 429. The console's session comes here;
+    the bearer header comes through :func:`current_grant`, to the same rules."""
     _refuse_blocked_address(runtime, address)
+    return _admitted(runtime, address, runtime.tokens.resolve(token) if token else None)
+
+
+def _admitted(runtime: Runtime, address: str, grant: Grant | None) -> Grant:
+    """``grant`` if there is one and its token is under its request limit (else 401, counted
+    against ``address``, or 429)."""
     limits = runtime.rate_limits
-    grant = runtime.tokens.resolve(token) if token else None
     if grant is None:
         limits.failed(address)
         raise ProblemError(401, "unknown bearer token", headers=CHALLENGE)
@@ -103,7 +118,7 @@ def grant_of_token(runtime: Runtime, address: str, token: str) -> Grant:
 GrantDep = Annotated[Grant, Depends(current_grant)]
 
 
-def optional_grant(
+async def optional_grant(
     request: Request,
     runtime: RuntimeDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
@@ -112,7 +127,7 @@ def optional_grant(
     checked as on every route (a bad token is a 401)."""
     if authorization is None:
         return None
-    return current_grant(request=request, runtime=runtime, authorization=authorization)
+    return await current_grant(request=request, runtime=runtime, authorization=authorization)
 
 
 OptionalGrant = Annotated[Grant | None, Depends(optional_grant)]
@@ -125,8 +140,8 @@ def require_role(grant: Grant, roles: tuple[Role, ...]) -> Grant:
     return grant
 
 
-def allow(*roles: Role) -> Callable[[Grant], Grant]:
-    def check(grant: GrantDep) -> Grant:
+def allow(*roles: Role) -> Callable[[Grant], Awaitable[Grant]]:
+    async def check(grant: GrantDep) -> Grant:
         return require_role(grant, roles)
 
     return check

@@ -7,7 +7,8 @@ A PostgreSQL recorder is added to ``RECORDERS`` and must pass the same tests.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from domain.aggregate import LedgerAggregate
 from domain.envelope import envelope_of
 from domain.errors import ConcurrencyError
 from domain.idempotency import IdempotencyRecord
-from domain.ledger import CommandContext, Ledger
+from domain.ledger import CommandContext, CommandResult, Ledger
 from domain.meta import CommandMeta
 from domain.teams import commands as tc
 from domain.teams.aggregate import Team
@@ -70,6 +71,15 @@ def positions(ledger: Ledger) -> list[int]:
 
 def chain(ledger: Ledger) -> list[tuple[int, str, str, str]]:
     return ledger_recorder(ledger).hashes(1, 10_000)
+
+
+def at_once(command: Callable[[int], None], n: int) -> None:
+    """``command(i)`` for i in 0..n-1, each from its own thread, all at once."""
+    threads = [threading.Thread(target=command, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
 
 
 def test_the_recorder_is_a_ledger_recorder(ledger: Ledger) -> None:
@@ -175,3 +185,45 @@ def test_stored_events_decode_to_what_was_saved(ledger: Ledger) -> None:
             expected.append(envelope)
     assert list(iter_envelopes(ledger)) == expected
     assert len(ledger.load(Team, team_id).members) == 1
+
+
+def test_concurrent_commands_each_get_their_own_position_and_the_chain_verifies(
+        ledger: Ledger) -> None:
+    """Commands saved at once (one group, on SQLite) are stored as if one by one."""
+    answers: list[CommandResult] = []
+    lock = threading.Lock()
+
+    def form_one(i: int) -> None:
+        answer = TeamService(ledger).form(tc.FormTeam(name=f"Team {i}"), ctx(i))
+        with lock:
+            answers.append(answer)
+
+    at_once(form_one, 24)
+
+    assert sorted(a.position for a in answers) == positions(ledger) == list(range(1, 25))
+    for a in answers:
+        assert ledger.recorder.select_notifications(a.position, 1)[0].originator_id == a.id
+    assert [r[0] for r in chain(ledger)] == list(range(1, 25))
+    assert verify_store(ledger).ok
+
+
+def test_of_concurrent_commands_on_one_aggregate_one_lands_and_the_others_conflict(
+        ledger: Ledger) -> None:
+    team_id = form(ledger)
+    stale = [ledger.load(Team, team_id) for _ in range(6)]
+    outcomes: list[object] = []
+
+    def join(i: int) -> None:
+        stale[i].join(uuid4(), f"Ada {i}", f"ada{i}@x.test", "engineer", [], ctx(i).meta)
+        try:
+            outcomes.append(ledger.execute(ctx(i), lambda: stale[i]))
+        except ConcurrencyError as e:
+            outcomes.append(e)
+
+    at_once(join, 6)
+
+    landed = [o for o in outcomes if isinstance(o, CommandResult)]
+    assert len(landed) == 1 and len(outcomes) == 6
+    assert positions(ledger) == [1, 2] and landed[0].position == 2
+    assert len(ledger.load(Team, team_id).members) == 1
+    assert verify_store(ledger).ok
