@@ -148,3 +148,27 @@ def test_another_teams_incident_is_not_found(
     assert browser.h1() == "404 Not found"
     assert "Checkout 502s" not in browser.driver.page_source
     browser.check_page("incident-other-team", status=404)
+
+
+def test_every_action_refuses_a_post_without_the_sessions_csrf_token(
+        shared_browser: Browser, seeded: Seeded, pages_seeded: PagesSeeded,
+        api: httpx.Client) -> None:
+    browser = shared_browser
+    browser.sign_in(ADMIN_TOKEN)
+    cookies = {"opsledger_console": browser.session_cookie() or ""}
+    incident = pages_seeded.incident
+    item = api.get(f"/v1/incidents/{incident}").json()["action_items"][0]["id"]
+    routes = [f"/console/incidents/{incident}/{action}" for action in
+              ("acknowledge", "resolve", "notes", f"action-items/{item}/complete")]
+    routes += [f"/console/goals/{incident}/check-ins", f"/console/feedback/{incident}/triage",
+               "/console/compliance/findings/ack_sla:x/waive",
+               "/console/compliance/findings/ack_sla:x/accept-risk"]
+    head = _head(api)
+    for route in routes:
+        for csrf in ({}, {"csrf_token": "not-this-sessions"}):
+            r = httpx.post(f"{browser.base_url}{route}", cookies=cookies, data={
+                **csrf, "if_match": "1", "text": "x", "summary": "x", "note": "x",
+                "value": "1", "reason": "x"})
+            assert r.status_code == 403, (route, r.status_code)
+            assert "CSRF token" in r.text
+    assert _head(api) == head

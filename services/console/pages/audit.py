@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
@@ -89,9 +89,28 @@ def audit_page(request: Request, viewer: SignedIn, entity_id: Text = None, actor
     next_href = None
     if found.get("next_cursor"):
         next_href = f"{PREFIX}/audit?{urlencode({**query, 'cursor': found['next_cursor']})}"
-    return page(request, "audit.html", "Audit trail", viewer=viewer, records=found["items"],
+    return page(request, "audit.html", "Audit trail", viewer=viewer,
+                records=with_history(rt, found["items"]),
                 values={**given, "since": local(start), "until": local(end)},
                 next_href=next_href, filtered=bool(query))
+
+
+def with_history(rt: Runtime, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each audit record with ``history_href``: the page of its entity's versions where
+    the entity has a history (every entity with a read model), else its trail (an
+    import run's records, say, have no versions to show)."""
+    ids = {str(r["id"]): compliance_history.record_id(str(r["entity_id"]),
+                                                      int(r["entity_version"] or 0))
+           for r in records if r.get("entity_id")}
+    found = rt.store.get_many("compliance_history", sorted(set(ids.values())))
+    shown = []
+    for r in records:
+        entity = str(r.get("entity_id") or "")
+        href = f"{PREFIX}/audit?{urlencode({'entity_id': entity})}"
+        if ids.get(str(r["id"])) in found:
+            href = f"{PREFIX}/audit/entities/{quote(entity)}?version={r['entity_version']}"
+        shown.append({**r, "history_href": href})
+    return shown
 
 
 def versions_of(rt: Runtime, grant: Grant, entity_id: str) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from services.api.deps import AUDIT, DECIDE, may_see_record, team_scope
 from services.api.problems import ProblemError
 from services.api.queries import visible_teams
 from services.console.auth import SignedIn
+from services.console.pages.audit import with_history
 from services.console.rendering import PREFIX, notice_of, page
 
 router = APIRouter(include_in_schema=False)
@@ -37,7 +38,8 @@ def with_evidence(rt: Runtime, findings: list[dict[str, Any]]) -> list[dict[str,
     """Each finding with its evidence events' audit records (what, when, who, and
     the entity and version each made)."""
     ids = sorted({str(i) for f in findings for i in f.get("evidence_event_ids") or []})
-    records = rt.store.get_many("audit_trail", ids)
+    records = {str(r["id"]): r for r in with_history(
+        rt, list(rt.store.get_many("audit_trail", ids).values()))}
     decided = {d["id"]: d for d in rt.store.get_many(
         DECISIONS, [str(f["id"]) for f in findings]).values()}
     return [{**f, "evidence": [records[i] for i in f.get("evidence_event_ids") or []
