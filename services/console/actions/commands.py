@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from domain.access.aggregate import Role
 from domain.errors import StaleVersionError
 from domain.ledger import CommandContext
+from services.api.bootstrap import PositionBeyondHeadError, TooManyWaitsError
 from services.api.deps import context_for, require_role
 from services.api.problems import ProblemError
 from services.console.auth import Posted
@@ -92,9 +93,24 @@ async def run(request: Request, posted: Posted, what: str, notice: str,
     with ``notice``, or the conflict page (409) when the record changed after the page
     was made. Any other refusal is the problem page of its status."""
     try:
-        await anyio.to_thread.run_sync(command)
+        result = await anyio.to_thread.run_sync(command)
     except StaleVersionError as e:
         return page(request, "conflict.html", "Conflict: changed meanwhile",
                     viewer=posted.viewer, status=409, what=what, seen=e.expected,
                     current=e.actual, back=back_of(posted))
+    await shown_after(request, result)
     return RedirectResponse(f"{back_of(posted)}?notice={notice}", status_code=303)
+
+
+async def shown_after(request: Request, result: object) -> None:
+    """Wait (as ``min_position`` would) until the read models include what the command
+    recorded, so the page the browser is sent back to shows it; past the API's wait
+    limit (or with too many waiting) the page is shown anyway, a moment behind."""
+    position = getattr(result, "position", 0)
+    if not isinstance(position, int) or position <= 0:
+        return
+    runtime = request.app.state.runtime
+    try:
+        await runtime.await_position(position, runtime.settings.min_position_timeout)
+    except (PositionBeyondHeadError, TooManyWaitsError):
+        return
