@@ -72,6 +72,17 @@ def when(moment: object) -> str:
         return moment
 
 
+def when_exact(moment: object) -> str:
+    """An event time to the second (``2026-11-03 14:10:07 UTC``), where seconds tell
+    two times apart (a timeline's happened and recorded)."""
+    if not isinstance(moment, str) or len(moment) <= 10:
+        return when(moment)
+    try:
+        return parse_time(moment).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (ValueError, OverflowError):
+        return moment
+
+
 def csrf_field(csrf: str) -> Markup:
     """The hidden field every form posts (checked on every POST)."""
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(escape(csrf))
@@ -81,7 +92,7 @@ ENV = Environment(
     loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
     undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
 )
-ENV.filters.update(duration=duration, when=when)
+ENV.filters.update(duration=duration, when=when, when_exact=when_exact)
 ENV.globals.update(csrf_field=csrf_field, static=lambda name: f"{STATIC}/{name}",
                    PREFIX=PREFIX)
 

@@ -11,6 +11,7 @@ from services.console.pages.goals import number_of
 from services.console.pages.incident import differ
 from services.console.pages.risks import band, grid
 from services.console.pages.trainings import status_of
+from services.console.rendering import when_exact
 
 
 def test_both_times_are_shown_where_they_differ_by_a_second_or_more() -> None:
@@ -63,3 +64,10 @@ def test_a_typed_number_with_a_decimal_comma_and_a_word_left_for_the_model() -> 
     assert number_of(" 12,5 ") == 12.5
     assert number_of("75") == 75.0
     assert number_of("lots") == "lots"
+
+
+def test_a_timelines_times_are_shown_to_the_second() -> None:
+    assert when_exact("2026-11-03T14:10:07.123456Z") == "2026-11-03 14:10:07 UTC"
+    assert when_exact("2026-11-03T15:10:07+01:00") == "2026-11-03 14:10:07 UTC"
+    assert when_exact("2026-11-03") == "2026-11-03"
+    assert when_exact(None) == "\N{EN DASH}"
