@@ -27,8 +27,23 @@ STATIC = f"{PREFIX}/static"
 NONE = "\N{EN DASH}"
 """Shown for a value there is none of."""
 
-NAV: list[tuple[str, str]] = [("Overview", PREFIX)]
+NAV: list[tuple[str, str]] = [
+    ("Overview", PREFIX), ("Compliance", f"{PREFIX}/compliance"),
+    ("Audit trail", f"{PREFIX}/audit"), ("Risks", f"{PREFIX}/risks"),
+]
 """The navigation's links, in order; a page module adds its own (see ``pages``)."""
+
+AUDITING = frozenset({"admin", "lead", "auditor"})
+NAV_ROLES: dict[str, frozenset[str]] = {
+    f"{PREFIX}/compliance": AUDITING, f"{PREFIX}/audit": AUDITING,
+}
+"""The roles a navigation link is shown to (the roles its page is for; the API's
+``AUDIT``); a link not named here is shown to every signed-in viewer."""
+
+
+def may_open(viewer: Any, href: str) -> bool:
+    roles = NAV_ROLES.get(href)
+    return roles is None or bool(viewer is not None and viewer.grant.roles & roles)
 
 
 def duration(seconds: object) -> str:
@@ -57,6 +72,17 @@ def when(moment: object) -> str:
         return moment
 
 
+def when_exact(moment: object) -> str:
+    """An event time to the second (``2026-11-03 14:10:07 UTC``), where seconds tell
+    two times apart (a timeline's happened and recorded)."""
+    if not isinstance(moment, str) or len(moment) <= 10:
+        return when(moment)
+    try:
+        return parse_time(moment).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (ValueError, OverflowError):
+        return moment
+
+
 def csrf_field(csrf: str) -> Markup:
     """The hidden field every form posts (checked on every POST)."""
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(escape(csrf))
@@ -66,13 +92,20 @@ ENV = Environment(
     loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
     undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
 )
-ENV.filters.update(duration=duration, when=when)
+ENV.filters.update(duration=duration, when=when, when_exact=when_exact)
 ENV.globals.update(csrf_field=csrf_field, static=lambda name: f"{STATIC}/{name}",
                    PREFIX=PREFIX)
 
 
 NOTICES: dict[str, str] = {
     "acknowledged": "The incident is acknowledged.",
+    "resolved": "The incident is resolved.",
+    "noted": "The note is added to the timeline.",
+    "follow-up-completed": "The follow-up is completed.",
+    "checked-in": "The check-in is recorded.",
+    "triaged": "The feedback is triaged.",
+    "waived": "The finding is waived.",
+    "risk-accepted": "The finding's risk is accepted.",
 }
 """What a redirect after an action says (``?notice=<key>``): fixed texts, so a link
 cannot make the console say something else."""
@@ -88,9 +121,11 @@ def page(request: Request, template: str, title: str, *, viewer: Any = None,
     """``template`` rendered with ``values``; ``viewer`` (the signed-in
     :class:`~services.console.auth.Viewer`) shows the navigation and sign-out."""
     nav = [{"label": label, "href": href,
-            "current": request.url.path == href} for label, href in NAV]
+            "current": request.url.path == href} for label, href in NAV
+           if may_open(viewer, href)]
     html = ENV.get_template(template).render(
         request=request, title=title, viewer=viewer, nav=nav,
+        auditing=viewer is not None and bool(viewer.grant.roles & AUDITING),
         notice=values.pop("notice", None), **values)
     return HTMLResponse(html, status_code=status, headers=headers)
 

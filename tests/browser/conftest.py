@@ -22,6 +22,7 @@ import pytest
 
 from tests.browser.console import Browser
 from tests.browser.seed import ADMIN_TOKEN, Seeded, seed
+from tests.browser.seed_pages import AUDITOR_TOKEN, PagesSeeded, seed_pages
 from tests.e2e.server import ServerProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -50,12 +51,22 @@ def console_server(tmp_path_factory: pytest.TempPathFactory,
                    seeded: Seeded) -> Iterator[ServerProcess]:
     _require_chromium()
     data = tmp_path_factory.mktemp("console") / "data"
-    server = ServerProcess(data, env={"OPSLEDGER_TOKENS": json.dumps(seeded.tokens())})
+    tokens = {**seeded.tokens(), AUDITOR_TOKEN: {
+        "principal": "user:audra", "roles": ["auditor"], "teams": ["*"]}}
+    server = ServerProcess(data, env={"OPSLEDGER_TOKENS": json.dumps(tokens)})
     with server:
         with httpx.Client(base_url=server.url, timeout=30,
                           headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as client:
             seed(client, seeded)
         yield server
+
+
+@pytest.fixture(scope="session")
+def pages_seeded(console_server: ServerProcess, seeded: Seeded) -> PagesSeeded:
+    """What the pages beyond the overview and the team page show (seeded once)."""
+    with httpx.Client(base_url=console_server.url, timeout=30,
+                      headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as client:
+        return seed_pages(client, seeded)
 
 
 @pytest.fixture
@@ -82,3 +93,25 @@ def browser(console_server: ServerProcess, output_dir: Path) -> Iterator[Browser
     with Browser.start(console_server.url, output_dir, chromium=CHROMIUM,
                        chromedriver=CHROMEDRIVER) as b:
         yield b
+
+
+@pytest.fixture(scope="module")
+def module_browser(console_server: ServerProcess,
+                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    """One Chromium for a whole test module (starting one takes a second or two)."""
+    _require_chromium()
+    with Browser.start(console_server.url, tmp_path_factory.mktemp("shots"),
+                       chromium=CHROMIUM, chromedriver=CHROMEDRIVER) as b:
+        yield b
+
+
+@pytest.fixture
+def shared_browser(module_browser: Browser, output_dir: Path) -> Browser:
+    """The module's Chromium, signed out (no cookie, a blank page, its log read),
+    saving this test's screenshots in its own folder."""
+    module_browser.driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    module_browser.driver.get("about:blank")
+    module_browser.driver.get_log("browser")  # what a previous test left in the log
+    module_browser.output = output_dir
+    module_browser.shots = []
+    return module_browser

@@ -84,7 +84,12 @@ class Browser:
         return urlsplit(self.driver.current_url).path
 
     def sign_in(self, token: str) -> None:
+        """Sign in with ``token``; a browser signed in already (the sign-in page sends it
+        on) signs out first, as a person changing accounts would."""
         self.get("/console/sign-in")
+        if self.find_all("form.sign-out"):
+            self.click(self.driver.find_element(By.CSS_SELECTOR, "form.sign-out button"))
+            self.get("/console/sign-in")
         self.driver.find_element(By.ID, "token").send_keys(token)
         self.click(self.driver.find_element(By.CSS_SELECTOR, "form.sign-in button"))
 

@@ -71,7 +71,7 @@ def test_acknowledging_from_the_overview_appends_the_event(
     browser.sign_in(MEMBER_TOKEN)
     head = _head(api)
     row = browser.driver.find_element(
-        By.XPATH, "//tr[td[text()='Search slow for some users']]")
+        By.XPATH, "//tr[td[normalize-space()='Search slow for some users']]")
     browser.click(row.find_element(By.TAG_NAME, "button"))
     assert browser.path == "/console"
     assert browser.find("p.notice").text == "The incident is acknowledged."
@@ -91,7 +91,7 @@ def test_a_stale_page_gets_a_conflict_and_appends_nothing(
     incident = seeded.open_incidents[0]
     browser.sign_in(ADMIN_TOKEN)
     row = browser.driver.find_element(
-        By.XPATH, "//tr[td[text()='Checkout latency above SLO']]")
+        By.XPATH, "//tr[td[normalize-space()='Checkout latency above SLO']]")
     # Someone else changes the incident after the page was made.
     assert api.post(f"/v1/incidents/{incident}/notes",
                     json={"text": "looking at the load balancer"}).status_code == 200

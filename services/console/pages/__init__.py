@@ -10,7 +10,23 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from services.console.actions import findings as finding_actions
 from services.console.actions import incidents as incident_actions
-from services.console.pages import overview, sign_in, team
+from services.console.pages import (
+    audit,
+    compliance,
+    feedback,
+    goals,
+    incident,
+    member,
+    overview,
+    risks,
+    sign_in,
+    team,
+    trainings,
+)
 
-PAGES: tuple[ModuleType, ...] = (sign_in, overview, team, incident_actions)
+PAGES: tuple[ModuleType, ...] = (
+    sign_in, overview, team, incident_actions, incident, member, compliance,
+    finding_actions, audit, risks, trainings, goals, feedback,
+)
