@@ -42,7 +42,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ from benchmarks import loadgen
 from benchmarks.loadgen import Request, Result
 
 HOST = "127.0.0.1"
+CHECKOUT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 60.0
 SEED_FEEDBACK = 200
 ROWS = ("post", "post-1", "get", "page", "get-500")
@@ -76,6 +77,24 @@ class Server:
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time of the server process so far (Linux), else None."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1]
+        except OSError:
+            return None
+        utime, stime = fields.split()[11:13]
+        return (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+
+    def measured(self, run: Callable[[], Result]) -> Result:
+        """``run``'s result with this server's CPU time per request."""
+        before = self.cpu_seconds()
+        result = run()
+        after = self.cpu_seconds()
+        if before is None or after is None or not result.requests:
+            return result
+        return replace(result, cpu_ms=(after - before) * 1000 / result.requests)
 
 
 class Servers:
@@ -134,8 +153,12 @@ def servers() -> Iterator[Servers]:
 
 
 def _clean_env() -> dict[str, str]:
-    """This environment without OPSLEDGER_* (no Kafka or MongoDB of the caller's)."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("OPSLEDGER_")}
+    """This environment without OPSLEDGER_* (no Kafka or MongoDB of the caller's), with
+    this checkout first on the path, so the servers run the code that is measured."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPSLEDGER_")}
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(CHECKOUT), env.get("PYTHONPATH", "")) if p)
+    return env
 
 
 def _uvicorn(module: str, port: int) -> list[str]:
@@ -232,7 +255,8 @@ def _fmt(r: Result | None) -> str:
     if r is None:
         return "-"
     failed = f", {r.failed} FAILED" if r.failed else ""
-    return f"{r.rate:,.0f}/s, med {r.median_ms:.1f} ms, p99 {r.p99_ms:.1f} ms{failed}"
+    cpu = "" if r.cpu_ms is None else f", cpu {r.cpu_ms:.2f} ms/req"
+    return f"{r.rate:,.0f}/s, med {r.median_ms:.1f} ms, p99 {r.p99_ms:.1f} ms{cpu}{failed}"
 
 
 def print_table(rows: list[Row], out: Any = sys.stdout) -> None:
@@ -262,7 +286,8 @@ class Bench:
     def drive(self, server: Server, request: Request, connections: int) -> Result:
         if self.warmup:
             self._drive(server, request, connections, self.warmup)
-        return self._drive(server, request, connections, self.duration)
+        return server.measured(
+            lambda: self._drive(server, request, connections, self.duration))
 
     def _drive(self, server: Server, request: Request, connections: int,
                duration: float) -> Result:
@@ -273,7 +298,8 @@ class Bench:
     def at_rate(self, server: Server, request: Request) -> Result:
         if self.warmup:
             loadgen.run_at_rate(HOST, server.port, request, self.rate, self.warmup)
-        return loadgen.run_at_rate(HOST, server.port, request, self.rate, self.duration)
+        return server.measured(
+            lambda: loadgen.run_at_rate(HOST, server.port, request, self.rate, self.duration))
 
 
 def run(args: argparse.Namespace) -> list[Row]:

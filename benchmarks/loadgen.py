@@ -50,6 +50,9 @@ class Result:
     p99_ms: float
     failed: int  # not 2xx, timed out or broken connections
     tool: str
+    cpu_ms: float | None = None
+    """The server's CPU time per request (user + system), when the bench could read it:
+    steadier than requests/s on a machine shared with other work."""
 
     @property
     def rate(self) -> float:

@@ -94,10 +94,18 @@ class TokenRegistry:
         return registry
 
     def resolve(self, token: str) -> Grant | None:
+        return self.resolve_configured(token) or self.resolve_issued(token)
+
+    def resolve_configured(self, token: str) -> Grant | None:
+        """A configured token's grant: in memory, no I/O."""
         digest = _digest(token)
         for known, grant in self._by_digest.items():
             if hmac.compare_digest(known, digest):
                 return grant
+        return None
+
+    def resolve_issued(self, token: str) -> Grant | None:
+        """An issued token's grant, from ``managed`` (which may read the event store)."""
         if self._managed is not None:
             return self._managed(token)
         return None

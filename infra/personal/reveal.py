@@ -14,6 +14,7 @@ An audit record keeps, beside its opened ``data``, the sealed values it was stor
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,16 +23,64 @@ from infra.personal.keys import KeyStore
 from infra.personal.sealing import PREFIX, WITHIN, is_sealed, parse, unseal
 from infra.read_store.port import Document, Filters, Page, ReadStore
 
+OPENED_SECONDS = 10.0
+OPENED_MAX = 8192
+
 
 class Revealer:
+    """Opens sealed values. Each value opened is remembered with the key that opened
+    it (at most :data:`OPENED_MAX` values, each for :data:`OPENED_SECONDS`): a read
+    model's page opens the same few values again and again, and AES-GCM with a fresh
+    context costs more than the rest of the read. A remembered value is answered only
+    while the key store still gives that same key, looked up on every reveal, so an
+    erasure takes effect exactly as without it; a subject found erased is forgotten."""
+
     def __init__(self, keys: KeyStore) -> None:
         self.keys = keys
+        # subject -> (key, when first opened, {sealed value: plaintext})
+        self._opened: dict[str, tuple[bytes, float, dict[str, str]]] = {}
+        self._count = 0
 
     def reveal(self, value: str) -> str:
         """A sealed value's plaintext, or ``"[erased]"`` when its key is gone."""
-        sealed = parse(value)
-        key = self.keys.key(sealed.subject)
-        return ERASED if key is None else unseal(sealed, key)
+        subject = _subject_in(value)
+        key = self.keys.key(subject) if subject else None
+        opened = self._opened.get(subject) if subject else None
+        if key is None:
+            if opened is not None:
+                self._forget(subject)
+            parse(value)  # a malformed value is refused, not passed off as erased
+            return ERASED
+        if opened is not None:
+            if opened[0] == key and time.monotonic() - opened[1] < OPENED_SECONDS:
+                known = opened[2].get(value)
+                if known is not None:
+                    return known
+            else:
+                self._forget(subject)
+                opened = None
+        plaintext = unseal(parse(value), key)
+        self._remember(subject, key, opened, value, plaintext)
+        return plaintext
+
+    def _remember(self, subject: str, key: bytes,
+                  opened: tuple[bytes, float, dict[str, str]] | None,
+                  value: str, plaintext: str) -> None:
+        if self._count >= OPENED_MAX:
+            self._opened.clear()  # rare, and cheap to refill: simpler than an LRU
+            self._count = 0
+            opened = None
+        if opened is None:
+            opened = (key, time.monotonic(), {})
+            self._opened[subject] = opened
+        if value not in opened[2]:
+            opened[2][value] = plaintext
+            self._count += 1
+
+    def _forget(self, subject: str) -> None:
+        gone = self._opened.pop(subject, None)
+        if gone is not None:
+            self._count -= len(gone[2])
 
     def reveal_tree(self, value: Any) -> Any:
         """``value`` with every sealed string in it opened (a copy where anything is)."""
@@ -54,6 +103,13 @@ class Revealer:
             if sealed:
                 revealed["sealed"] = sealed
         return revealed
+
+
+def _subject_in(value: str) -> str:
+    """The ``<kind>:<id>`` a sealed value names, without checking the rest ("" when it
+    has no such part): the full parse comes with the first opening."""
+    parts = value.split(":", 4)
+    return f"{parts[2]}:{parts[3]}" if len(parts) == 5 else ""
 
 
 def sealed_paths(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, get_args
@@ -33,7 +33,12 @@ DECIDE: tuple[Role, ...] = ("admin", "auditor")
 """Who decides on compliance findings (waive, accept a risk, reopen)."""
 
 
-def get_runtime(request: Request) -> Runtime:
+# The dependencies every request solves (runtime, grant, role) are ``async``: FastAPI
+# runs each plain ``def`` dependency in its worker-thread pool, one hop apiece, and
+# these do no I/O but for an issued token's look-up, which takes a thread of its own.
+
+
+async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
@@ -44,7 +49,7 @@ def _client_address(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
-def current_grant(
+async def current_grant(
     request: Request,
     runtime: RuntimeDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
@@ -66,7 +71,10 @@ def current_grant(
     if scheme.lower() != "bearer" or not token.strip():
         limits.failed(address)
         raise ProblemError(401, "use 'Authorization: Bearer <token>'", headers=challenge)
-    grant = runtime.tokens.resolve(token.strip())
+    secret = token.strip()
+    grant = runtime.tokens.resolve_configured(secret)
+    if grant is None:  # an issued token is read from the event store: off the loop
+        grant = await anyio.to_thread.run_sync(runtime.tokens.resolve_issued, secret)
     if grant is None:
         limits.failed(address)
         raise ProblemError(401, "unknown bearer token", headers=challenge)
@@ -82,7 +90,7 @@ def current_grant(
 GrantDep = Annotated[Grant, Depends(current_grant)]
 
 
-def optional_grant(
+async def optional_grant(
     request: Request,
     runtime: RuntimeDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
@@ -91,14 +99,14 @@ def optional_grant(
     checked as on every route (a bad token is a 401)."""
     if authorization is None:
         return None
-    return current_grant(request=request, runtime=runtime, authorization=authorization)
+    return await current_grant(request=request, runtime=runtime, authorization=authorization)
 
 
 OptionalGrant = Annotated[Grant | None, Depends(optional_grant)]
 
 
-def allow(*roles: Role) -> Callable[[Grant], Grant]:
-    def check(grant: GrantDep) -> Grant:
+def allow(*roles: Role) -> Callable[[Grant], Awaitable[Grant]]:
+    async def check(grant: GrantDep) -> Grant:
         if not grant.roles & set(roles):
             raise ProblemError(
                 403, f"{grant.principal} needs one of the roles {', '.join(roles)}"

@@ -3,16 +3,32 @@ time range, and complete documents with what is derived when they are read."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+import anyio
 
 from domain.envelope import iso_time
 from infra.read_store.port import AnyOf, Filters, Range
+from infra.read_store.sqlite import SQLiteReadStore
 from projections.control_policies import Policies
 from projections.fold import public
 from projections.views.action_items import items_of, status_on
 from services.api.bootstrap import Runtime
 from services.api.problems import ProblemError
+
+T = TypeVar("T")
+
+
+async def read(runtime: Runtime, query: Callable[..., T], *args: Any) -> T:
+    """``query(*args)`` for an ``async`` route. On the embedded store it runs on the
+    event loop: a read of the local SQLite file (WAL: readers never wait for the
+    writer) takes microseconds, less than the hop to a worker thread and back. Over
+    MongoDB, a network round trip, it runs in a worker thread."""
+    if isinstance(runtime.sealed_store, SQLiteReadStore):
+        return query(*args)
+    return await anyio.to_thread.run_sync(query, *args)
 
 
 def one(runtime: Runtime, collection: str, doc_id: str, what: str) -> dict[str, Any]:
