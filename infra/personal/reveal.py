@@ -18,6 +18,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
+
 from domain.personal import ERASED
 from infra.personal.keys import KeyStore
 from infra.personal.sealing import PREFIX, WITHIN, is_sealed, parse, unseal
@@ -25,78 +27,82 @@ from infra.read_store.port import Document, Filters, Page, ReadStore
 
 OPENED_SECONDS = 10.0
 OPENED_MAX = 8192
+_WALKED = (str, dict, list)
 
 
 class Revealer:
     """Opens sealed values. Each value opened is remembered with the key that opened
-    it (at most :data:`OPENED_MAX` values, each for :data:`OPENED_SECONDS`): a read
-    model's page opens the same few values again and again, and AES-GCM with a fresh
-    context costs more than the rest of the read. A remembered value is answered only
-    while the key store still gives that same key, looked up on every reveal, so an
-    erasure takes effect exactly as without it; a subject found erased is forgotten."""
+    it, for :data:`OPENED_SECONDS` at most (at most :data:`OPENED_MAX` of them): a
+    read-model page opens the same few values again and again, and AES-GCM with a
+    fresh context costs more than the rest of the read. A remembered value is answered
+    only while the key store still gives that same key, looked up on every reveal, so
+    an erasure takes effect exactly as without it."""
 
     def __init__(self, keys: KeyStore) -> None:
         self.keys = keys
-        # subject -> (key, when first opened, {sealed value: plaintext})
-        self._opened: dict[str, tuple[bytes, float, dict[str, str]]] = {}
-        self._count = 0
+        self._opened: dict[str, tuple[str, bytes, str]] = {}  # value: subject, key, text
+        self._since = time.monotonic()
 
     def reveal(self, value: str) -> str:
         """A sealed value's plaintext, or ``"[erased]"`` when its key is gone."""
-        subject = _subject_in(value)
-        key = self.keys.key(subject) if subject else None
-        opened = self._opened.get(subject) if subject else None
-        if key is None:
-            if opened is not None:
-                self._forget(subject)
-            parse(value)  # a malformed value is refused, not passed off as erased
+        now = time.monotonic()
+        if now - self._since >= OPENED_SECONDS or len(self._opened) >= OPENED_MAX:
+            self._opened = {}  # all at once: no plaintext is kept longer than that
+            self._since = now
+        known = self._opened.get(value)
+        if known is not None:
+            subject, key, plaintext = known
+            if self.keys.key(subject) == key:
+                return plaintext
+            self._opened.pop(value, None)
+        sealed = parse(value)
+        live = self.keys.key(sealed.subject)
+        if live is None:
             return ERASED
-        if opened is not None:
-            if opened[0] == key and time.monotonic() - opened[1] < OPENED_SECONDS:
-                known = opened[2].get(value)
-                if known is not None:
-                    return known
-            else:
-                self._forget(subject)
-                opened = None
-        plaintext = unseal(parse(value), key)
-        self._remember(subject, key, opened, value, plaintext)
+        plaintext = unseal(sealed, live)
+        self._opened[value] = (sealed.subject, live, plaintext)
         return plaintext
 
-    def _remember(self, subject: str, key: bytes,
-                  opened: tuple[bytes, float, dict[str, str]] | None,
-                  value: str, plaintext: str) -> None:
-        if self._count >= OPENED_MAX:
-            self._opened.clear()  # rare, and cheap to refill: simpler than an LRU
-            self._count = 0
-            opened = None
-        if opened is None:
-            opened = (key, time.monotonic(), {})
-            self._opened[subject] = opened
-        if value not in opened[2]:
-            opened[2][value] = plaintext
-            self._count += 1
-
-    def _forget(self, subject: str) -> None:
-        gone = self._opened.pop(subject, None)
-        if gone is not None:
-            self._count -= len(gone[2])
-
     def reveal_tree(self, value: Any) -> Any:
-        """``value`` with every sealed string in it opened (a copy where anything is)."""
+        """``value`` with every sealed string in it opened: new dicts and lists on the
+        way to each sealed string, the very same objects wherever there is none (a
+        read-model page is mostly ids, times and numbers: copying them all cost more
+        than opening the few sealed values)."""
         if isinstance(value, str):
-            if PREFIX not in value:
-                return value
-            return WITHIN.sub(lambda m: self.reveal(m.group(0)), value)
+            return self._reveal_text(value) if PREFIX in value else value
         if isinstance(value, dict):
-            return {k: self.reveal_tree(v) for k, v in value.items()}
+            changed: dict[str, Any] | None = None
+            for k, v in value.items():
+                # Strings inline: a call per plain string was most of a page's cost.
+                if type(v) is str:
+                    if PREFIX not in v:
+                        continue
+                    opened = self._reveal_text(v)
+                elif isinstance(v, _WALKED):
+                    opened = self.reveal_tree(v)
+                    if opened is v:
+                        continue
+                else:
+                    continue
+                changed = changed or {}
+                changed[k] = opened
+            return value if changed is None else {**value, **changed}
         if isinstance(value, list):
-            return [self.reveal_tree(v) for v in value]
+            items = [self.reveal_tree(v) for v in value]
+            return value if all(a is b for a, b in zip(items, value, strict=True)) else items
         return value
+
+    def _reveal_text(self, text: str) -> str:
+        """A text that holds sealed values, opened: most often one whole sealed value."""
+        if text in self._opened:  # a whole sealed value, opened before: no regex
+            return self.reveal(text)
+        return WITHIN.sub(lambda m: self.reveal(m.group(0)), text)
 
     def reveal_document(self, collection: str, doc: Document | None) -> Document | None:
         if doc is None:
             return None
+        if not _may_hold_sealed(doc):
+            return doc
         revealed: Document = self.reveal_tree(doc)
         if collection == "audit_trail":
             sealed = dict(sealed_paths(doc.get("data")))
@@ -105,11 +111,14 @@ class Revealer:
         return revealed
 
 
-def _subject_in(value: str) -> str:
-    """The ``<kind>:<id>`` a sealed value names, without checking the rest ("" when it
-    has no such part): the full parse comes with the first opening."""
-    parts = value.split(":", 4)
-    return f"{parts[2]}:{parts[3]}" if len(parts) == 5 else ""
+def _may_hold_sealed(doc: Document) -> bool:
+    """False only when no string in ``doc`` holds a sealed value: one pass in C over
+    its JSON, far cheaper than walking it in Python (a document that is not plain JSON
+    is walked)."""
+    try:
+        return PREFIX.encode() in orjson.dumps(doc)
+    except TypeError:
+        return True
 
 
 def sealed_paths(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:

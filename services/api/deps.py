@@ -49,13 +49,19 @@ def _client_address(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
-async def current_grant(
-    request: Request,
-    runtime: RuntimeDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Grant:
+async def current_grant(request: Request) -> Grant:
     """The caller's grant. An address with too many failed authentications is refused
-    (429) before its token is looked at; each failure with a credential counts."""
+    (429) before its token is looked at; each failure with a credential counts.
+
+    The runtime and the ``Authorization`` header are read off the request, not declared
+    as parameters: FastAPI parses and validates each declared parameter of each
+    dependency on every request, and the header is not in the schema anyway (bearer
+    auth is declared once, ``services/api/openapi.py``)."""
+    return await _grant_of(request, request.headers.get("authorization"))
+
+
+async def _grant_of(request: Request, authorization: str | None) -> Grant:
+    runtime: Runtime = request.app.state.runtime
     challenge = {"WWW-Authenticate": 'Bearer realm="opsledger"'}
     limits = runtime.rate_limits
     address = _client_address(request)
@@ -92,14 +98,13 @@ GrantDep = Annotated[Grant, Depends(current_grant)]
 
 async def optional_grant(
     request: Request,
-    runtime: RuntimeDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Grant | None:
     """For routes open to probes: no ``Authorization`` header is ``None``; a header is
     checked as on every route (a bad token is a 401)."""
     if authorization is None:
         return None
-    return await current_grant(request=request, runtime=runtime, authorization=authorization)
+    return await _grant_of(request, authorization)
 
 
 OptionalGrant = Annotated[Grant | None, Depends(optional_grant)]

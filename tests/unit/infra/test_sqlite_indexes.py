@@ -17,17 +17,22 @@ def index_sql(path: Path, table: str) -> str:
     return " ".join(row[0] or "" for row in rows)
 
 
+def drop_indexes_on(path: Path, table: str, field: str) -> None:
+    """Drop every index of ``table`` over ``field``."""
+    with sqlite3.connect(path) as conn:
+        for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+            " AND sql LIKE ?", (table, f"%$.{field}'%"),
+        ).fetchall():
+            conn.execute(f'DROP INDEX "{name}"')
+
+
 def test_a_table_made_before_a_field_was_indexed_gets_the_index_on_open(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "readmodels.sqlite"
     SQLiteReadStore(path).close()
-    with sqlite3.connect(path) as conn:  # as a store of an older catalog left it
-        for (name,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'c_audit_trail'"
-            " AND sql LIKE '%$.team_id%'"
-        ).fetchall():
-            conn.execute(f'DROP INDEX "{name}"')
+    drop_indexes_on(path, "c_audit_trail", "team_id")  # as a store of an older catalog left it
     assert "$.team_id" not in index_sql(path, "c_audit_trail")
 
     SQLiteReadStore(path).close()
@@ -72,12 +77,8 @@ def test_a_table_made_before_the_list_orders_gets_their_indexes_on_open(
 ) -> None:
     path = tmp_path / "readmodels.sqlite"
     SQLiteReadStore(path).close()
-    with sqlite3.connect(path) as conn:  # as a store of an older catalog left it
-        for (name,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'c_feedback'"
-            " AND sql LIKE '%$.received_at%'"
-        ).fetchall():
-            conn.execute(f'DROP INDEX "{name}"')
+    drop_indexes_on(path, "c_feedback", "received_at")  # as a store of an older catalog left it
+    assert "$.received_at" not in index_sql(path, "c_feedback")
 
     SQLiteReadStore(path).close()
 
