@@ -36,6 +36,9 @@ lint: install  ## ruff, and mypy (strict on domain/ and projections/; config in 
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+bench: install  ## the API against its baselines in one run (wrk if installed; see README)
+	$(BIN)/python -m benchmarks.api_bench
+
 infra-up:
 	bash infra/local/up.sh
 

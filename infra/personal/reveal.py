@@ -14,46 +14,111 @@ An audit record keeps, beside its opened ``data``, the sealed values it was stor
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
+
+import orjson
 
 from domain.personal import ERASED
 from infra.personal.keys import KeyStore
 from infra.personal.sealing import PREFIX, WITHIN, is_sealed, parse, unseal
 from infra.read_store.port import Document, Filters, Page, ReadStore
 
+OPENED_SECONDS = 10.0
+OPENED_MAX = 8192
+_WALKED = (str, dict, list)
+
 
 class Revealer:
+    """Opens sealed values. Each value opened is remembered with the key that opened
+    it, for :data:`OPENED_SECONDS` at most (at most :data:`OPENED_MAX` of them): a
+    read-model page opens the same few values again and again, and AES-GCM with a
+    fresh context costs more than the rest of the read. A remembered value is answered
+    only while the key store still gives that same key, looked up on every reveal, so
+    an erasure takes effect exactly as without it."""
+
     def __init__(self, keys: KeyStore) -> None:
         self.keys = keys
+        self._opened: dict[str, tuple[str, bytes, str]] = {}  # value: subject, key, text
+        self._since = time.monotonic()
 
     def reveal(self, value: str) -> str:
         """A sealed value's plaintext, or ``"[erased]"`` when its key is gone."""
+        now = time.monotonic()
+        if now - self._since >= OPENED_SECONDS or len(self._opened) >= OPENED_MAX:
+            self._opened = {}  # all at once: no plaintext is kept longer than that
+            self._since = now
+        known = self._opened.get(value)
+        if known is not None:
+            subject, key, plaintext = known
+            if self.keys.key(subject) == key:
+                return plaintext
+            self._opened.pop(value, None)
         sealed = parse(value)
-        key = self.keys.key(sealed.subject)
-        return ERASED if key is None else unseal(sealed, key)
+        live = self.keys.key(sealed.subject)
+        if live is None:
+            return ERASED
+        plaintext = unseal(sealed, live)
+        self._opened[value] = (sealed.subject, live, plaintext)
+        return plaintext
 
     def reveal_tree(self, value: Any) -> Any:
-        """``value`` with every sealed string in it opened (a copy where anything is)."""
+        """``value`` with every sealed string in it opened: new dicts and lists on the
+        way to each sealed string, the very same objects wherever there is none (a
+        read-model page is mostly ids, times and numbers: copying them all cost more
+        than opening the few sealed values)."""
         if isinstance(value, str):
-            if PREFIX not in value:
-                return value
-            return WITHIN.sub(lambda m: self.reveal(m.group(0)), value)
+            return self._reveal_text(value) if PREFIX in value else value
         if isinstance(value, dict):
-            return {k: self.reveal_tree(v) for k, v in value.items()}
+            changed: dict[str, Any] | None = None
+            for k, v in value.items():
+                # Strings inline: a call per plain string was most of a page's cost.
+                if type(v) is str:
+                    if PREFIX not in v:
+                        continue
+                    opened = self._reveal_text(v)
+                elif isinstance(v, _WALKED):
+                    opened = self.reveal_tree(v)
+                    if opened is v:
+                        continue
+                else:
+                    continue
+                changed = changed or {}
+                changed[k] = opened
+            return value if changed is None else {**value, **changed}
         if isinstance(value, list):
-            return [self.reveal_tree(v) for v in value]
+            items = [self.reveal_tree(v) for v in value]
+            return value if all(a is b for a, b in zip(items, value, strict=True)) else items
         return value
+
+    def _reveal_text(self, text: str) -> str:
+        """A text that holds sealed values, opened: most often one whole sealed value."""
+        if text in self._opened:  # a whole sealed value, opened before: no regex
+            return self.reveal(text)
+        return WITHIN.sub(lambda m: self.reveal(m.group(0)), text)
 
     def reveal_document(self, collection: str, doc: Document | None) -> Document | None:
         if doc is None:
             return None
+        if not _may_hold_sealed(doc):
+            return doc
         revealed: Document = self.reveal_tree(doc)
         if collection == "audit_trail":
             sealed = dict(sealed_paths(doc.get("data")))
             if sealed:
                 revealed["sealed"] = sealed
         return revealed
+
+
+def _may_hold_sealed(doc: Document) -> bool:
+    """False only when no string in ``doc`` holds a sealed value: one pass in C over
+    its JSON, far cheaper than walking it in Python (a document that is not plain JSON
+    is walked)."""
+    try:
+        return PREFIX.encode() in orjson.dumps(doc)
+    except TypeError:
+        return True
 
 
 def sealed_paths(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:

@@ -48,7 +48,7 @@ from infra.read_store.port import (
     encode_cursor,
 )
 from projections import audit_trail, views
-from projections.catalog import INDEXED_FIELDS
+from projections.catalog import INDEXED_FIELDS, LIST_ORDERS
 from projections.fold import Document
 from projections.registry import APPEND_ONLY
 
@@ -115,6 +115,10 @@ class MongoReadStore(PagedIteration):
             target = self._db[prefix_now + check_name(collection)]
             for name in fields:
                 target.create_index([(_field(name), pymongo.ASCENDING),
+                                     ("_id", pymongo.ASCENDING)])
+            compound = LIST_ORDERS.get(collection)
+            if compound:
+                target.create_index([*((_field(n), pymongo.ASCENDING) for n in compound),
                                      ("_id", pymongo.ASCENDING)])
 
     @property

@@ -31,7 +31,7 @@ from infra.read_store.port import (
     decode_cursor,
     encode_cursor,
 )
-from projections.catalog import INDEXED_FIELDS
+from projections.catalog import INDEXED_FIELDS, LIST_ORDERS
 from projections.fold import Document, Lookup
 from projections.registry import APPEND_ONLY
 
@@ -45,6 +45,19 @@ def _field(name: str) -> str:
     if not NAME.match(name.lstrip("_")):
         raise ValueError(f"bad field name {name!r}")
     return f"json_extract(body, '$.{name}')"
+
+
+def _indexes_of(collection: str) -> tuple[tuple[str, ...], ...]:
+    """The catalogued indexes of ``collection``, each as its fields (``id`` follows)."""
+    singles = tuple((name,) for name in INDEXED_FIELDS.get(collection, ()))
+    compound = LIST_ORDERS.get(collection)
+    return singles + ((compound,) if compound else ())
+
+
+def _columns(fields: tuple[str, ...]) -> str:
+    """An index's column list as written in its SQL, and so as found in
+    ``sqlite_master`` (how an index already made is recognised)."""
+    return "(" + ", ".join(_field(name) for name in fields) + ", id)"
 
 
 def _sql_value(value: Any) -> Any:
@@ -96,24 +109,24 @@ class SQLiteReadStore(PagedIteration):
         exists = self._writer.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
         ).fetchone()
-        wanted = INDEXED_FIELDS.get(collection, ())
+        wanted = _indexes_of(collection)
         if not exists:
             self._writer.execute(
                 f'CREATE TABLE IF NOT EXISTS "{table}" (id TEXT PRIMARY KEY, body TEXT NOT NULL)'
             )
-        else:  # a table made before a field was indexed gets that index now
+        else:  # a table made before an index was catalogued gets that index now
             indexed = " ".join(row[0] or "" for row in self._writer.execute(
                 "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
                 (table,),
             ).fetchall())
-            wanted = tuple(name for name in wanted if _field(name) not in indexed)
+            wanted = tuple(fields for fields in wanted if _columns(fields) not in indexed)
         # Index names carry a generation tag: tables are renamed when a rebuild
         # is switched in, and their indexes go with them under their old names.
         tag = uuid4().hex[:8]
-        for name in wanted:
+        for fields in wanted:
             self._writer.execute(
-                f'CREATE INDEX IF NOT EXISTS "ix_{collection}_{name}_{tag}" '
-                f'ON "{table}" ({_field(name)}, id)'
+                f'CREATE INDEX IF NOT EXISTS "ix_{collection}_{"_".join(fields)}_{tag}" '
+                f'ON "{table}" {_columns(fields)}'
             )
         self._tables.add(table)
         return table

@@ -37,8 +37,9 @@ REVEAL: tuple[Role, ...] = ("admin", "personal-data-reader")
 """Who may open sealed personal values taken from the Kafka topics."""
 
 
-# Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` one in
-# the worker-thread pool, a thread hop each, on every request of every route.
+# The dependencies every request solves (runtime, grant, role) are ``async``: FastAPI
+# runs each plain ``def`` dependency in its worker-thread pool, one hop apiece, and
+# these do no I/O but for an issued token's look-up, which takes a thread of its own.
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -53,15 +54,19 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
-async def current_grant(
-    request: Request,
-    runtime: RuntimeDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Grant:
+async def current_grant(request: Request) -> Grant:
     """The caller's grant. An address with too many failed authentications is refused
-    (429) before its token is looked at; each failure with a credential counts. Async:
-    a configured token is checked on the event loop (no worker-thread hop per request);
-    an issued one is looked up in the stores, off the event loop."""
+    (429) before its token is looked at; each failure with a credential counts.
+
+    The runtime and the ``Authorization`` header are read off the request, not declared
+    as parameters: FastAPI parses and validates each declared parameter of each
+    dependency on every request, and the header is not in the schema anyway (bearer
+    auth is declared once, ``services/api/openapi.py``)."""
+    return await _grant_of(request, request.headers.get("authorization"))
+
+
+async def _grant_of(request: Request, authorization: str | None) -> Grant:
+    runtime: Runtime = request.app.state.runtime
     address = client_address(request)
     _refuse_blocked_address(runtime, address)
     if not authorization:
@@ -72,7 +77,7 @@ async def current_grant(
         raise ProblemError(401, "use 'Authorization: Bearer <token>'", headers=CHALLENGE)
     tokens, secret = runtime.tokens, token.strip()
     grant = tokens.configured(secret)
-    if grant is None:
+    if grant is None:  # an issued token is read from the event store: off the loop
         grant = await anyio.to_thread.run_sync(tokens.issued, secret)
     return _admitted(runtime, address, grant)
 
@@ -120,14 +125,13 @@ GrantDep = Annotated[Grant, Depends(current_grant)]
 
 async def optional_grant(
     request: Request,
-    runtime: RuntimeDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Grant | None:
     """For routes open to probes: no ``Authorization`` header is ``None``; a header is
     checked as on every route (a bad token is a 401)."""
     if authorization is None:
         return None
-    return await current_grant(request=request, runtime=runtime, authorization=authorization)
+    return await _grant_of(request, authorization)
 
 
 OptionalGrant = Annotated[Grant | None, Depends(optional_grant)]

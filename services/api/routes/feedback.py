@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
@@ -28,7 +28,7 @@ from services.api.models.feedback import (
     FeedbackResolve,
     FeedbackTriage,
 )
-from services.api.queries import one, page
+from services.api.queries import json_answer, one, page, read
 
 router = APIRouter(tags=["feedback"])
 
@@ -64,20 +64,22 @@ def resolve(feedback_id: UUID, body: FeedbackResolve, grant: Operator, ctx: Comm
 
 @router.get("/v1/feedback", response_model=FeedbackItemsPublic,
             response_model_exclude_unset=True)
-def list_feedback(
+async def list_feedback(
     grant: Reader, rt: RuntimeDep, _: Fresh, team_id: UUID | None = None,
     kind: Annotated[Kind | None, Query()] = None, limit: Limit = 50, cursor: Cursor = None,
-) -> dict[str, Any]:
+) -> Response:
     """Feedback items, oldest first."""
     check_list_scope(grant, team_id)
     filters = {"team_id": str(team_id) if team_id else None, "kind": kind}
-    return page(rt, "feedback", filters, limit=limit, cursor=cursor, order_by="received_at")
+    return json_answer(await read(rt, lambda: page(
+        rt, "feedback", filters, limit=limit, cursor=cursor, order_by="received_at")))
 
 
 @router.get("/v1/feedback/{feedback_id}", response_model=FeedbackPublic,
             response_model_exclude_unset=True)
-def get_feedback(feedback_id: UUID, grant: Reader, rt: RuntimeDep, _: Fresh) -> dict[str, Any]:
+async def get_feedback(feedback_id: UUID, grant: Reader, rt: RuntimeDep, _: Fresh,
+                       ) -> Response:
     """One feedback item."""
-    item = one(rt, "feedback", str(feedback_id), "feedback")
+    item = await read(rt, one, rt, "feedback", str(feedback_id), "feedback")
     check_team(grant, item["team_id"])
-    return item
+    return json_answer(item)

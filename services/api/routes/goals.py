@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
@@ -29,7 +29,7 @@ from services.api.models.goals import (
     GoalsPublic,
     GoalTargetRevise,
 )
-from services.api.queries import one, page
+from services.api.queries import json_answer, one, page, read
 
 router = APIRouter(tags=["goals"])
 
@@ -68,20 +68,21 @@ def close_goal(goal_id: UUID, body: GoalClose, grant: Manager, ctx: CommandCtx,
 
 
 @router.get("/v1/goals", response_model=GoalsPublic, response_model_exclude_unset=True)
-def list_goals(
+async def list_goals(
     grant: Reader, rt: RuntimeDep, _: Fresh, team_id: UUID | None = None,
     status: Annotated[ShortText | None, Query()] = None, limit: Limit = 50,
     cursor: Cursor = None,
-) -> dict[str, Any]:
+) -> Response:
     """Goals with progress, filtered by team and status."""
     check_list_scope(grant, team_id)
     filters = {"team_id": str(team_id) if team_id else None, "status": status}
-    return page(rt, "goals", filters, limit=limit, cursor=cursor, order_by="set_at")
+    return json_answer(await read(rt, lambda: page(
+        rt, "goals", filters, limit=limit, cursor=cursor, order_by="set_at")))
 
 
 @router.get("/v1/goals/{goal_id}", response_model=GoalPublic, response_model_exclude_unset=True)
-def get_goal(goal_id: UUID, grant: Reader, rt: RuntimeDep, _: Fresh) -> dict[str, Any]:
+async def get_goal(goal_id: UUID, grant: Reader, rt: RuntimeDep, _: Fresh) -> Response:
     """One goal with its progress, check-ins and target revisions."""
-    goal = one(rt, "goals", str(goal_id), "goal")
+    goal = await read(rt, one, rt, "goals", str(goal_id), "goal")
     check_team(grant, goal["team_id"])
-    return goal
+    return json_answer(goal)

@@ -35,7 +35,14 @@ from services.api.models.incidents import (
     IncidentResolve,
     IncidentsPublic,
 )
-from services.api.queries import one, page, with_action_items, with_duplicates
+from services.api.queries import (
+    json_answer,
+    one,
+    page,
+    read,
+    with_action_items,
+    with_duplicates,
+)
 
 router = APIRouter(tags=["incidents"])
 
@@ -139,25 +146,31 @@ def duplicate(incident_id: UUID, body: IncidentDuplicate, grant: Operator, ctx: 
 
 
 @router.get("/v1/incidents", response_model=IncidentsPublic, response_model_exclude_unset=True)
-def list_incidents(
+async def list_incidents(
     grant: Reader, rt: RuntimeDep, _: Fresh, team_id: UUID | None = None,
     status: Annotated[Status | None, Query()] = None,
     severity: Annotated[Severity | None, Query()] = None,
     limit: Limit = 50, cursor: Cursor = None,
-) -> dict[str, Any]:
+) -> Response:
     """Incidents with their timeline and MTTA/MTTR, oldest first."""
     check_list_scope(grant, team_id)
     filters = {"team_id": str(team_id) if team_id else None, "status": status,
                "severity": severity}
-    found = page(rt, "incidents", filters, limit=limit, cursor=cursor, order_by="opened_at")
-    with_action_items(with_duplicates(rt, found["items"]))
-    return found
+
+    def query() -> dict[str, Any]:
+        found = page(rt, "incidents", filters, limit=limit, cursor=cursor,
+                     order_by="opened_at")
+        with_action_items(with_duplicates(rt, found["items"]))
+        return found
+
+    return json_answer(await read(rt, query))
 
 
 @router.get("/v1/incidents/{incident_id}", response_model=IncidentPublic,
             response_model_exclude_unset=True)
-def get_incident(incident_id: UUID, grant: Reader, rt: RuntimeDep, _: Fresh) -> dict[str, Any]:
+async def get_incident(incident_id: UUID, grant: Reader, rt: RuntimeDep, _: Fresh,
+                       ) -> Response:
     """One incident with its timeline and action items."""
-    incident = one(rt, "incidents", str(incident_id), "incident")
+    incident = await read(rt, one, rt, "incidents", str(incident_id), "incident")
     check_team(grant, incident["team_id"])
-    return with_action_items(with_duplicates(rt, [incident]))[0]
+    return json_answer(with_action_items(await read(rt, with_duplicates, rt, [incident]))[0])
