@@ -115,7 +115,7 @@ def _make(folder: Path, events: int, seed: int, started: float) -> dict:
                       f"about {eta:,.0f}s to go", flush=True)
 
         drive(world, events, teams=max(2, events // 2500), progress=progress)
-        _erase_some(world, ledger)
+        erase_some(world, ledger)
         return {"events": events, "head": ledger.head_position(), "seed": seed}
     finally:
         ledger.close()
@@ -124,7 +124,7 @@ def _make(folder: Path, events: int, seed: int, started: float) -> dict:
             keys.close()
 
 
-def _erase_some(world: _World, ledger: object) -> None:
+def erase_some(world: _World, ledger: object) -> None:
     """A few members' and customers' personal data erased, as a real store has."""
     keys = key_store(ledger)  # type: ignore[arg-type]
     if keys is None:

@@ -284,6 +284,33 @@ class SQLiteReadStore(PagedIteration):
                 conn.execute("ROLLBACK")
                 raise
 
+    def load(self, changes: Mapping[tuple[str, str], Document],
+             checkpoint: tuple[str, int]) -> None:
+        """``commit`` for the only writer of these tables (a replay's target, a
+        rebuild's new generation): no guard against a copy that is further on (none
+        can be), one statement per table for the whole batch."""
+        rows: dict[str, list[tuple[str, str]]] = {}
+        for (collection, doc_id), doc in changes.items():
+            rows.setdefault(collection, []).append((doc_id, orjson.dumps(doc).decode()))
+        with self._write_lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for collection, batch in rows.items():
+                    table = self._ensure_table(collection)
+                    keep = ("NOTHING" if collection in APPEND_ONLY
+                            else "UPDATE SET body = excluded.body")
+                    conn.executemany(f'INSERT INTO "{table}" (id, body) VALUES (?, ?) '
+                                     f"ON CONFLICT(id) DO {keep}", batch)
+                conn.execute(
+                    "INSERT INTO checkpoints (name, position) VALUES (?, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET position = excluded.position "
+                    "WHERE excluded.position > checkpoints.position", checkpoint)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
     # -- generations (blue/green rebuilds) -------------------------------------
 
     def _tables_with_prefix(self, prefix: str) -> list[str]:
