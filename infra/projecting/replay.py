@@ -23,8 +23,8 @@ from projections.registry import ALL_FOLDS
 from projections.times import parse_time
 
 REPLAY_CHECKPOINT = "replay"
-BATCH = 5000
-"""Events folded and written per transaction."""
+BATCH = 2000
+"""Events folded and written per transaction (two batches are in memory at once)."""
 @dataclass(frozen=True)
 class ReplayStats:
     events: int

@@ -23,7 +23,7 @@ from projections.engine import DocKey
 from projections.fold import Document
 from projections.registry import APPEND_ONLY
 
-REMEMBERED = 20_000
+REMEMBERED = 10_000
 """Documents kept in memory besides the batch in flight (entity views being changed,
 mostly): enough for the open incidents, goals and feedback of a busy organisation."""
 
