@@ -7,7 +7,7 @@ write (with its checkpoint) however its store makes that safe.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from domain.envelope import EventEnvelope
 from projections.fold import Document, Fold, Lookup
@@ -18,6 +18,21 @@ DocKey = tuple[str, str]
 def already_applied(doc: Document | None, event: EventEnvelope) -> bool:
     """Has this document already seen this event (or a later one of its stream)?"""
     return doc is not None and doc.get("_streams", {}).get(event.subject, 0) >= event.stream_version
+
+
+def folds_by_context(folds: Sequence[Fold]) -> Callable[[str], list[Fold]]:
+    """The folds (in order) that an event of a context may feed: those declaring no
+    ``contexts``, and those declaring its context."""
+    known: dict[str, list[Fold]] = {}
+
+    def feeding(context: str) -> list[Fold]:
+        found = known.get(context)
+        if found is None:
+            found = known[context] = [
+                f for f in folds if f.contexts is None or context in f.contexts]
+        return found
+
+    return feeding
 
 
 def fold_events(
@@ -52,13 +67,9 @@ def _fold(
         key = (collection, doc_id)
         return changed[key] if key in changed else read(collection, doc_id)
 
-    by_context: dict[str, list[Fold]] = {}
+    feeding = folds_by_context(folds)
     for event in events:
-        feeding = by_context.get(event.context)
-        if feeding is None:
-            feeding = by_context[event.context] = [
-                f for f in folds if f.contexts is None or event.context in f.contexts]
-        for fold in feeding:
+        for fold in feeding(event.context):
             for doc_id in fold.route(event, lookup):
                 key = (fold.collection, doc_id)
                 blind = blind_writes and fold.append_only
