@@ -63,7 +63,10 @@ class _Team:
     lead: UUID | None = None
 
 
-class _World:
+class World:
+    """The command services over one ledger, with a clock that moves ``step`` seconds
+    (at random, within the bounds) per command."""
+
     def __init__(self, rng: random.Random, start: datetime, ledger: Ledger | None = None,
                  *, step: tuple[int, int] = (20, 900), customers: float = 0.0) -> None:
         self.rng = rng
@@ -87,7 +90,7 @@ class _World:
         return CommandContext(CommandMeta(actor=actor, now=self.now))
 
 
-def _incident_flow(w: _World, team: _Team) -> Iterator[None]:
+def _incident_flow(w: World, team: _Team) -> Iterator[None]:
     rng = w.rng
     severity = rng.choices(("SEV1", "SEV2", "SEV3", "SEV4"), (1, 3, 5, 3))[0]
     service = rng.choice(_SERVICES)
@@ -129,7 +132,7 @@ def _incident_flow(w: _World, team: _Team) -> Iterator[None]:
     yield
 
 
-def _goal_flow(w: _World, team: _Team) -> Iterator[None]:
+def _goal_flow(w: World, team: _Team) -> Iterator[None]:
     rng = w.rng
     metric, unit, baseline, target = rng.choice(_METRICS)
     deadline = (w.now + timedelta(days=rng.randint(30, 120))).date().isoformat()
@@ -155,7 +158,7 @@ def _goal_flow(w: _World, team: _Team) -> Iterator[None]:
     yield
 
 
-def _feedback_flow(w: _World, team: _Team) -> Iterator[None]:
+def _feedback_flow(w: World, team: _Team) -> Iterator[None]:
     rng = w.rng
     kind = rng.choices(("customer", "peer", "manager"), (5, 3, 1))[0]
     subject = rng.choice(team.members)
@@ -184,7 +187,7 @@ def _feedback_flow(w: _World, team: _Team) -> Iterator[None]:
     yield
 
 
-def _team_change(w: _World, team: _Team) -> Iterator[None]:
+def _team_change(w: World, team: _Team) -> Iterator[None]:
     rng = w.rng
     choice = rng.random()
     member = rng.choice(team.members)
@@ -205,12 +208,12 @@ def _team_change(w: _World, team: _Team) -> Iterator[None]:
     yield
 
 
-_FLOWS: tuple[tuple[Callable[[_World, _Team], Iterator[None]], float], ...] = (
+_FLOWS: tuple[tuple[Callable[[World, _Team], Iterator[None]], float], ...] = (
     (_incident_flow, 4), (_goal_flow, 3), (_feedback_flow, 3), (_team_change, 1),
 )
 
 
-def drive(w: _World, events: int, *, teams: int, members: int = 6, concurrent: int = 8,
+def drive(w: World, events: int, *, teams: int, members: int = 6, concurrent: int = 8,
           progress: Callable[[int], None] | None = None) -> int:
     """Run the rosters, then flows side by side, until ``events`` commands have been
     sent (each records about one event); the roster's last position."""
@@ -255,7 +258,7 @@ def realistic_history(
     team changes run side by side (``concurrent`` flows at a time). Repeatable for a
     given seed (aggregate ids are random, the shape and the times are not).
     """
-    w = _World(random.Random(seed), start)
+    w = World(random.Random(seed), start)
     n_teams = teams if teams is not None else max(2, events // 2500)
     roster_end = drive(w, events, teams=n_teams, members=members, concurrent=concurrent)
     everything = list(iter_envelopes(w.ledger))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool
 
-from benchmarks.history import _World, drive
+from benchmarks.history import World, drive
 from domain.catalog import ALL_EVENTS
 from domain.errors import NotFoundError
 from domain.ledger import CommandContext
@@ -104,7 +104,7 @@ def _make(folder: Path, events: int, seed: int, started: float) -> dict:
     try:
         # Two years of history at about a command a minute; half the customer
         # feedback names its customer, so there are customer keys to erase.
-        world = _World(random.Random(seed), datetime(2024, 6, 3, 8, 0, tzinfo=UTC), ledger,
+        world = World(random.Random(seed), datetime(2024, 6, 3, 8, 0, tzinfo=UTC), ledger,
                        step=(5, 120), customers=0.5)
 
         def progress(done: int) -> None:
@@ -124,7 +124,7 @@ def _make(folder: Path, events: int, seed: int, started: float) -> dict:
             keys.close()
 
 
-def erase_some(world: _World, ledger: object) -> None:
+def erase_some(world: World, ledger: object) -> None:
     """A few members' and customers' personal data erased, as a real store has."""
     keys = key_store(ledger)  # type: ignore[arg-type]
     if keys is None:

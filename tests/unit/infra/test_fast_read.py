@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.history import _World, drive
+from benchmarks.history import World, drive
 from benchmarks.replay_data import erase_some
 from domain.envelope import EventEnvelope
 from domain.ledger import Ledger
@@ -23,7 +23,7 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Ledger:
     incidents, goals, feedback naming customers, and a customer's erasure."""
     folder: Path = tmp_path_factory.mktemp("store")
     ledger = open_ledger(Settings(data_dir=folder))
-    world = _World(random.Random(3), datetime(2026, 1, 5, 9, 0, tzinfo=UTC), ledger,
+    world = World(random.Random(3), datetime(2026, 1, 5, 9, 0, tzinfo=UTC), ledger,
                    customers=1.0)
     drive(world, 400, teams=2, members=4)
     erase_some(world, ledger)
