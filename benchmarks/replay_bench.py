@@ -61,12 +61,19 @@ class Run:
     stdout: str
 
 
-def _cli(*args: str, env: dict[str, str] | None = None) -> Run:
+def _embedded_env() -> dict[str, str]:
+    """This environment without the distributed mode's servers: the embedded default
+    is what replay, rebuild and serve are measured on (the projector row uses them)."""
+    return {k: v for k, v in os.environ.items()
+            if k not in ("OPSLEDGER_KAFKA_BOOTSTRAP", "OPSLEDGER_MONGO_URI")}
+
+
+def _cli(*args: str) -> Run:
     """``opsledger <args>`` as its own process: its wall time and peak RSS."""
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "services.cli", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            env=env)
+                            env=_embedded_env())
     out = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
@@ -201,7 +208,7 @@ def api_rows(folder: Path) -> list[Row]:
     path, _ = ensure_admin_token(folder)
     token = admin_token_in(path) or ""
     port = _free_port()
-    env = {**os.environ, "OPSLEDGER_DATA_DIR": str(folder)}
+    env = {**_embedded_env(), "OPSLEDGER_DATA_DIR": str(folder)}
     server = subprocess.Popen(
         [sys.executable, "-m", "services.cli", "serve", "--data-dir", str(folder),
          "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)

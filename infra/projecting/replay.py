@@ -74,14 +74,15 @@ def replay(
         and (happened_by is None or parse_time(e.occurred_at) <= happened_by)
     )
     writer = ReplayWriter(target)
-    try:
-        for chunk in _batches(selected, batch):
-            changes = fold_events(chunk, ALL_FOLDS, writer.read, blind_writes=True)
-            last = chunk[-1].position
-            writer.write(changes, (REPLAY_CHECKPOINT, last))
-            count += len(chunk)
-            if progress is not None:
-                progress(last)
-    finally:
-        writer.close()
+    with writer.loading():
+        try:
+            for chunk in _batches(selected, batch):
+                changes = fold_events(chunk, ALL_FOLDS, writer.read, blind_writes=True)
+                last = chunk[-1].position
+                writer.write(changes, (REPLAY_CHECKPOINT, last))
+                count += len(chunk)
+                if progress is not None:
+                    progress(last)
+        finally:
+            writer.close()
     return ReplayStats(count, last, time.monotonic() - started)

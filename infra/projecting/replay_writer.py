@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from typing import Protocol, runtime_checkable
 
 from infra.read_store.port import ReadStore
@@ -33,6 +34,9 @@ class SoleWriterStore(Protocol):
     def load(self, changes: Mapping[DocKey, Document], checkpoint: tuple[str, int]) -> None:
         """Write ``changes`` and ``checkpoint`` in one transaction, as the only writer
         of the documents."""
+
+    def indexes_deferred(self) -> AbstractContextManager[None]:
+        """Loads without secondary indexes, made when it ends."""
 
 
 class ReplayWriter:
@@ -69,6 +73,12 @@ class ReplayWriter:
             self.target.load(changes, checkpoint)
         else:
             self.target.commit(changes, checkpoint)
+
+    def loading(self) -> AbstractContextManager[None]:
+        """Around the whole replay: a sole-writer store defers its indexes."""
+        if isinstance(self.target, SoleWriterStore):
+            return self.target.indexes_deferred()
+        return nullcontext()
 
     def wait(self) -> None:
         """Until the batch in flight is written (its error, if it failed)."""

@@ -77,3 +77,20 @@ def test_a_replay_into_sqlite_holds_what_one_fold_of_everything_makes(tmp_path: 
 def test_a_write_that_fails_stops_the_replay_with_its_error() -> None:
     with pytest.raises(OSError, match="disk full"):
         replay(story(), FailingStore(), batch=2)  # type: ignore[arg-type]
+
+
+def test_a_replay_into_sqlite_leaves_every_index_a_fresh_store_has(tmp_path: Path) -> None:
+    def indexes(store: SQLiteReadStore) -> list[str]:
+        rows = store._writer.execute(
+            "SELECT tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        ).fetchall()
+        return sorted(f"{table}: {sql.split(' ON ', 1)[1]}" for table, sql in rows)
+
+    fresh = SQLiteReadStore(tmp_path / "fresh.sqlite")
+    target = SQLiteReadStore(tmp_path / "readmodels.sqlite")
+
+    replay(story(), target, batch=3)
+
+    assert indexes(target) == indexes(fresh) and indexes(fresh)
+    fresh.close()
+    target.close()
