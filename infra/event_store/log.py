@@ -46,15 +46,11 @@ def with_hashes(ledger: Ledger, envelopes: list[EventEnvelope]) -> list[EventEnv
     ]
 
 
-def iter_envelopes(ledger: Ledger, after: int = 0, batch: int = 1000,
+def iter_envelopes(ledger: Ledger, after: int = 0, batch: int = 5000,
                    until: int | None = None) -> Iterator[EventEnvelope]:
-    """Every public event after ``after`` (up to ``until``), in position order."""
-    while True:
-        envelopes, last = read_envelopes(ledger, after, batch)
-        for e in envelopes:
-            if until is not None and e.position > until:
-                return
-            yield e
-        if last == after:
-            return
-        after = last
+    """Every public event after ``after`` (up to ``until``), in position order, read
+    ``batch`` positions at a time by the fast path (:mod:`.fast_read`), which is checked
+    against :func:`read_envelopes` on every page."""
+    from infra.event_store.fast_read import fast_envelopes
+
+    return fast_envelopes(ledger, after, batch, until)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from domain.ledger import Ledger
 from infra.event_store.log import iter_envelopes, read_envelopes
 from infra.projecting.follower import EmbeddedFollower
-from infra.projecting.replay import ReplayStats
+from infra.projecting.replay import BATCH, ReplayStats
 from infra.projecting.replay import replay as fold_into
 from infra.read_store.sqlite import BUILD_PREFIX, SQLiteReadStore
 from projections.engine import fold_events
@@ -25,7 +25,7 @@ CATCH_UP_LIMIT = 1_000_000
 
 
 def rebuild_embedded(
-    ledger: Ledger, live: SQLiteReadStore, *, batch: int = 1000,
+    ledger: Ledger, live: SQLiteReadStore, *, batch: int = BATCH,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[ReplayStats, int]:
     """Rebuild and switch; returns the build's stats and the position switched at."""

@@ -1,7 +1,12 @@
 """Point-in-time replay: rebuild every read model as it was at an instant, into a
 separate store, from the event store (or any ordered source of events).
 
-The live read models are never touched: the target must be another store.
+The live read models are never touched: the target must be another store, which
+the replay alone writes. That is what makes a replay fast (:mod:`.replay_writer`):
+what it last wrote is what the target holds, so it reads little back; write-once
+documents are computed without a read (``blind_writes``); a batch is written while
+the next is folded. Events stream through in batches, so memory stays flat however
+long the log.
 """
 
 from __future__ import annotations
@@ -11,14 +16,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from domain.envelope import EventEnvelope
+from infra.projecting.replay_writer import ReplayWriter
 from infra.read_store.port import ReadStore
 from projections.engine import fold_events
 from projections.registry import ALL_FOLDS
 from projections.times import parse_time
 
 REPLAY_CHECKPOINT = "replay"
-
-
+BATCH = 2000
+"""Events folded and written per transaction (two batches are in memory at once)."""
 @dataclass(frozen=True)
 class ReplayStats:
     events: int
@@ -47,7 +53,7 @@ def _batches(events: Iterable[EventEnvelope], size: int) -> Iterator[list[EventE
 
 def replay(
     events: Iterable[EventEnvelope], target: ReadStore, *, as_of: str | None = None,
-    effective_at: str | None = None, batch: int = 1000,
+    effective_at: str | None = None, batch: int = BATCH,
     progress: Callable[[int], None] | None = None,
 ) -> ReplayStats:
     """Fold ``events`` (in position order) that the ledger had recorded at ``as_of``
@@ -67,11 +73,16 @@ def replay(
         if (as_of is None or e.recorded_at <= as_of)
         and (happened_by is None or parse_time(e.occurred_at) <= happened_by)
     )
-    for chunk in _batches(selected, batch):
-        changes = fold_events(chunk, ALL_FOLDS, target.get)
-        last = chunk[-1].position
-        target.commit(changes, (REPLAY_CHECKPOINT, last))
-        count += len(chunk)
-        if progress is not None:
-            progress(last)
+    writer = ReplayWriter(target)
+    with writer.loading():
+        try:
+            for chunk in _batches(selected, batch):
+                changes = fold_events(chunk, ALL_FOLDS, writer.read, blind_writes=True)
+                last = chunk[-1].position
+                writer.write(changes, (REPLAY_CHECKPOINT, last))
+                count += len(chunk)
+                if progress is not None:
+                    progress(last)
+        finally:
+            writer.close()
     return ReplayStats(count, last, time.monotonic() - started)

@@ -86,8 +86,8 @@ def entity_state(doc: Document | None, event: EventEnvelope) -> Document | None:
 
     Pure: ``doc`` is not modified. Events of contexts without entities leave it as is.
     """
-    state: Document | None = copy_doc(doc)
     view = view_of(event)
     if view is None:
+        state: Document | None = copy_doc(doc)
         return state
-    return view.evolve(state, event)
+    return view.evolve(view.copied(doc), event)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from domain.envelope import EventEnvelope
-from projections.fold import Document, Fold, Lookup, no_lookup
+from projections.fold import Document, Fold, Lookup, copy_doc, no_lookup
 
 Handler = Callable[[Document | None, EventEnvelope], Document]
 """Next state of a document; it may mutate and return the one it is given."""
@@ -46,6 +46,16 @@ class View:
     def holds(self, event: EventEnvelope) -> bool:
         """Whether ``event`` changes one of this view's entities."""
         return event.context == self.context and event.name.startswith(self.event_prefix)
+
+    def copied(self, doc: Document | None) -> Document | None:
+        """A copy of ``doc`` for :meth:`evolve` to change: deep, except for the list of
+        ``event_ids``, which evolve never changes in place (it puts a longer list in its
+        place) and which is most of a long-lived entity's document."""
+        if doc is None or not self.versioned:
+            copied: Document | None = copy_doc(doc)
+            return copied
+        return {key: value if key == "event_ids" else copy_doc(value)
+                for key, value in doc.items()}
 
     def evolve(
         self, doc: Document | None, event: EventEnvelope, lookup: Lookup = no_lookup
@@ -79,9 +89,11 @@ def subject_route(view: View) -> Route:
 
 
 def fold_of(view: View, route: Route | None = None, *, shared: bool = False) -> Fold:
-    """The engine's fold for ``view``: by default, one document per subject."""
+    """The engine's fold for ``view``: by default, one document per subject (of the
+    view's context's events only)."""
     return Fold(view.collection, route or subject_route(view), view.evolve,
-                shared=shared)
+                shared=shared, copy=view.copied,
+                contexts=frozenset({view.context}) if route is None else None)
 
 
 def existing(doc: Document | None) -> Document:
