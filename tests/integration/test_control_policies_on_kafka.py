@@ -4,20 +4,16 @@ MongoDB, and the controls and the findings read it from there."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from infra.kafka.reading import read_all_cloudevents
 from infra.kafka.topics import Topics
 from infra.settings import Settings
-from services.api.app import create_app
-from tests.e2e.conftest import Api, bearer
-from tests.integration.test_distributed_end_to_end import distributed, relay_and_projector
+from tests.e2e.conftest import bearer
+from tests.integration.test_distributed_end_to_end import distributed, distributed_api
 
 pytestmark = pytest.mark.integration
 
@@ -28,24 +24,20 @@ def test_a_version_reaches_mongodb_through_the_compliance_topic(
     distributed: tuple[Settings, dict[str, str]], tmp_path: Path
 ) -> None:
     settings, env = distributed
-    subprocess.run([sys.executable, "-m", "services.cli", "topics", "create"], env=env,
-                   check=True, capture_output=True, timeout=60)
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        api = Api(client)
-        with relay_and_projector(env, tmp_path):
-            effective = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
-            answer = client.put("/v1/compliance/controls/ack_sla", headers=bearer("admin"),
-                                json={"thresholds": {"sev1_ack_minutes": 30,
-                                                     "sev2_ack_minutes": 90},
-                                      "effective_from": effective, "reason": "new contract"})
-            assert answer.status_code == 200, answer.text
+    with distributed_api(settings, env, tmp_path) as (client, api):
+        effective = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+        answer = client.put("/v1/compliance/controls/ack_sla", headers=bearer("admin"),
+                            json={"thresholds": {"sev1_ack_minutes": 30,
+                                                 "sev2_ack_minutes": 90},
+                                  "effective_from": effective, "reason": "new contract"})
+        assert answer.status_code == 200, answer.text
 
-            listed = api.as_("auditor").get("/v1/compliance/controls",
-                                            min_position=answer.json()["position"])
-            ack = next(c for c in listed["items"] if c["control"] == "ack_sla")
-            assert [(v["version"], v["by"]) for v in ack["versions"]] == [
-                (1, "settings"), (2, "user:admin")]
-            api.as_("auditor").get("/v1/compliance/findings")  # loads the policies
+        listed = api.as_("auditor").get("/v1/compliance/controls",
+                                        min_position=answer.json()["position"])
+        ack = next(c for c in listed["items"] if c["control"] == "ack_sla")
+        assert [(v["version"], v["by"]) for v in ack["versions"]] == [
+            (1, "settings"), (2, "user:admin")]
+        api.as_("auditor").get("/v1/compliance/findings")  # loads the policies
     published = read_all_cloudevents(settings, timeout_s=60)
     assert [e["type"] for e in published] == ["opsledger.compliance.ControlPolicyCreated.v1"]
     assert Topics(settings.kafka_topic_prefix).events("compliance") in Topics(

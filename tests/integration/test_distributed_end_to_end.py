@@ -69,31 +69,38 @@ def relay_and_projector(env: dict[str, str], logs: Path) -> Iterator[None]:
                 proc.kill()
 
 
+@contextmanager
+def distributed_api(
+    settings: Settings, env: dict[str, str], logs: Path
+) -> Iterator[tuple[TestClient, Api]]:
+    """The topics made first (as compose does), then the API app, the relay and a
+    projector running: OpsLedger in the distributed mode, driven through its API."""
+    subprocess.run([sys.executable, "-m", "services.cli", "topics", "create"], env=env,
+                   check=True, capture_output=True, timeout=60)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client, \
+            relay_and_projector(env, logs):
+        yield client, Api(client)
+
+
 def test_a_command_reaches_the_read_models_through_kafka_and_mongodb(
     distributed: tuple[Settings, dict[str, str]], tmp_path: Path
 ) -> None:
     settings, env = distributed
-    subprocess.run(  # topics first, as compose does
-        [sys.executable, "-m", "services.cli", "topics", "create"], env=env, check=True,
-        capture_output=True, timeout=60,
-    )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        api = Api(client)
-        with relay_and_projector(env, tmp_path):
-            team = api.team("Platform")
-            ada = api.member(team, "Ada Lovelace", "SRE")
-            incident = api.incident(team, "SEV2")
-            last = api.post(f"/v1/incidents/{incident}/assign", {"responder_id": ada},
-                            expect=200).json()["position"]
+    with distributed_api(settings, env, tmp_path) as (client, api):
+        team = api.team("Platform")
+        ada = api.member(team, "Ada Lovelace", "SRE")
+        incident = api.incident(team, "SEV2")
+        last = api.post(f"/v1/incidents/{incident}/assign", {"responder_id": ada},
+                        expect=200).json()["position"]
 
-            got = api.get(f"/v1/incidents/{incident}", min_position=last)
-            assert got["responders"] == [ada]
-            roster = api.get(f"/v1/teams/{team}")["roster"]
-            assert [m["name"] for m in roster] == ["Ada Lovelace"]
-            audit = api.as_("auditor").get("/v1/audit", entity_id=incident)["items"]
-            assert [a["name"] for a in audit] == ["IncidentOpened", "ResponderAssigned"]
-            assert all(len(a["hash"]) == 64 for a in audit)
-            timeline = api.get(f"/v1/performance/members/{ada}/timeline")["items"]
-            assert "incident_responder" in {t["kind"] for t in timeline}
-            ready = client.get("/readyz").json()
-            assert ready["status"] == "ready", ready
+        got = api.get(f"/v1/incidents/{incident}", min_position=last)
+        assert got["responders"] == [ada]
+        roster = api.get(f"/v1/teams/{team}")["roster"]
+        assert [m["name"] for m in roster] == ["Ada Lovelace"]
+        audit = api.as_("auditor").get("/v1/audit", entity_id=incident)["items"]
+        assert [a["name"] for a in audit] == ["IncidentOpened", "ResponderAssigned"]
+        assert all(len(a["hash"]) == 64 for a in audit)
+        timeline = api.get(f"/v1/performance/members/{ada}/timeline")["items"]
+        assert "incident_responder" in {t["kind"] for t in timeline}
+        ready = client.get("/readyz").json()
+        assert ready["status"] == "ready", ready

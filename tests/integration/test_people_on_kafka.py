@@ -4,22 +4,17 @@ policies, their history, the timelines and the findings' facts into MongoDB."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from infra.kafka.topics import Topics
 from infra.settings import Settings
-from services.api.app import create_app
-from tests.e2e.conftest import Api
 from tests.e2e.test_business_time import ago
 from tests.e2e.test_risks import DAY
 from tests.e2e.test_team_policies import publish
 from tests.e2e.test_trainings import EVIDENCE, People, cell
-from tests.integration.test_distributed_end_to_end import distributed, relay_and_projector
+from tests.integration.test_distributed_end_to_end import distributed, distributed_api
 
 pytestmark = pytest.mark.integration
 
@@ -30,37 +25,33 @@ def test_trainings_and_policies_reach_mongodb_through_their_own_topic(
     distributed: tuple[Settings, dict[str, str]], tmp_path: Path
 ) -> None:
     settings, env = distributed
-    subprocess.run([sys.executable, "-m", "services.cli", "topics", "create"], env=env,
-                   check=True, capture_output=True, timeout=60)
     assert f"{settings.kafka_topic_prefix}.people.events" in Topics(
         settings.kafka_topic_prefix).event_topics
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        api = Api(client)
-        with relay_and_projector(env, tmp_path):
-            p = People(api)
-            training = p.define(["SRE"], valid=365)
-            p.post(f"/v1/teams/{p.team}/members/{p.ria}/role",
-                   {"role": "SRE", "reason": "on-call rotation"}, expect=200)
-            p.post(f"/v1/members/{p.olu}/trainings/{training}/complete",
-                   {"completed_at": ago(0), "evidence": EVIDENCE}, expect=200)
-            policy = publish(p, "1", "v1", occurred_at=ago(20 * DAY)).json()["id"]
-            p.post(f"/v1/members/{p.olu}/policy-acknowledgements",
-                   {"policy_id": policy, "version": "1"})
+    with distributed_api(settings, env, tmp_path) as (_client, api):
+        p = People(api)
+        training = p.define(["SRE"], valid=365)
+        p.post(f"/v1/teams/{p.team}/members/{p.ria}/role",
+               {"role": "SRE", "reason": "on-call rotation"}, expect=200)
+        p.post(f"/v1/members/{p.olu}/trainings/{training}/complete",
+               {"completed_at": ago(0), "evidence": EVIDENCE}, expect=200)
+        policy = publish(p, "1", "v1", occurred_at=ago(20 * DAY)).json()["id"]
+        p.post(f"/v1/members/{p.olu}/policy-acknowledgements",
+               {"policy_id": policy, "version": "1"})
 
-            matrix = p.read("/v1/trainings/matrix", team_id=p.team)
-            assert (cell(matrix, p.olu, training)["done"],
-                    cell(matrix, p.ria, training)["assigned"]) == (True, True)
-            [doc] = p.read("/v1/policies", team_id=p.team)["items"]
-            assert doc["versions"][0]["pending"] == [p.ria]
-            history = p.read(f"/v1/compliance/entities/{training}/history")["items"]
-            assert [(r["event_name"], r["team_id"]) for r in history] == [
-                ("TrainingDefined", p.team), ("TrainingAssigned", p.team),
-                ("TrainingAssigned", p.team), ("TrainingCompleted", p.team)]
-            kinds = {e["kind"] for e in p.read(
-                f"/v1/performance/members/{p.olu}/timeline")["items"]}
-            assert {"training_completed", "policy_acknowledged"} <= kinds
-            late = {f["id"]: f["status"] for f in p.read(
-                "/v1/compliance/findings", team_id=p.team)["items"]
-                if f["control"] == "policy_unacknowledged"}
-            assert late == {f"policy_unacknowledged:{policy}:{p.ria}:1": "open",  # never
-                            f"policy_unacknowledged:{policy}:{p.olu}:1": "resolved"}  # late
+        matrix = p.read("/v1/trainings/matrix", team_id=p.team)
+        assert (cell(matrix, p.olu, training)["done"],
+                cell(matrix, p.ria, training)["assigned"]) == (True, True)
+        [doc] = p.read("/v1/policies", team_id=p.team)["items"]
+        assert doc["versions"][0]["pending"] == [p.ria]
+        history = p.read(f"/v1/compliance/entities/{training}/history")["items"]
+        assert [(r["event_name"], r["team_id"]) for r in history] == [
+            ("TrainingDefined", p.team), ("TrainingAssigned", p.team),
+            ("TrainingAssigned", p.team), ("TrainingCompleted", p.team)]
+        kinds = {e["kind"] for e in p.read(
+            f"/v1/performance/members/{p.olu}/timeline")["items"]}
+        assert {"training_completed", "policy_acknowledged"} <= kinds
+        late = {f["id"]: f["status"] for f in p.read(
+            "/v1/compliance/findings", team_id=p.team)["items"]
+            if f["control"] == "policy_unacknowledged"}
+        assert late == {f"policy_unacknowledged:{policy}:{p.ria}:1": "open",  # never
+                        f"policy_unacknowledged:{policy}:{p.olu}:1": "resolved"}  # late
