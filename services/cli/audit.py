@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from domain.envelope import EventEnvelope
+    from domain.ledger import Ledger
     from infra.read_store.port import ReadStore
     from infra.settings import Settings
 
@@ -297,8 +298,15 @@ def restore(
     into: Annotated[Path, typer.Option("--into", help="a new, empty event store folder")],
     from_kafka: Annotated[bool, typer.Option(
         "--from-kafka", help="read the events from the Kafka topics (the only source)")] = True,
+    keys: Annotated[Path | None, typer.Option(
+        "--keys", help="a backup of the lost folder's keys.sqlite; without it every "
+                       "personal field restored reads \"[erased]\"")] = None,
 ) -> None:
-    """Rebuild a lost event store from the Kafka topics, then verify its hash chain."""
+    """Rebuild a lost event store from the Kafka topics, then verify its hash chain.
+
+    Personal data comes back sealed; with ``--keys`` the key store is copied in and the
+    erasures the log records are applied to it again (a backup older than an erasure
+    still holds that key)."""
     from infra.audit.restore import RestoreError
     from infra.audit.restore import restore as run_restore
     from infra.audit.verify import verify_store
@@ -314,6 +322,15 @@ def restore(
         err.print(f"{target.event_store_path} exists; restore needs a new folder")
         raise typer.Exit(2)
     started = time.monotonic()
+    held_keys = None
+    if keys is not None:
+        from infra.personal.key_restore import KeyStoreBackupError, copy_key_store
+
+        try:
+            held_keys = copy_key_store(keys, target.key_store_path)
+        except KeyStoreBackupError as e:
+            err.print(f"--keys: {e}")
+            raise typer.Exit(2) from None
     with progress_bar() as bar:
         task = bar.add_task("reading the Kafka topics", total=None)
         records = read_all_cloudevents(settings, progress=lambda n: bar.update(task,
@@ -330,8 +347,23 @@ def restore(
         result = verify_store(ledger)
     seconds = time.monotonic() - started
     typer.echo(f"restored {count} events into {target.event_store_path} in {seconds:.1f}s")
+    typer.echo(_restored_keys(ledger, keys, held_keys))
     typer.echo(result.describe())
     raise typer.Exit(0 if result.ok else 1)
+
+
+def _restored_keys(ledger: Ledger, backup: Path | None, held: int | None) -> str:
+    """What the restore did with the key store, in one line."""
+    from infra.event_store import key_store
+    from infra.personal.key_restore import erase_recorded
+
+    keys = key_store(ledger)
+    if backup is None or held is None or keys is None:
+        return ("no key store given (--keys): personal data restored reads \"[erased]\"; "
+                "restore again with a backup of the lost folder's keys.sqlite to read it")
+    again = erase_recorded(ledger, keys)
+    return (f"key store from {backup}: {held} keys; "
+            f"{len(again)} erased again (the backup is older than their erasure)")
 
 
 def rebuild(

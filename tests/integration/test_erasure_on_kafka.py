@@ -4,6 +4,10 @@ Kafka and MongoDB, and are erased. Then the API shows "[erased]", `opsledger ver
 --source kafka` says OK, `opsledger replay --source kafka` shows "[erased]", and
 neither their plaintext nor their keys are in any byte of the files OpsLedger wrote
 (data folder, export, replay), of the topics' Kafka log segments or of FerretDB's files.
+`opsledger restore` from Kafka with a backup of the key store taken before the erasure
+reads a member who was not erased and still shows "[erased]" for those who were (their
+keys deleted again); without the key store every personal field restored reads
+"[erased]".
 
 The servers' folders come from infra/local/up.sh (``OPSLEDGER_INFRA_KAFKA_DATA_DIR``,
 ``OPSLEDGER_INFRA_FERRETDB_DATA_DIR``); with servers whose files are out of reach
@@ -19,18 +23,20 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pymongo
 import pytest
 from fastapi.testclient import TestClient
 
 from domain.personal import ERASED
+from infra.event_store import open_ledger
 from infra.personal.sealing import is_sealed
 from infra.settings import Settings
 from services.api.app import create_app
@@ -71,6 +77,14 @@ class Erased:
     export: Path
     replayed: Path
     verify_output: str
+    team_id: str
+    kept: tuple[str, str]
+    """A member who was not erased: (member id, name)."""
+    restored: Path
+    """Restored from Kafka with a backup of the key store taken before the erasure."""
+    restored_bare: Path
+    """Restored from Kafka with no key store."""
+    restore_output: str
 
 
 def _kafka_files(servers: Servers, prefix: str) -> list[Path]:
@@ -123,6 +137,10 @@ def erased(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         with TestClient(create_app(settings)) as client, relay_and_projector(env, folder):
             api = Api(client)
             people = write_people(api)
+            kept_name = f"Kept {uuid4().hex}"  # not erased: its own marker
+            kept_id = api.post(f"/v1/teams/{people.team_id}/members", {
+                "name": kept_name, "email": f"{uuid4().hex}@example.org", "role": "SRE"},
+                expect=201).json()["id"]
             control = f"Control {uuid4().hex}"  # a team name: in clear everywhere
             api.team(control)
             shown = api.get(f"/v1/members/{people.member_id}", min_position=api.head())
@@ -136,6 +154,10 @@ def erased(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             found_before = {
                 server: found_in(files, {**held, **secrets})
                 for server, files in _server_files(servers, settings, prefix).items()}
+            backup = folder / "keys-backup-before-the-erasure.sqlite"
+            with sqlite3.connect(settings.key_store_path) as live, \
+                    sqlite3.connect(backup) as copy:
+                live.backup(copy)
             last = erase_people(api, people)
             answers = {
                 "member": api.get(f"/v1/members/{people.member_id}", min_position=last),
@@ -148,9 +170,14 @@ def erased(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         _cli(env, "replay", "--source", "kafka", "--into", str(replayed),
              "--as-of", "2100-01-01T00:00:00Z")
         verified = _cli(env, "verify", "--source", "kafka")
+        restored, bare = folder / "restored", folder / "restored-bare"
+        restore_output = _cli(env, "restore", "--from-kafka", "--into", str(restored),
+                              "--keys", str(backup))
+        _cli(env, "restore", "--from-kafka", "--into", str(bare))
         yield Erased(servers, settings, prefix, people.member_id, secrets,
                      published["email"], held,
-                     found_before, answers, export, replayed, verified)
+                     found_before, answers, export, replayed, verified,
+                     people.team_id, (kept_id, kept_name), restored, bare, restore_output)
     finally:
         with pymongo.MongoClient(servers.mongo_uri, serverSelectionTimeoutMS=5000) as mongo:
             mongo.drop_database(database)
@@ -161,7 +188,8 @@ def test_the_api_shows_erased_and_keeps_the_rest(erased: Erased) -> None:
     assert isinstance(member, dict)
     assert (member["name"], member["email"], member["principal"]) == (ERASED,) * 3
     assert member["role"] == "SRE"
-    assert [m["name"] for m in erased.answers["roster"]] == [ERASED]  # type: ignore[union-attr]
+    names = {m["member_id"]: m["name"] for m in erased.answers["roster"]}  # type: ignore[union-attr]
+    assert names == {erased.member_id: ERASED, erased.kept[0]: erased.kept[1]}
     by_kind = {f["kind"]: f for f in erased.answers["feedback"]}  # type: ignore[union-attr]
     assert by_kind["peer"]["text"] == ERASED
     assert by_kind["customer"]["customer"] == {"name": ERASED, "email": ERASED}
@@ -190,6 +218,30 @@ def test_no_file_opsledger_wrote_holds_the_plaintext_or_the_keys(erased: Erased)
     export = erased.export.read_text()
     assert ERASED in export and "PersonalDataErased" in export
     assert found_in(files, erased.secrets) == []
+
+
+def _names_in(folder: Path, settings: Settings, team_id: str) -> dict[str, str]:
+    """The team's members' names as a restored folder's ledger loads them (opened with
+    the folder's key store)."""
+    ledger = open_ledger(settings.model_copy(update={"data_dir": folder}))
+    try:
+        team = ledger.repository.get(UUID(team_id))
+        return {member_id: m["name"] for member_id, m in team.members.items()}
+    finally:
+        ledger.close()
+
+
+def test_a_restore_with_an_older_key_store_reads_the_kept_and_not_the_erased(
+        erased: Erased) -> None:
+    names = _names_in(erased.restored, erased.settings, erased.team_id)
+    assert names == {erased.member_id: ERASED, erased.kept[0]: erased.kept[1]}
+    assert "2 erased again (the backup is older than their erasure)" in erased.restore_output
+    assert found_in(files_under(erased.restored), erased.secrets) == []
+
+
+def test_a_restore_without_the_key_store_reads_erased_everywhere(erased: Erased) -> None:
+    names = _names_in(erased.restored_bare, erased.settings, erased.team_id)
+    assert names == {erased.member_id: ERASED, erased.kept[0]: ERASED}
 
 
 @pytest.mark.parametrize("server", ["kafka", "ferretdb"])
