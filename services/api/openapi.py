@@ -177,7 +177,8 @@ def api_routes(routes: list[Any]) -> Iterator[Any]:
 
 def auth_of(route: Any) -> str:
     """``required``, ``optional`` or ``none``: how the route treats a bearer token."""
-    if any(call is current_grant for call in _calls(route.dependant)):
+    if any(call is current_grant or getattr(call, "authenticates", False)
+           for call in _calls(route.dependant)):
         return "required"
     if route.path_format in OPTIONAL_AUTH_PATHS or "authorization" in _headers(route.dependant):
         return "optional"

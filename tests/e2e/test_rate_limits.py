@@ -144,3 +144,15 @@ def test_an_issued_token_has_its_own_request_limit(tmp_path: Path) -> None:
                         60)
         assert client.get("/v1/teams", headers={
             "Authorization": f"Bearer {second}"}).status_code == 200
+
+
+def test_a_command_counts_once_against_its_token_s_request_limit(tmp_path: Path) -> None:
+    """A command's route checks the role and builds the command's context, both from
+    the caller's grant: the token is counted once per request, not once per use."""
+    with app_with(tmp_path, token_request_limit=3, token_request_window_seconds=30) as client:
+        for n in range(3):
+            answer = client.post("/v1/teams", headers=bearer("admin"), json={"name": f"T{n}"})
+            assert answer.status_code == 201, answer.text
+
+        assert_too_many(client.post("/v1/teams", headers=bearer("admin"),
+                                    json={"name": "T4"}), 30)
