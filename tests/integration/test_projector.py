@@ -231,9 +231,17 @@ def test_two_projectors_in_one_group_share_the_partitions(
 
     with running(first) as t1, running(second) as t2:
         partitions = 3 * len(topics.event_topics)
-        wait_until(lambda: bool(first.assignment()) and bool(second.assignment())
-                   and len(first.assignment() | second.assignment()) == partitions,
-                   60, "both members to hold partitions")
+        seen: list[tuple[frozenset[Any], frozenset[Any]]] = []
+
+        def shared_and_settled() -> bool:
+            """Both hold partitions, all of them between them, and the same ones for
+            the last few looks: a group still rebalancing could give one member all."""
+            now = (frozenset(first.assignment()), frozenset(second.assignment()))
+            seen.append(now)
+            covered = bool(now[0]) and bool(now[1]) and len(now[0] | now[1]) == partitions
+            return covered and len(seen) >= 6 and len(set(seen[-6:])) == 1
+
+        wait_until(shared_and_settled, 90, "both members to hold partitions, settled")
         assert not first.assignment() & second.assignment()
         produce(servers.kafka_bootstrap, topics, history.all)
         wait_caught_up(servers.kafka_bootstrap, topics, group,
