@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -17,11 +17,11 @@ from urllib.parse import urldefrag, urlsplit
 
 import httpx
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
 WIDTH, HEIGHT = 1280, 800
@@ -97,7 +97,7 @@ class Browser:
         """Click something that loads another page, and wait until it has."""
         html = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
-        WebDriverWait(self.driver, timeout).until(expected_conditions.staleness_of(html))
+        WebDriverWait(self.driver, timeout).until(_left(html))
         WebDriverWait(self.driver, timeout).until(
             lambda d: d.execute_script("return document.readyState") == "complete")
 
@@ -192,3 +192,21 @@ class Browser:
         assert png_size(path) == (WIDTH, HEIGHT), (path, png_size(path))
         self.shots.append(path)
         return path
+
+
+def _left(html: WebElement) -> Callable[[object], bool]:
+    """The page ``html`` belonged to is gone. Like Selenium's ``staleness_of``, except
+    that Chromium, asked about a node in the middle of a navigation, may answer "Node
+    with given id does not belong to the document": that too means it is gone."""
+    def gone(_driver: object) -> bool:
+        try:
+            html.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+        return False
+
+    return gone
