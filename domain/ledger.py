@@ -87,9 +87,16 @@ class Ledger(Application[UUID]):
             self._check_version(aggregate, ctx)
         return aggregate
 
-    def _get(self, cls: type[A], aggregate_id: UUID) -> A:
+    def first(self, cls: type[A], aggregate_id: UUID) -> A:
+        """The aggregate as its first event left it (:class:`NotFoundError` if it has
+        none, or is not a ``cls``): enough to know that it exists and since when
+        (:meth:`~domain.aggregate.LedgerAggregate.require_existed`), for the price of
+        one event instead of its whole history."""
+        return self._get(cls, aggregate_id, version=1)
+
+    def _get(self, cls: type[A], aggregate_id: UUID, version: int | None = None) -> A:
         try:
-            aggregate: object = self.repository.get(aggregate_id)
+            aggregate: object = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             raise NotFoundError(f"{cls.__name__.lower()} {aggregate_id} not found") from None
         if not isinstance(aggregate, cls):

@@ -18,7 +18,7 @@ class FeedbackService:
         def run() -> Feedback:
             # Inside run: an idempotent retry must get its first answer, not "exists".
             feedback_id = self.ledger.new_id(cmd.feedback_id, "feedback")
-            team = self.ledger.load(Team, cmd.team_id)  # feedback is about a team that exists
+            team = self.ledger.first(Team, cmd.team_id)  # feedback is about a team that exists
             team.require_existed(ctx.meta, "feedback")
             if cmd.subject_member_id is not None:  # about a member of any team
                 self.directory.require_active(cmd.subject_member_id, "subject_member_id")

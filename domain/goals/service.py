@@ -18,7 +18,7 @@ class GoalService:
         def run() -> Goal:
             # Inside run: an idempotent retry must get its first answer, not "exists".
             goal_id = self.ledger.new_id(cmd.goal_id, "goal")
-            team = self.ledger.load(Team, cmd.team_id)  # a goal belongs to a team that exists
+            team = self.ledger.first(Team, cmd.team_id)  # a goal belongs to a team that exists
             team.require_existed(ctx.meta, "a goal")
             self.directory.require_active(cmd.owner_id, "owner_id", team_id=cmd.team_id)
             return Goal.set(

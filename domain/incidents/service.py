@@ -20,7 +20,7 @@ class IncidentService:
         def run() -> Incident:
             # Inside run: an idempotent retry must get its first answer, not "exists".
             incident_id = self.ledger.new_id(cmd.incident_id, "incident")
-            team = self.ledger.load(Team, cmd.team_id)  # an incident belongs to a team that exists
+            team = self.ledger.first(Team, cmd.team_id)  # an incident belongs to a team that exists
             team.require_existed(ctx.meta, "an incident")
             return Incident.open(
                 incident_id, cmd.team_id, cmd.severity, cmd.service, cmd.summary, ctx.meta

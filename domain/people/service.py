@@ -85,7 +85,7 @@ class PeopleService:
                 cmd.version, cmd.document, cmd.sha256, ctx.meta))
 
         def run() -> Policy:
-            team = self.ledger.load(Team, cmd.team_id)
+            team = self.ledger.first(Team, cmd.team_id)  # it exists, and since when
             team.require_existed(ctx.meta, "a policy")
             return Policy.publish(cmd.team_id, cmd.title, cmd.version, cmd.document,
                                   cmd.sha256, ctx.meta)

@@ -33,7 +33,7 @@ class RiskService:
         def run() -> Risk:
             # Inside run: an idempotent retry must get its first answer, not "exists".
             risk_id = self.ledger.new_id(cmd.risk_id, "risk")
-            team = self.ledger.load(Team, cmd.team_id)  # a risk belongs to a team that exists
+            team = self.ledger.first(Team, cmd.team_id)  # a risk belongs to a team that exists
             team.require_existed(ctx.meta, "a risk")
             self.directory.require_active(cmd.owner_id, "owner_id", team_id=cmd.team_id)
             return Risk.identify(risk_id, cmd.team_id, cmd.title, cmd.category,
@@ -68,7 +68,7 @@ class RiskService:
     def draft_plan(self, cmd: c.DraftPlan, ctx: CommandContext) -> CommandResult:
         def run() -> ContingencyPlan:
             plan_id = self.ledger.new_id(cmd.plan_id, "contingency plan")
-            team = self.ledger.load(Team, cmd.team_id)
+            team = self.ledger.first(Team, cmd.team_id)  # it exists, and since when
             team.require_existed(ctx.meta, "a contingency plan")
             self.directory.require_active(cmd.owner_id, "owner_id", team_id=cmd.team_id)
             for risk_id in cmd.risk_ids:

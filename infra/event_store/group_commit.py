@@ -17,6 +17,7 @@ savepoint gives its rowids back, so positions stay gap-free and in commit order.
 from __future__ import annotations
 
 import contextlib
+import logging
 import queue
 import sqlite3
 import threading
@@ -28,6 +29,7 @@ from eventsourcing import persistence as es
 from eventsourcing.sqlite import SQLiteCursor
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 MAX_GROUP = 256
 """Commands committed in one transaction at most (bounds one commit's latency)."""
@@ -114,6 +116,11 @@ class GroupCommitWriter:
         self._closed = False
         self._thread: threading.Thread | None = None
         self.stats = GroupStats()
+        self.on_commit: Callable[[list[Any]], None] | None = None
+        """Called on the writer's thread with the results of a group's jobs that
+        succeeded, in order, once its COMMIT has returned and before any caller of
+        the group is woken (what was stored is durable by then; a failure here is
+        logged and fails nobody)."""
 
     def run(self, job: Callable[[SQLiteCursor], T]) -> T:
         """Run ``job`` in the next group; its answer once the group is committed."""
@@ -215,10 +222,20 @@ class GroupCommitWriter:
             self.stats.groups += 1
             self.stats.commands += len(group)
             self.stats.largest = max(self.stats.largest, len(group))
+            self._committed(group)
         finally:
             for pending in group:
                 pending.done.release()
         return conn
+
+    def _committed(self, group: list[_Pending[Any]]) -> None:
+        on_commit = self.on_commit
+        if on_commit is None:
+            return
+        try:
+            on_commit([p.result for p in group if p.error is None])
+        except Exception:  # stored already: the callers' answers stand
+            log.exception("a hook after a committed group failed")
 
     @staticmethod
     def _discard(conn: sqlite3.Connection | None) -> sqlite3.Connection | None:

@@ -49,8 +49,13 @@ class StoredEventHasher:
         self.to_domain_event = to_domain_event
 
     def __call__(self, stored_event: Any, position: int) -> tuple[str, bytes] | None:
+        envelope = self.envelope(stored_event, position)
+        return None if envelope is None else (envelope.id, envelope_bytes(envelope))
+
+    def envelope(self, stored_event: Any, position: int) -> EventEnvelope | None:
+        """The public envelope of a stored event (no chain link yet), as the log reads
+        it back; None for records that are not public."""
         event = self.to_domain_event(stored_event)
         if not isinstance(event, LedgerAggregate.Event):
             return None
-        envelope = envelope_of(event, position)
-        return envelope.id, envelope_bytes(envelope)
+        return envelope_of(event, position)

@@ -1,22 +1,49 @@
 """The SQLite event store: eventsourcing's SQLite recorder (WAL mode), extended with
 the hash chain, the position look-up the ledger needs for idempotent retries, and
 group commit (:mod:`.group_commit`): every save is stored by one writer thread that
-commits all the saves waiting in one transaction."""
+commits all the saves waiting in one transaction, and hands what each group stored to
+the embedded follower (:mod:`.committed`), once it is committed."""
 
 from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
+from domain.envelope import EventEnvelope
+from infra.event_store.committed import CommittedFeed
 from infra.event_store.group_commit import GroupCommitWriter
-from infra.event_store.hash_chain import GENESIS, StoredEventHasher, link
+from infra.event_store.hash_chain import GENESIS, StoredEventHasher, envelope_bytes, link
 
 HASHES_TABLE = "event_hashes"
+
+
+@dataclass
+class _Inserted:
+    """One save's rows: their positions, and the public envelopes among them with
+    their chain links (None: not known, as when no chain is kept)."""
+
+    positions: Sequence[int] | None
+    envelopes: list[EventEnvelope] | None
+
+
+def _publish(feed: CommittedFeed, saves: list[_Inserted]) -> None:
+    """A committed group's saves into ``feed`` (a function, not a method: the writer's
+    thread must hold no recorder)."""
+    positions: list[int] = []
+    envelopes: list[EventEnvelope] = []
+    for save in saves:
+        if save.envelopes is None:
+            feed.clear()
+            return
+        positions.extend(save.positions or ())
+        envelopes.extend(save.envelopes)
+    feed.publish(positions, envelopes)
 
 
 class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
@@ -42,6 +69,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         super().__init__(datastore, events_table_name)
         pool = datastore.pool
         self.writer: GroupCommitWriter | None = None
+        self._feed: CommittedFeed | None = None
         if not pool.is_sqlite_memory_mode:
             self.writer = GroupCommitWriter(pool.db_name, timeout=float(pool.lock_timeout or 5))
             # A recorder dropped unclosed (tests, scripts) takes its thread and
@@ -53,7 +81,17 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
     ) -> Sequence[int] | None:
         if self.writer is None:
             return super().insert_events(stored_events, **kwargs)
-        return self.writer.run(lambda c: self._insert_events(c, stored_events, **kwargs))
+        return self.writer.run(lambda c: self._insert(c, stored_events, **kwargs)).positions
+
+    def committed_feed(self) -> CommittedFeed | None:
+        """The feed of what this recorder's writer commits, made on first ask (for the
+        embedded follower; None: an in-memory database, which has no writer)."""
+        if self.writer is None:
+            return None
+        if self._feed is None:
+            self._feed = CommittedFeed()
+            self.writer.on_commit = lambda saves, feed=self._feed: _publish(feed, saves)
+        return self._feed
 
     def close(self) -> None:
         """Store every save already waiting, then stop the writer."""
@@ -70,22 +108,42 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        return self._insert(c, stored_events, **kwargs).positions
+
+    def _insert(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> _Inserted:
         positions = super()._insert_events(c, stored_events, **kwargs)
-        if self.hasher is None or not positions:
-            return positions
+        hasher = self.hasher
+        if hasher is None or not positions:
+            return _Inserted(positions, None if hasher is None else [])
         c.execute(f"SELECT hash FROM {HASHES_TABLE} ORDER BY position DESC LIMIT 1")
         row = c.fetchone()
         prev = row[0] if row else GENESIS
+        if not isinstance(hasher, StoredEventHasher):  # any callable of the port's shape
+            for stored, position in zip(stored_events, positions, strict=True):
+                hashed = hasher(stored, position)
+                if hashed is not None:
+                    prev = self._link(c, position, hashed[0], prev, hashed[1])
+            return _Inserted(positions, None)  # no envelopes known: the feed is not fed
+        envelopes = []
         for stored, position in zip(stored_events, positions, strict=True):
-            hashed = self.hasher(stored, position)
-            if hashed is None:
+            envelope = hasher.envelope(stored, position)
+            if envelope is None:
                 continue
-            event_id, canonical = hashed
-            current = link(prev, canonical)
-            c.execute(f"INSERT INTO {HASHES_TABLE} VALUES (?, ?, ?, ?)",
-                      (position, event_id, prev, current))
+            current = self._link(c, position, envelope.id, prev, envelope_bytes(envelope))
+            # As the log reads it back (read_envelopes): the same envelope, linked.
+            envelopes.append(replace(envelope, prev_hash=prev, hash=current))
             prev = current
-        return positions
+        return _Inserted(positions, envelopes)
+
+    @staticmethod
+    def _link(c: SQLiteCursor, position: int, event_id: str, prev: str,
+              canonical: bytes) -> str:
+        current = link(prev, canonical)
+        c.execute(f"INSERT INTO {HASHES_TABLE} VALUES (?, ?, ?, ?)",
+                  (position, event_id, prev, current))
+        return current
 
     def hashes(self, start: int, limit: int) -> list[tuple[int, str, str, str]]:
         """Chain rows (position, event id, prev hash, hash) from ``start``, in order."""

@@ -4,7 +4,10 @@ models, in position order, in-process.
 The SQLite recorder cannot ``subscribe()``, so the follower polls
 ``select_notifications``; the ledger wakes it right after each save, so waits for
 ``min_position`` are short, and a slow poll also catches writes from other
-processes. Documents and checkpoint are committed in one transaction, so after a
+processes. What this process's writer commits is handed over as it commits
+(:mod:`infra.event_store.committed`): the follower folds those envelopes as they are,
+without reading them back, whenever they follow on from its position, and reads the
+store otherwise. Documents and checkpoint are committed in one transaction, so after a
 crash or restart it resumes exactly where its last commit ended.
 """
 
@@ -18,6 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from domain.ledger import Ledger
+from infra.event_store.committed import CommittedFeed
 from infra.event_store.log import read_envelopes
 from infra.read_store.port import CheckpointMovedError, ReadStore, TransactionalReadStore
 from projections.engine import fold_events
@@ -39,19 +43,35 @@ class EmbeddedFollower:
         self.batch = batch
         self.poll_interval = poll_interval
         self._wake = threading.Event()
+        self._store_wanted = threading.Event()  # a reader waits: read the store to its end
         self._applied = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._async_wakers: set[Callable[[], None]] = set()  # one per awaiting request
         self.last_error: str | None = None
         self.position = store.checkpoint(self.NAME)
+        committed_feed = getattr(ledger.recorder, "committed_feed", None)
+        self.feed: CommittedFeed | None = committed_feed() if callable(committed_feed) else None
+        self.fed = 0
+        """Positions applied from the feed (not read back from the store)."""
 
     # -- running ---------------------------------------------------------------
 
     def step(self) -> int:
         """Apply one batch; returns how many notifications it read."""
+        return self._step(read_store=True)
+
+    def _step(self, *, read_store: bool) -> int:
+        """One batch; ``read_store=False``: from the feed only, unless it holds a gap
+        (an empty feed then means nothing more of this process's to apply)."""
         after = self.position
-        envelopes, last = read_envelopes(self.ledger, after, self.batch)
+        taken = None if self.feed is None else self.feed.take(after, self.batch)
+        fed = taken is not None
+        if taken is None:
+            if not read_store and self.feed is not None and not self.feed.holds_any():
+                return 0
+            taken = read_envelopes(self.ledger, after, self.batch)
+        envelopes, last = taken
         if last == after:
             return 0
         store = self.store
@@ -67,6 +87,8 @@ class EmbeddedFollower:
             self._moved_to(self.store.checkpoint(self.NAME))
             return 1
         self._moved_to(last)
+        if fed:
+            self.fed += last - after
         return last - after
 
     def _moved_to(self, position: int) -> None:
@@ -80,8 +102,11 @@ class EmbeddedFollower:
 
     def catch_up(self) -> int:
         """Apply everything stored so far; returns the number of positions applied."""
+        return self._catch_up(read_store=True)
+
+    def _catch_up(self, *, read_store: bool) -> int:
         total = 0
-        while (n := self.step()) > 0:
+        while (n := self._step(read_store=read_store)) > 0:
             total += n
         return total
 
@@ -92,17 +117,25 @@ class EmbeddedFollower:
 
     def _run(self) -> None:
         backoff = self.poll_interval
+        read_store = True
         while not self._stop.is_set():
             try:
-                self.catch_up()
+                self._catch_up(read_store=read_store)
                 self.last_error = None
                 backoff = self.poll_interval
             except Exception as e:  # a fold or store failure: retry, never skip
                 self.last_error = f"{type(e).__name__}: {e}"
                 log.exception("follower failed at position %s; retrying", self.position + 1)
                 backoff = min(backoff * 2, 30.0)
-            self._wake.wait(backoff)
+            # Woken by this process's save: its feed says what is new, and the store is
+            # read only for a gap; by the poll's timeout, or a reader waiting for a
+            # position (perhaps another process's), the store is read to its end.
+            woken = self._wake.wait(backoff)
             self._wake.clear()
+            wanted = self._store_wanted.is_set()
+            if wanted:  # (cleared only once seen: a reader's later ask is kept)
+                self._store_wanted.clear()
+            read_store = not woken or wanted or self.feed is None
 
     def stop(self) -> None:
         self._stop.set()
@@ -119,6 +152,7 @@ class EmbeddedFollower:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
+                self._store_wanted.set()
                 self._wake.set()
                 self._applied.wait(remaining)
         return True
@@ -139,6 +173,7 @@ class EmbeddedFollower:
             self._async_wakers.add(wake)
         try:
             deadline = loop.time() + timeout
+            self._store_wanted.set()
             self._wake.set()
             while True:
                 applied.clear()  # before the check: a move after it sets the event again
