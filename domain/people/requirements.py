@@ -70,7 +70,7 @@ class Requirements:
     def index(self, team_id: object) -> TeamTrainings:
         """The team's record (a new one, from the log, when it has none yet)."""
         try:
-            found: object = self.ledger.repository.get(index_id(team_id))
+            found: object = self.ledger.stored(index_id(team_id))
         except AggregateNotFoundError:
             return TeamTrainings.start(team_id, self._read_log(str(team_id)))
         if not isinstance(found, TeamTrainings):  # pragma: no cover - ids are namespaced

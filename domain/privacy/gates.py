@@ -113,7 +113,7 @@ class HoldGates:
     def gate(self, key: str) -> HoldGate:
         """The gate of ``key``, opened (unsaved) if it has none yet."""
         try:
-            found: object = self.ledger.repository.get(gate_id(key))
+            found: object = self.ledger.stored(gate_id(key))
         except AggregateNotFoundError:
             return HoldGate.open(key)
         if not isinstance(found, HoldGate):  # pragma: no cover - ids are uuid5 of a key

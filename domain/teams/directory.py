@@ -273,7 +273,7 @@ class MemberDirectory:
 
     def load(self, key: UUID, cls: type[R]) -> R | None:
         try:
-            found: object = self.ledger.repository.get(key)
+            found: object = self.ledger.stored(key)
         except AggregateNotFoundError:
             return None
         return found if isinstance(found, cls) else None

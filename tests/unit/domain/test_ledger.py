@@ -429,3 +429,23 @@ def test_a_refused_command_does_not_use_up_its_idempotency_key(
 
     assert keyed_ledger.load(Incident, iid).status == "closed"
     assert closed.version == 4
+
+
+def test_saving_and_loading_ask_no_runtime_protocol_of_aggregates_or_events(
+        ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    """eventsourcing's save and projection check every aggregate and event against
+    runtime protocols (isinstance of a typing.Protocol: dearer than the work itself);
+    the ledger's own collect and project by class."""
+    import typing
+
+    checks: list[object] = []
+    meta = type(typing.Protocol)
+    check = meta.__instancecheck__
+    monkeypatch.setattr(meta, "__instancecheck__",
+                        lambda cls, obj: checks.append(cls) or check(cls, obj))
+    team_id = form_team(ledger)
+    TeamService(ledger).add_member(tc.AddMember(team_id, "Ada", "ada@x.test", "engineer"),
+                                   ctx(1))
+
+    assert ledger.load(Team, team_id).version == 2
+    assert not [c for c in checks if c.__module__.startswith("eventsourcing")]
