@@ -6,12 +6,20 @@ by the email address they gave, but the store never holds the address: it finds 
 customer's subjects by an HMAC of the normalised address under a secret of its own
 (``customer_index``); erasing a customer moves its row to ``erased_customers``.
 
-Gone means gone: ``PRAGMA secure_delete=ON`` overwrites deleted rows with zeros, and the
-rollback journal (``journal_mode=DELETE``, not WAL) holds a page's old bytes only while
-its transaction runs and is removed when it commits; a checkpoint and ``VACUUM`` are
-still run after an erasure for anything a WAL left by an older version may hold. An
-erased subject stays as a tombstone (``erased``) that holds no key: personal data
-stored later for it is stored as ``"[erased]"``, never under a new key.
+Durable before it is used: the store is in WAL mode with ``synchronous=FULL``, so each
+commit is one append to the WAL and one fsync (a rollback journal's commit fsyncs the
+journal, the file and the folder: several times the cost, paid by every command that
+names a new data subject), and a key is committed before the event sealed under it is
+stored. A new customer's subject and key are made in one transaction.
+
+Gone means gone: ``PRAGMA secure_delete=ON`` overwrites deleted rows with zeros. The
+WAL holds the pages a commit wrote, old key bytes among them, until a checkpoint copies
+them into the file; so an erasure, once committed, checkpoints with ``TRUNCATE`` (every
+page copied, then the WAL cut to nothing), runs ``VACUUM`` and truncates the WAL again,
+and fails loudly if a checkpoint cannot finish. Opening the store checkpoints the same
+way, for an erasure whose process stopped in between. An erased subject stays as a
+tombstone (``erased``) that holds no key: personal data stored later for it is stored
+as ``"[erased]"``, never under a new key.
 
 An erasure is two writes in two files: the ``PersonalDataErased`` event in the event
 store, then the key deleted here. So it starts here: :meth:`KeyStore.begin_erasure`
@@ -74,7 +82,7 @@ class KeyStore:
         self._lock = threading.RLock()
         self._cache: dict[str, tuple[float, bytes]] = {}
         if read_only:
-            self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
+            self._db = sqlite3.connect(self._read_only_uri(), uri=True,
                                        check_same_thread=False, isolation_level=None)
             row = self._db.execute(
                 "SELECT value FROM secrets WHERE name = 'customer_index'").fetchone()
@@ -85,7 +93,9 @@ class KeyStore:
                                    timeout=30)
         with self._lock:
             self._db.execute("PRAGMA secure_delete=ON")
-            self._db.execute("PRAGMA journal_mode=DELETE")
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")  # a key is durable once committed
+            self._truncate_wal()  # anything an erasure interrupted may have left there
             for statement in _SCHEMA:
                 self._db.execute(statement)
             self._db.execute("INSERT OR IGNORE INTO secrets VALUES ('customer_index', ?)",
@@ -93,6 +103,16 @@ class KeyStore:
             row = self._db.execute(
                 "SELECT value FROM secrets WHERE name = 'customer_index'").fetchone()
             self._index_secret = bytes(row[0])
+
+    def _read_only_uri(self) -> str:
+        """Read-only, leaving no file behind: with nothing in a WAL (a store closed
+        cleanly, or of the rollback-journal days) the file alone is the store and is
+        opened immutable (no ``-shm``/``-wal`` made); a WAL that holds commits must be
+        read, which takes SQLite's shared-memory file beside it."""
+        wal = self.path.with_name(self.path.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            return f"file:{self.path}?mode=ro"
+        return f"file:{self.path}?mode=ro&immutable=1"
 
     # -- keys -----------------------------------------------------------------------
 
@@ -146,20 +166,31 @@ class KeyStore:
                         hashlib.sha256).hexdigest()
 
     def customer_subject(self, email: str) -> str:
-        """The subject of the customer known by ``email``, made on first use. A customer
-        erased earlier who gives feedback again is a new subject with a new key."""
+        """The subject of the customer known by ``email``, made on first use together
+        with its key (one commit: a customer is named only to seal their data). A
+        customer erased earlier who gives feedback again is a new subject with a new
+        key."""
         lookup = self._lookup(email)
         with self._lock:
             row = self._db.execute("SELECT subject FROM customer_index WHERE lookup = ?",
                                    (lookup,)).fetchone()
             if row is not None:
                 return str(row[0])
-            subject = f"customer:{uuid.uuid4()}"
-            self._db.execute("INSERT OR IGNORE INTO customer_index VALUES (?, ?)",
-                             (lookup, subject))
-            row = self._db.execute("SELECT subject FROM customer_index WHERE lookup = ?",
-                                   (lookup,)).fetchone()
-            return str(row[0])
+            self._db.execute("BEGIN IMMEDIATE")
+            try:  # (another process may have named them since the look above)
+                row = self._db.execute("SELECT subject FROM customer_index WHERE lookup = ?",
+                                       (lookup,)).fetchone()
+                subject = str(row[0]) if row else f"customer:{uuid.uuid4()}"
+                if row is None:
+                    self._db.execute("INSERT INTO customer_index VALUES (?, ?)",
+                                     (lookup, subject))
+                    self._db.execute("INSERT OR IGNORE INTO subject_keys VALUES (?, ?, ?)",
+                                     (subject, new_key(), iso_time(utcnow())))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            return subject
 
     def find_customer(self, email: str) -> str | None:
         """The subject of the customer known by ``email``; None: no data of theirs."""
@@ -218,9 +249,19 @@ class KeyStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._cache.pop(subject, None)
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._db.execute("VACUUM")
+            self._truncate_wal()
+            self._db.execute("VACUUM")  # (written through the WAL, so truncated again)
+            self._truncate_wal()
         return had
+
+    def _truncate_wal(self) -> None:
+        """Copy every page of the WAL into the file and cut the WAL to nothing (SQLite
+        waits, up to the busy timeout, for readers of an older snapshot)."""
+        busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            raise sqlite3.OperationalError(
+                f"{self.path}: the key store's WAL could not be checkpointed (a reader "
+                "held it); it is checkpointed again when the store is next opened")
 
     # -- migration ----------------------------------------------------------------------
 
