@@ -19,8 +19,10 @@ from domain.envelope import EventEnvelope
 from infra.event_store.committed import CommittedFeed
 from infra.event_store.group_commit import GroupCommitWriter
 from infra.event_store.hash_chain import GENESIS, StoredEventHasher, envelope_bytes, link
+from infra.event_store.readers import ReadConnections
 
 HASHES_TABLE = "event_hashes"
+_COLUMNS = "SELECT originator_id, originator_version, topic, state "
 
 
 @dataclass
@@ -69,9 +71,13 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         super().__init__(datastore, events_table_name)
         pool = datastore.pool
         self.writer: GroupCommitWriter | None = None
+        self.readers: ReadConnections | None = None
         self._feed: CommittedFeed | None = None
         if not pool.is_sqlite_memory_mode:
-            self.writer = GroupCommitWriter(pool.db_name, timeout=float(pool.lock_timeout or 5))
+            timeout = float(pool.lock_timeout or 5)
+            self.writer = GroupCommitWriter(pool.db_name, timeout=timeout)
+            self.readers = ReadConnections(pool.db_name, timeout=timeout)
+            weakref.finalize(self, self.readers.close)
             # A recorder dropped unclosed (tests, scripts) takes its thread and
             # connection with it; the thread holds the writer, never the recorder.
             weakref.finalize(self, self.writer.close)
@@ -97,6 +103,37 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         """Store every save already waiting, then stop the writer."""
         if self.writer is not None:
             self.writer.close()
+        if self.readers is not None:
+            self.readers.close()
+
+    def select_events(
+        self, originator_id: UUID | str, *, gt: int | None = None, lte: int | None = None,
+        desc: bool = False, limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        """eventsourcing's look-up of an aggregate's events, on a connection of
+        :mod:`.readers` (an in-memory database: through the pool, its only one)."""
+        if self.readers is None:
+            return super().select_events(originator_id, gt=gt, lte=lte, desc=desc,
+                                         limit=limit)
+        statement = self.select_events_statement
+        params: list[Any] = [
+            originator_id.hex if isinstance(originator_id, UUID) else originator_id]
+        if gt is not None:
+            statement += "AND originator_version>? "
+            params.append(gt)
+        if lte is not None:
+            statement += "AND originator_version<=? "
+            params.append(lte)
+        statement += "ORDER BY originator_version " + ("DESC " if desc else "ASC ")
+        if limit is not None:
+            statement += "LIMIT ? "
+            params.append(limit)
+        statement = statement.replace("SELECT * ", _COLUMNS, 1)
+        with self.readers.connection() as conn:
+            rows = conn.execute(statement, params).fetchall()
+        convert = self.convert_originator_id
+        return [StoredEvent(originator_id=convert(r[0]), originator_version=r[1], topic=r[2],
+                            state=r[3]) for r in rows]
 
     def construct_create_table_statements(self) -> list[str]:
         return [
