@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from domain.envelope import EventEnvelope
 
-MAX_ENVELOPES = 20_000
+MAX_ENVELOPES = 4_096
 """Envelopes kept at most; beyond them the oldest runs go (the follower reads those)."""
 
 
