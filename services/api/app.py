@@ -12,8 +12,7 @@ from infra.settings import Settings
 from services import console
 from services.api import dispatch, offline_docs, openapi, problems
 from services.api.bootstrap import Runtime
-from services.api.limits import BodyLimit
-from services.api.middleware import AnswerHeaders, ConsoleHeaders, HttpMetrics, RequestMetrics
+from services.api.middleware import Edge, HttpMetrics
 from services.api.routes import (
     action_items,
     audit,
@@ -70,10 +69,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                    action_items, risks, contingency_plans, trainings, policies, privacy):
         add_routes(app, module.router)
     console.install(app)  # /console: pages, none of them in the OpenAPI document
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(AnswerHeaders)
-    app.add_middleware(ConsoleHeaders)
-    app.add_middleware(RequestMetrics, metrics=metrics)  # added last: outermost, sees all
+    app.add_middleware(Edge, metrics=metrics, max_body_bytes=settings.max_body_bytes)
     dispatch.install(app.router)
     return app
 
