@@ -24,16 +24,17 @@ The 405 ``Allow`` header that matches the document is in :mod:`services.api.prob
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import fastapi.routing
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from services.api.deps import current_grant
+from services.api.deps import command_context, current_grant, documented_command_headers
 from services.api.openapi_input_rules import document_input_rules
 from services.api.problems import PROBLEM_JSON
 
@@ -234,8 +235,35 @@ def common_errors(method: str, auth: str, operation: dict[str, Any],
     return errors
 
 
+@functools.cache
+def _command_header_parameters() -> tuple[dict[str, Any], ...]:
+    """The command headers as FastAPI documents declared header parameters: those of
+    :func:`~services.api.deps.documented_command_headers`, on a route of their own."""
+    probe = FastAPI()
+    probe.add_api_route("/probe", lambda: None, methods=["POST"],
+                        dependencies=[Depends(documented_command_headers)])
+    return tuple(probe.openapi()["paths"]["/probe"]["post"]["parameters"])
+
+
+def _add_command_headers(route: Any, operation: dict[str, Any]) -> None:
+    """The command headers on a route whose context reads them off the request
+    (:func:`~services.api.deps.command_context`), where FastAPI would list them had
+    they been declared: after the path and query parameters."""
+    if not any(call is command_context for call in _calls(route.dependant)):
+        return
+    if "parameters" not in operation:  # in FastAPI's place: after the operation's id
+        entries = list(operation.items())
+        at = next((i + 1 for i, (key, _) in enumerate(entries) if key == "operationId"), 0)
+        operation.clear()
+        operation.update([*entries[:at], ("parameters", []), *entries[at:]])
+    parameters: list[dict[str, Any]] = operation["parameters"]
+    at = sum(1 for p in parameters if p["in"] in ("path", "query"))
+    parameters[at:at] = copy.deepcopy(list(_command_header_parameters()))
+
+
 def _complete_operation(document: dict[str, Any], route: Any, method: str,
                         operation: dict[str, Any]) -> None:
+    _add_command_headers(route, operation)
     auth = auth_of(route)
     if auth != "none":
         security: list[dict[str, list[str]]] = (
