@@ -252,6 +252,13 @@ _COMMAND_HEADERS: tuple[tuple[str, TypeAdapter[str | None]], ...] = tuple(
     if name != "return")
 
 
+def input_errors(error: PydanticValidationError, where: str, name: str,
+                 ) -> list[dict[str, Any]]:
+    """``error`` as FastAPI reports an invalid declared parameter (``where``: header,
+    query), for a :class:`RequestValidationError`."""
+    return [{**e, "loc": (where, name, *e["loc"])} for e in error.errors(include_url=False)]
+
+
 def command_headers(request: Request) -> list[str | None]:
     """The command headers of ``request`` (None when absent), validated as FastAPI
     would a declared header: the same rules, the same 422 (each invalid header at
@@ -265,8 +272,7 @@ def command_headers(request: Request) -> list[str | None]:
             try:
                 value = adapter.validate_python(value)
             except PydanticValidationError as e:
-                errors += [{**error, "loc": ("header", name, *error["loc"])}
-                           for error in e.errors(include_url=False)]
+                errors += input_errors(e, "header", name)
         values.append(value)
     if errors:
         raise RequestValidationError(errors)
@@ -282,6 +288,9 @@ async def command_context(request: Request, grant: GrantDep) -> CommandContext:
         if_match=_if_match(if_match), idempotency_key=idempotency_key,
         correlation_id=correlation_id, causation_id=causation_id, import_run=import_run,
     )
+
+
+command_context.documented_by = documented_command_headers  # type: ignore[attr-defined]
 
 
 def context_for(
@@ -321,19 +330,18 @@ def _refuse_sealed_headers(**headers: str | None) -> None:
 CommandCtx = Annotated[CommandContext, Depends(command_context)]
 
 
-async def read_your_writes(
-    request: Request,
-    min_position: Annotated[
-        int | None, Query(ge=0, description="wait until the read models include this position")
-    ] = None,
-) -> None:
+MinPosition = Annotated[
+    int | None, Query(ge=0, description="wait until the read models include this position")]
+
+
+async def read_your_writes(request: Request, min_position: MinPosition = None) -> None:
     """Awaited on the event loop: a wait holds no worker thread."""
     if min_position is None:
         return
-    await _applied(request.app.state.runtime, min_position)
+    await applied(request.app.state.runtime, min_position)
 
 
-async def _applied(runtime: Runtime, min_position: int) -> None:
+async def applied(runtime: Runtime, min_position: int) -> None:
     """Wait until the read models include ``min_position``: 409 beyond the head, 503
     with Retry-After when too many wait or the wait times out."""
     try:
@@ -361,7 +369,7 @@ async def caught_up(request: Request) -> None:
     wait until they include everything recorded before it, as ``min_position=<head>``
     would, so it is never judged by stale facts; 503 with Retry-After if not in time."""
     runtime: Runtime = request.app.state.runtime
-    await _applied(runtime, await anyio.to_thread.run_sync(runtime.ledger.head_position))
+    await applied(runtime, await anyio.to_thread.run_sync(runtime.ledger.head_position))
 
 
 CaughtUp = Annotated[None, Depends(caught_up)]

@@ -34,7 +34,7 @@ from fastapi import Depends, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from services.api.deps import command_context, current_grant, documented_command_headers
+from services.api.deps import current_grant
 from services.api.openapi_input_rules import document_input_rules
 from services.api.problems import PROBLEM_JSON
 
@@ -236,34 +236,41 @@ def common_errors(method: str, auth: str, operation: dict[str, Any],
 
 
 @functools.cache
-def _command_header_parameters() -> tuple[dict[str, Any], ...]:
-    """The command headers as FastAPI documents declared header parameters: those of
-    :func:`~services.api.deps.documented_command_headers`, on a route of their own."""
+def _declared_parameters(declares: Callable[..., Any]) -> tuple[dict[str, Any], ...]:
+    """The parameters ``declares`` declares, as FastAPI documents them: read from the
+    document of a route of their own."""
     probe = FastAPI()
     probe.add_api_route("/probe", lambda: None, methods=["POST"],
-                        dependencies=[Depends(documented_command_headers)])
-    return tuple(probe.openapi()["paths"]["/probe"]["post"]["parameters"])
+                        dependencies=[Depends(declares)])
+    return tuple(probe.openapi()["paths"]["/probe"]["post"].get("parameters", []))
 
 
-def _add_command_headers(route: Any, operation: dict[str, Any]) -> None:
-    """The command headers on a route whose context reads them off the request
-    (:func:`~services.api.deps.command_context`), where FastAPI would list them had
-    they been declared: after the path and query parameters."""
-    if not any(call is command_context for call in _calls(route.dependant)):
-        return
-    if "parameters" not in operation:  # in FastAPI's place: after the operation's id
-        entries = list(operation.items())
-        at = next((i + 1 for i, (key, _) in enumerate(entries) if key == "operationId"), 0)
-        operation.clear()
-        operation.update([*entries[:at], ("parameters", []), *entries[at:]])
-    parameters: list[dict[str, Any]] = operation["parameters"]
-    at = sum(1 for p in parameters if p["in"] in ("path", "query"))
-    parameters[at:at] = copy.deepcopy(list(_command_header_parameters()))
+def _add_documented_parameters(route: Any, operation: dict[str, Any]) -> None:
+    """The parameters a dependency reads off the request itself (it names the function
+    that declares them, ``documented_by``: the command headers, ``min_position``),
+    where FastAPI would list them had the dependency declared them: after the route's
+    own path and query parameters (query before header)."""
+    for call in _calls(route.dependant):
+        declares = getattr(call, "documented_by", None)
+        if declares is None:
+            continue
+        if "parameters" not in operation:  # in FastAPI's place: after the operation's id
+            entries = list(operation.items())
+            at = next((i + 1 for i, (key, _) in enumerate(entries) if key == "operationId"),
+                      0)
+            operation.clear()
+            operation.update([*entries[:at], ("parameters", []), *entries[at:]])
+        parameters: list[dict[str, Any]] = operation["parameters"]
+        added = copy.deepcopy(list(_declared_parameters(declares)))
+        kinds = ("path", "query") if all(p["in"] == "query" for p in added) else (
+            "path", "query", "header")
+        at = sum(1 for p in parameters if p["in"] in kinds)
+        parameters[at:at] = added
 
 
 def _complete_operation(document: dict[str, Any], route: Any, method: str,
                         operation: dict[str, Any]) -> None:
-    _add_command_headers(route, operation)
+    _add_documented_parameters(route, operation)
     auth = auth_of(route)
     if auth != "none":
         security: list[dict[str, list[str]]] = (

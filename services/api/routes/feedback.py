@@ -12,10 +12,8 @@ from domain.feedback.aggregate import Kind
 from services.api.deps import (
     CommandCtx,
     Cursor,
-    Fresh,
     Limit,
     Operator,
-    Reader,
     RuntimeDep,
     check_list_scope,
     check_team,
@@ -29,6 +27,7 @@ from services.api.models.feedback import (
     FeedbackTriage,
 )
 from services.api.queries import json_answer, one, page, read
+from services.api.reading import FreshRead
 
 router = APIRouter(tags=["feedback"])
 
@@ -65,10 +64,11 @@ def resolve(feedback_id: UUID, body: FeedbackResolve, grant: Operator, ctx: Comm
 @router.get("/v1/feedback", response_model=FeedbackItemsPublic,
             response_model_exclude_unset=True)
 async def list_feedback(
-    grant: Reader, rt: RuntimeDep, _: Fresh, team_id: UUID | None = None,
+    reader: FreshRead, team_id: UUID | None = None,
     kind: Annotated[Kind | None, Query()] = None, limit: Limit = 50, cursor: Cursor = None,
 ) -> Response:
     """Feedback items, oldest first."""
+    grant, rt = reader.grant, reader.runtime
     check_list_scope(grant, team_id)
     filters = {"team_id": str(team_id) if team_id else None, "kind": kind}
     return json_answer(await read(rt, lambda: page(
@@ -77,9 +77,9 @@ async def list_feedback(
 
 @router.get("/v1/feedback/{feedback_id}", response_model=FeedbackPublic,
             response_model_exclude_unset=True)
-async def get_feedback(feedback_id: UUID, grant: Reader, rt: RuntimeDep, _: Fresh,
-                       ) -> Response:
+async def get_feedback(feedback_id: UUID, reader: FreshRead) -> Response:
     """One feedback item."""
+    grant, rt = reader.grant, reader.runtime
     item = await read(rt, one, rt, "feedback", str(feedback_id), "feedback")
     check_team(grant, item["team_id"])
     return json_answer(item)

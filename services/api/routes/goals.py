@@ -11,11 +11,9 @@ from domain.goals import commands as c
 from services.api.deps import (
     CommandCtx,
     Cursor,
-    Fresh,
     Limit,
     Manager,
     Operator,
-    Reader,
     RuntimeDep,
     check_list_scope,
     check_team,
@@ -30,6 +28,7 @@ from services.api.models.goals import (
     GoalTargetRevise,
 )
 from services.api.queries import json_answer, one, page, read
+from services.api.reading import FreshRead
 
 router = APIRouter(tags=["goals"])
 
@@ -69,11 +68,12 @@ def close_goal(goal_id: UUID, body: GoalClose, grant: Manager, ctx: CommandCtx,
 
 @router.get("/v1/goals", response_model=GoalsPublic, response_model_exclude_unset=True)
 async def list_goals(
-    grant: Reader, rt: RuntimeDep, _: Fresh, team_id: UUID | None = None,
+    reader: FreshRead, team_id: UUID | None = None,
     status: Annotated[ShortText | None, Query()] = None, limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Response:
     """Goals with progress, filtered by team and status."""
+    grant, rt = reader.grant, reader.runtime
     check_list_scope(grant, team_id)
     filters = {"team_id": str(team_id) if team_id else None, "status": status}
     return json_answer(await read(rt, lambda: page(
@@ -81,8 +81,9 @@ async def list_goals(
 
 
 @router.get("/v1/goals/{goal_id}", response_model=GoalPublic, response_model_exclude_unset=True)
-async def get_goal(goal_id: UUID, grant: Reader, rt: RuntimeDep, _: Fresh) -> Response:
+async def get_goal(goal_id: UUID, reader: FreshRead) -> Response:
     """One goal with its progress, check-ins and target revisions."""
+    grant, rt = reader.grant, reader.runtime
     goal = await read(rt, one, rt, "goals", str(goal_id), "goal")
     check_team(grant, goal["team_id"])
     return json_answer(goal)

@@ -12,10 +12,8 @@ from domain.incidents.aggregate import Severity, Status
 from services.api.deps import (
     CommandCtx,
     Cursor,
-    Fresh,
     Limit,
     Operator,
-    Reader,
     RuntimeDep,
     check_list_scope,
     check_team,
@@ -43,6 +41,7 @@ from services.api.queries import (
     with_action_items,
     with_duplicates,
 )
+from services.api.reading import FreshRead
 
 router = APIRouter(tags=["incidents"])
 
@@ -147,12 +146,13 @@ def duplicate(incident_id: UUID, body: IncidentDuplicate, grant: Operator, ctx: 
 
 @router.get("/v1/incidents", response_model=IncidentsPublic, response_model_exclude_unset=True)
 async def list_incidents(
-    grant: Reader, rt: RuntimeDep, _: Fresh, team_id: UUID | None = None,
+    reader: FreshRead, team_id: UUID | None = None,
     status: Annotated[Status | None, Query()] = None,
     severity: Annotated[Severity | None, Query()] = None,
     limit: Limit = 50, cursor: Cursor = None,
 ) -> Response:
     """Incidents with their timeline and MTTA/MTTR, oldest first."""
+    grant, rt = reader.grant, reader.runtime
     check_list_scope(grant, team_id)
     filters = {"team_id": str(team_id) if team_id else None, "status": status,
                "severity": severity}
@@ -168,9 +168,9 @@ async def list_incidents(
 
 @router.get("/v1/incidents/{incident_id}", response_model=IncidentPublic,
             response_model_exclude_unset=True)
-async def get_incident(incident_id: UUID, grant: Reader, rt: RuntimeDep, _: Fresh,
-                       ) -> Response:
+async def get_incident(incident_id: UUID, reader: FreshRead) -> Response:
     """One incident with its timeline and action items."""
+    grant, rt = reader.grant, reader.runtime
     incident = await read(rt, one, rt, "incidents", str(incident_id), "incident")
     check_team(grant, incident["team_id"])
     return json_answer(with_action_items(await read(rt, with_duplicates, rt, [incident]))[0])
