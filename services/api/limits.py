@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,26 +27,29 @@ def _problem(status: int, detail: str, path: str) -> tuple[bytes, list[tuple[byt
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
+    """The body limit of :class:`services.api.middleware.Edge`: a declared
+    ``Content-Length`` over it is refused before the application runs, and a streamed
+    body is counted as it is read."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        detail = f"the request body is larger than {self.max_bytes} bytes"
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.detail = f"the request body is larger than {max_bytes} bytes"
+
+    async def call(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send,
+                   answered: Callable[[], bool]) -> None:
+        """``app`` under the limit; ``answered`` says whether an answer has begun (a
+        body found too large after that is left to the answer under way)."""
         has_body = False
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 if value.isdigit() and int(value) > self.max_bytes:
-                    await self._refuse(scope, send, detail)
+                    await self._refuse(scope, send)
                     return
                 has_body = True
             elif name == b"transfer-encoding":
                 has_body = True
         if not has_body:  # neither header: no body (RFC 9112, 6.3), nothing to count
-            await self.app(scope, receive, send)
+            await app(scope, receive, send)
             return
         received = 0
 
@@ -56,24 +59,16 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise BodyTooLargeError(detail)
+                    raise BodyTooLargeError(self.detail)
             return message
 
-        started = False
-
-        async def watching_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, limited, watching_send)
+            await app(scope, limited, send)
         except BodyTooLargeError:
-            if not started:
-                await self._refuse(scope, send, detail)
+            if not answered():
+                await self._refuse(scope, send)
 
-    async def _refuse(self, scope: Scope, send: Any, detail: str) -> None:
-        body, headers = _problem(413, detail, scope.get("path", ""))
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        body, headers = _problem(413, self.detail, scope.get("path", ""))
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})

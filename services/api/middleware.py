@@ -1,9 +1,10 @@
-"""ASGI middleware around every answer: request metrics, and the headers of every answer.
+"""The ASGI middleware around every answer: request metrics, the headers of every
+answer, and the body limit, in one layer (:class:`Edge`).
 
-``RequestMetrics`` sits outside every other middleware the application adds, so it sees
-every answer, 413 refusals included. The only layer outside it is Starlette's
-``ServerErrorMiddleware``, which turns an unhandled exception into the 500; that
-exception passes through here first, so it is counted as the 500 it becomes.
+``Edge`` is the only middleware the application adds, so it sees every answer, 413
+refusals included. The only layers outside it are Starlette's and FastAPI's own:
+``ServerErrorMiddleware`` turns an unhandled exception into the 500; that exception
+passes through here first, so it is counted as the 500 it becomes.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.api.limits import BodyLimit
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"  # any path no route matches: one label, not one per path
@@ -49,10 +52,45 @@ def route_template(scope: Scope) -> str:
     return path if isinstance(path, str) else UNMATCHED
 
 
-class RequestMetrics:
-    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
+ANSWER_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"))
+"""On every answer that does not set its own: answers carry personal data and must not
+be cached or sniffed into another content type."""
+
+CONSOLE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+               "font-src 'self'; connect-src 'self'; form-action 'self'; "
+               "frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+"""The console's pages load only what the console serves: its stylesheet and its
+charts; no inline script, no inline style, and no other site."""
+
+CONSOLE_PREFIX = "/console"
+CONSOLE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    *ANSWER_HEADERS, (b"content-security-policy", CONSOLE_CSP.encode()),
+    (b"x-frame-options", b"DENY"), (b"referrer-policy", b"same-origin"))
+"""On every answer under ``/console`` that does not set its own (an SVG chart sets a
+stricter Content-Security-Policy of its own), besides :data:`ANSWER_HEADERS`."""
+
+
+def default_headers(path: str) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers an answer for ``path`` gets unless it sets them itself."""
+    if path == CONSOLE_PREFIX or path.startswith(f"{CONSOLE_PREFIX}/"):
+        return CONSOLE_HEADERS
+    return ANSWER_HEADERS
+
+
+class Edge:
+    """The one middleware of the application, around everything else it adds: request
+    metrics, the default headers of every answer, and the body limit (413).
+
+    One layer, not four: each layer of pure ASGI middleware wraps ``send`` in a closure
+    of its own, and these are on every request. Their order is kept: the metrics see
+    every answer (413s included, and an exception as the 500 it becomes), and a 413
+    gets the default headers like any answer."""
+
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics, max_body_bytes: int) -> None:
         self.app = app
         self.metrics = metrics
+        self.body_limit = BodyLimit(max_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -60,15 +98,21 @@ class RequestMetrics:
             return
         started = time.perf_counter()
         status: int | None = None
+        defaults = default_headers(scope.get("path", ""))
 
-        async def recording_send(message: Message) -> None:
+        async def edge_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                message = {**message, "headers": headers + [
+                    (n, v) for n, v in defaults if n not in present]}
             await send(message)
 
         try:
-            await self.app(scope, receive, recording_send)
+            await self.body_limit.call(self.app, scope, receive, edge_send,
+                                       answered=lambda: status is not None)
         except Exception:
             if status is None:
                 status = 500  # what ServerErrorMiddleware, outside us, will answer
@@ -79,59 +123,3 @@ class RequestMetrics:
                 self.metrics.observe(method if method in METHODS else "other",
                                      route_template(scope), status,
                                      time.perf_counter() - started)
-
-
-class DefaultHeaders:
-    """Adds ``HEADERS`` to every answer (of the paths it ``covers``) that does not set
-    them itself."""
-
-    HEADERS: tuple[tuple[bytes, bytes], ...] = ()
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    def covers(self, path: str) -> bool:
-        return True
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.covers(scope.get("path", "")):
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers += [(n, v) for n, v in self.HEADERS if n not in present]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
-
-
-class AnswerHeaders(DefaultHeaders):
-    """``X-Content-Type-Options: nosniff`` and ``Cache-Control: no-store`` on every answer
-    that does not set its own: answers carry personal data and must not be cached or
-    sniffed into another content type."""
-
-    HEADERS = ((b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"))
-
-
-CONSOLE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
-               "font-src 'self'; connect-src 'self'; form-action 'self'; "
-               "frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
-"""The console's pages load only what the console serves: its stylesheet and its
-charts; no inline script, no inline style, and no other site."""
-
-
-class ConsoleHeaders(DefaultHeaders):
-    """A strict Content-Security-Policy, ``X-Frame-Options: DENY`` and
-    ``Referrer-Policy: same-origin`` on every answer under ``/console`` that does not
-    set its own (an SVG chart sets a stricter one of its own)."""
-
-    PREFIX = "/console"
-    HEADERS = ((b"content-security-policy", CONSOLE_CSP.encode()),
-               (b"x-frame-options", b"DENY"), (b"referrer-policy", b"same-origin"))
-
-    def covers(self, path: str) -> bool:
-        return path == self.PREFIX or path.startswith(f"{self.PREFIX}/")

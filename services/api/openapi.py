@@ -24,12 +24,13 @@ The 405 ``Allow`` header that matches the document is in :mod:`services.api.prob
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import fastapi.routing
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
@@ -234,8 +235,42 @@ def common_errors(method: str, auth: str, operation: dict[str, Any],
     return errors
 
 
+@functools.cache
+def _declared_parameters(declares: Callable[..., Any]) -> tuple[dict[str, Any], ...]:
+    """The parameters ``declares`` declares, as FastAPI documents them: read from the
+    document of a route of their own."""
+    probe = FastAPI()
+    probe.add_api_route("/probe", lambda: None, methods=["POST"],
+                        dependencies=[Depends(declares)])
+    return tuple(probe.openapi()["paths"]["/probe"]["post"].get("parameters", []))
+
+
+def _add_documented_parameters(route: Any, operation: dict[str, Any]) -> None:
+    """The parameters a dependency reads off the request itself (it names the function
+    that declares them, ``documented_by``: the command headers, ``min_position``),
+    where FastAPI would list them had the dependency declared them: after the route's
+    own path and query parameters (query before header)."""
+    for call in _calls(route.dependant):
+        declares = getattr(call, "documented_by", None)
+        if declares is None:
+            continue
+        if "parameters" not in operation:  # in FastAPI's place: after the operation's id
+            entries = list(operation.items())
+            at = next((i + 1 for i, (key, _) in enumerate(entries) if key == "operationId"),
+                      0)
+            operation.clear()
+            operation.update([*entries[:at], ("parameters", []), *entries[at:]])
+        parameters: list[dict[str, Any]] = operation["parameters"]
+        added = copy.deepcopy(list(_declared_parameters(declares)))
+        kinds = ("path", "query") if all(p["in"] == "query" for p in added) else (
+            "path", "query", "header")
+        at = sum(1 for p in parameters if p["in"] in kinds)
+        parameters[at:at] = added
+
+
 def _complete_operation(document: dict[str, Any], route: Any, method: str,
                         operation: dict[str, Any]) -> None:
+    _add_documented_parameters(route, operation)
     auth = auth_of(route)
     if auth != "none":
         security: list[dict[str, list[str]]] = (

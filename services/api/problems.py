@@ -44,7 +44,7 @@ TITLES = {
 UNREADABLE = ("stored personal data does not open with its key: it was altered, or was not "
               "sealed by this deployment; it has been logged (run opsledger verify, and "
               "opsledger rebuild for the read models)")
-# Answered by ServerErrorMiddleware (a 500), outside AnswerHeaders: set them here.
+# Answered by ServerErrorMiddleware (a 500), outside the Edge middleware: set them here.
 SERVER_ERROR_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 
 

@@ -6,7 +6,7 @@ scope, signed in with a token pasted once (:mod:`.sessions`, :mod:`.auth`).
 its static files (one stylesheet; nothing is fetched from anywhere else), the
 redirect to sign-in, and the problem page every console error is shown as. The
 Content-Security-Policy of its answers is set by
-:class:`services.api.middleware.ConsoleHeaders`. How to add a page: docs/CONSOLE.md.
+:data:`services.api.middleware.CONSOLE_HEADERS`. How to add a page: docs/CONSOLE.md.
 """
 
 from __future__ import annotations

@@ -12,10 +12,8 @@ from domain.feedback.aggregate import Kind
 from services.api.deps import (
     CommandCtx,
     Cursor,
-    Fresh,
     Limit,
     Operator,
-    Reader,
     RuntimeDep,
     check_list_scope,
     check_team,
@@ -28,47 +26,50 @@ from services.api.models.feedback import (
     FeedbackResolve,
     FeedbackTriage,
 )
-from services.api.queries import json_answer, one, page, read
+from services.api.queries import in_thread, json_answer, one, page, read
+from services.api.reading import FreshRead
 
 router = APIRouter(tags=["feedback"])
 
 
 @router.post("/v1/feedback", status_code=201)
-def give_feedback(body: FeedbackGive, grant: Operator, ctx: CommandCtx, rt: RuntimeDep,
-                  response: Response) -> CommandAnswer:
+async def give_feedback(body: FeedbackGive, grant: Operator, ctx: CommandCtx, rt: RuntimeDep,
+                        response: Response) -> CommandAnswer:
     """Record customer feedback, or peer/manager feedback about a member."""
     check_team(grant, body.team_id)
-    return answer(rt.feedback.give(c.GiveFeedback(
+    command = c.GiveFeedback(
         body.kind, body.team_id, body.text, body.subject_member_id, body.channel, body.score,
         body.feedback_id,
         None if body.customer is None else {"name": body.customer.name,
                                             "email": body.customer.email},
-    ), ctx), response)
+    )
+    return answer(await in_thread(rt.feedback.give, command, ctx), response)
 
 
 @router.post("/v1/feedback/{feedback_id}/triage")
-def triage(feedback_id: UUID, body: FeedbackTriage, grant: Operator, ctx: CommandCtx,
-           rt: RuntimeDep, response: Response) -> CommandAnswer:
+async def triage(feedback_id: UUID, body: FeedbackTriage, grant: Operator, ctx: CommandCtx,
+                 rt: RuntimeDep, response: Response) -> CommandAnswer:
     """Give feedback a priority and an owner."""
-    return answer(rt.feedback.triage(
-        c.TriageFeedback(feedback_id, body.priority, body.owner_id), ctx), response)
+    command = c.TriageFeedback(feedback_id, body.priority, body.owner_id)
+    return answer(await in_thread(rt.feedback.triage, command, ctx), response)
 
 
 @router.post("/v1/feedback/{feedback_id}/resolve")
-def resolve(feedback_id: UUID, body: FeedbackResolve, grant: Operator, ctx: CommandCtx,
-            rt: RuntimeDep, response: Response) -> CommandAnswer:
+async def resolve(feedback_id: UUID, body: FeedbackResolve, grant: Operator, ctx: CommandCtx,
+                  rt: RuntimeDep, response: Response) -> CommandAnswer:
     """Resolve triaged feedback."""
-    return answer(rt.feedback.resolve(
-        c.ResolveFeedback(feedback_id, body.resolution), ctx), response)
+    command = c.ResolveFeedback(feedback_id, body.resolution)
+    return answer(await in_thread(rt.feedback.resolve, command, ctx), response)
 
 
 @router.get("/v1/feedback", response_model=FeedbackItemsPublic,
             response_model_exclude_unset=True)
 async def list_feedback(
-    grant: Reader, rt: RuntimeDep, _: Fresh, team_id: UUID | None = None,
+    reader: FreshRead, team_id: UUID | None = None,
     kind: Annotated[Kind | None, Query()] = None, limit: Limit = 50, cursor: Cursor = None,
 ) -> Response:
     """Feedback items, oldest first."""
+    grant, rt = reader.grant, reader.runtime
     check_list_scope(grant, team_id)
     filters = {"team_id": str(team_id) if team_id else None, "kind": kind}
     return json_answer(await read(rt, lambda: page(
@@ -77,9 +78,9 @@ async def list_feedback(
 
 @router.get("/v1/feedback/{feedback_id}", response_model=FeedbackPublic,
             response_model_exclude_unset=True)
-async def get_feedback(feedback_id: UUID, grant: Reader, rt: RuntimeDep, _: Fresh,
-                       ) -> Response:
+async def get_feedback(feedback_id: UUID, reader: FreshRead) -> Response:
     """One feedback item."""
+    grant, rt = reader.grant, reader.runtime
     item = await read(rt, one, rt, "feedback", str(feedback_id), "feedback")
     check_team(grant, item["team_id"])
     return json_answer(item)

@@ -11,11 +11,9 @@ from domain.goals import commands as c
 from services.api.deps import (
     CommandCtx,
     Cursor,
-    Fresh,
     Limit,
     Manager,
     Operator,
-    Reader,
     RuntimeDep,
     check_list_scope,
     check_team,
@@ -29,51 +27,56 @@ from services.api.models.goals import (
     GoalsPublic,
     GoalTargetRevise,
 )
-from services.api.queries import json_answer, one, page, read
+from services.api.queries import in_thread, json_answer, one, page, read
+from services.api.reading import FreshRead
 
 router = APIRouter(tags=["goals"])
 
 
 @router.post("/v1/goals", status_code=201)
-def set_goal(body: GoalSet, grant: Manager, ctx: CommandCtx, rt: RuntimeDep,
-             response: Response) -> CommandAnswer:
+async def set_goal(body: GoalSet, grant: Manager, ctx: CommandCtx, rt: RuntimeDep,
+                   response: Response) -> CommandAnswer:
     """Set a SMART goal for a team."""
     check_team(grant, body.team_id)
-    return answer(rt.goals.set_goal(c.SetGoal(
+    command = c.SetGoal(
         body.team_id, body.owner_id, body.title, body.metric, body.baseline, body.target,
         body.unit, body.deadline, body.goal_id,
-    ), ctx), response)
+    )
+    return answer(await in_thread(rt.goals.set_goal, command, ctx), response)
 
 
 @router.post("/v1/goals/{goal_id}/check-ins")
-def check_in(goal_id: UUID, body: GoalCheckIn, grant: Operator, ctx: CommandCtx,
-             rt: RuntimeDep, response: Response) -> CommandAnswer:
+async def check_in(goal_id: UUID, body: GoalCheckIn, grant: Operator, ctx: CommandCtx,
+                   rt: RuntimeDep, response: Response) -> CommandAnswer:
     """Record progress on an open goal."""
-    return answer(rt.goals.check_in(c.CheckIn(goal_id, body.value, body.note), ctx), response)
+    command = c.CheckIn(goal_id, body.value, body.note)
+    return answer(await in_thread(rt.goals.check_in, command, ctx), response)
 
 
 @router.post("/v1/goals/{goal_id}/target")
-def revise_target(goal_id: UUID, body: GoalTargetRevise, grant: Manager, ctx: CommandCtx,
-                  rt: RuntimeDep, response: Response) -> CommandAnswer:
+async def revise_target(goal_id: UUID, body: GoalTargetRevise, grant: Manager, ctx: CommandCtx,
+                        rt: RuntimeDep, response: Response) -> CommandAnswer:
     """Revise a goal's target (a reason is required; the old target is kept)."""
-    return answer(rt.goals.revise_target(
-        c.ReviseTarget(goal_id, body.target, body.reason), ctx), response)
+    command = c.ReviseTarget(goal_id, body.target, body.reason)
+    return answer(await in_thread(rt.goals.revise_target, command, ctx), response)
 
 
 @router.post("/v1/goals/{goal_id}/close")
-def close_goal(goal_id: UUID, body: GoalClose, grant: Manager, ctx: CommandCtx,
-               rt: RuntimeDep, response: Response) -> CommandAnswer:
+async def close_goal(goal_id: UUID, body: GoalClose, grant: Manager, ctx: CommandCtx,
+                     rt: RuntimeDep, response: Response) -> CommandAnswer:
     """Close a goal as achieved, missed or abandoned."""
-    return answer(rt.goals.close(c.CloseGoal(goal_id, body.outcome, body.note), ctx), response)
+    command = c.CloseGoal(goal_id, body.outcome, body.note)
+    return answer(await in_thread(rt.goals.close, command, ctx), response)
 
 
 @router.get("/v1/goals", response_model=GoalsPublic, response_model_exclude_unset=True)
 async def list_goals(
-    grant: Reader, rt: RuntimeDep, _: Fresh, team_id: UUID | None = None,
+    reader: FreshRead, team_id: UUID | None = None,
     status: Annotated[ShortText | None, Query()] = None, limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Response:
     """Goals with progress, filtered by team and status."""
+    grant, rt = reader.grant, reader.runtime
     check_list_scope(grant, team_id)
     filters = {"team_id": str(team_id) if team_id else None, "status": status}
     return json_answer(await read(rt, lambda: page(
@@ -81,8 +84,9 @@ async def list_goals(
 
 
 @router.get("/v1/goals/{goal_id}", response_model=GoalPublic, response_model_exclude_unset=True)
-async def get_goal(goal_id: UUID, grant: Reader, rt: RuntimeDep, _: Fresh) -> Response:
+async def get_goal(goal_id: UUID, reader: FreshRead) -> Response:
     """One goal with its progress, check-ins and target revisions."""
+    grant, rt = reader.grant, reader.runtime
     goal = await read(rt, one, rt, "goals", str(goal_id), "goal")
     check_team(grant, goal["team_id"])
     return json_answer(goal)
