@@ -11,9 +11,9 @@ A team's per-period figures are :mod:`projections.team_metrics`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from domain.envelope import EventEnvelope
 from projections.fold import Document, Fold, Lookup
@@ -40,6 +40,7 @@ class Story:
 
 
 Teller = Callable[[EventEnvelope, Lookup], Story | None]
+T = TypeVar("T")
 
 
 def _num(value: Any) -> str:
@@ -285,7 +286,37 @@ def _team_owner(story: Story | None) -> tuple[str, str] | None:
     return f"team:{story.team_id}", story.team_kind
 
 
+def told(tellers: Mapping[tuple[str, str], Callable[[EventEnvelope, Lookup], T | None]],
+         ) -> Callable[[EventEnvelope, Lookup], T | None]:
+    """What ``tellers`` tell of an event, remembered for the last (event, lookup) asked:
+    the engine asks a fold's route and then its evolve of every document routed to, with
+    the same lookup, and a fold's own documents (timeline entries) are never what it
+    looks up, so the answer cannot have changed in between. One tuple, replaced whole,
+    so a fold on another thread never sees half of another event's."""
+    last: list[tuple[object, object, T | None]] = [(None, None, None)]
+
+    def tell(event: EventEnvelope, lookup: Lookup) -> T | None:
+        seen = last[0]
+        if seen[0] is event and seen[1] is lookup:
+            return seen[2]
+        teller = tellers.get((event.context, event.name))
+        answer = teller(event, lookup) if teller is not None else None
+        last[0] = (event, lookup, answer)
+        return answer
+
+    return tell
+
+
+def told_types(tellers: Mapping[tuple[str, str], object]) -> dict[str, Any]:
+    """A timeline fold's ``contexts`` and ``accepts``: the types ``tellers`` tell."""
+    types = frozenset(tellers)
+    return {"contexts": frozenset(context for context, _ in types),
+            "accepts": lambda context, name: (context, name) in types}
+
+
 def _timeline_fold(owner_of: Callable[[Story | None], tuple[str, str] | None]) -> Fold:
+    story_of = told(TELLERS)
+
     def route(event: EventEnvelope, lookup: Lookup) -> list[str]:
         owner = owner_of(story_of(event, lookup))
         return [] if owner is None else [f"{owner[0]}:{event.id}"]
@@ -297,7 +328,7 @@ def _timeline_fold(owner_of: Callable[[Story | None], tuple[str, str] | None]) -
             return doc
         return _entry(story, event, *owner)
 
-    return Fold(COLLECTION, route, evolve, append_only=True)
+    return Fold(COLLECTION, route, evolve, append_only=True, **told_types(TELLERS))
 
 
 FOLDS: list[Fold] = [_timeline_fold(_member_owner), _timeline_fold(_team_owner)]

@@ -137,4 +137,9 @@ def _by_id_only(doc: Document | None, event: EventEnvelope, lookup: Lookup) -> D
     raise TypeError("the action items fold evolves a document by its id (Fold.evolve_at)")
 
 
-FOLD = Fold(COLLECTION, _route, _by_id_only, evolve_at=_evolve_at, mutates_source=False)
+def _item_event(context: str, name: str) -> bool:
+    return name == "PostmortemPublished" or name in ITEM_EVENTS
+
+
+FOLD = Fold(COLLECTION, _route, _by_id_only, evolve_at=_evolve_at, mutates_source=False,
+            contexts=frozenset({"incidents"}), accepts=_item_event)
