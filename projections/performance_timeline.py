@@ -2,9 +2,8 @@
 
 Entries are keyed by owner and event id (``member:<id>:<event id>``,
 ``team:<id>:<event id>``), so a redelivered event rewrites nothing. An event makes
-at most one member entry (the member it concerns) and one team entry. Two folds
-write the collection, one per kind of owner, because a fold's ``evolve`` is not told
-which document it computes.
+at most one member entry (the member it concerns) and one team entry, both from one
+story of the event, each computed by its id (``Fold.evolve_at``).
 
 A team's per-period figures are :mod:`projections.team_metrics`.
 """
@@ -314,21 +313,32 @@ def told_types(tellers: Mapping[tuple[str, str], object]) -> dict[str, Any]:
             "accepts": lambda context, name: (context, name) in types}
 
 
-def _timeline_fold(owner_of: Callable[[Story | None], tuple[str, str] | None]) -> Fold:
-    story_of = told(TELLERS)
-
-    def route(event: EventEnvelope, lookup: Lookup) -> list[str]:
-        owner = owner_of(story_of(event, lookup))
-        return [] if owner is None else [f"{owner[0]}:{event.id}"]
-
-    def evolve(doc: Document | None, event: EventEnvelope, lookup: Lookup) -> Document | None:
-        story = story_of(event, lookup)
-        owner = owner_of(story)
-        if story is None or owner is None:
-            return doc
-        return _entry(story, event, *owner)
-
-    return Fold(COLLECTION, route, evolve, append_only=True, **told_types(TELLERS))
+def _owners(story: Story | None) -> list[tuple[str, str]]:
+    """The entries ``story`` makes: the member's, then the team's (owner, kind)."""
+    return [owner for owner in (_member_owner(story), _team_owner(story)) if owner is not None]
 
 
-FOLDS: list[Fold] = [_timeline_fold(_member_owner), _timeline_fold(_team_owner)]
+_story_of = told(TELLERS)
+
+
+def _route(event: EventEnvelope, lookup: Lookup) -> list[str]:
+    return [f"{owner}:{event.id}" for owner, _ in _owners(_story_of(event, lookup))]
+
+
+def _evolve_at(doc_id: str, doc: Document | None, event: EventEnvelope,
+               lookup: Lookup) -> Document | None:
+    story = _story_of(event, lookup)
+    for owner, kind in _owners(story):
+        if story is not None and doc_id == f"{owner}:{event.id}":
+            return _entry(story, event, owner, kind)
+    return doc
+
+
+def _by_id_only(doc: Document | None, event: EventEnvelope, lookup: Lookup) -> Document | None:
+    raise TypeError("the timeline fold evolves an entry by its id (Fold.evolve_at)")
+
+
+FOLDS: list[Fold] = [Fold(COLLECTION, _route, _by_id_only, evolve_at=_evolve_at,
+                          append_only=True, **told_types(TELLERS))]
+"""One fold for both kinds of owner: an event's member entry and its team entry, each
+computed by its id (``Fold.evolve_at``) from one story."""
