@@ -123,8 +123,8 @@ def _fold(
     changed: dict[DocKey, Document] = {}
 
     def lookup(collection: str, doc_id: str) -> Document | None:
-        key = (collection, doc_id)
-        return changed[key] if key in changed else read(collection, doc_id)
+        doc = changed.get((collection, doc_id))  # never None: no fold writes None
+        return doc if doc is not None else read(collection, doc_id)
 
     feeding = plan.feeding
     for event in events:
@@ -136,12 +136,9 @@ def _fold(
             collection = fold.collection
             for doc_id in doc_ids:
                 key = (collection, doc_id)
-                owned = key in changed
-                if owned:
-                    target: Document | None = changed[key]
-                elif blind_writes and fold.append_only:
-                    target = None
-                else:
+                target = changed.get(key)
+                owned = target is not None
+                if not owned and not (blind_writes and fold.append_only):
                     target = read(collection, doc_id)
                 if target is not None and target.get("_streams", _NONE).get(subject, 0) >= version:
                     continue
@@ -160,7 +157,7 @@ def _fold(
                     else:
                         source = lookup(collection, source_id)
                 mine = from_target and owned
-                if fold.mutates_source and not mine:
+                if fold.mutates_source and not mine and source is not None:
                     source = fold.copy(source)
                 if fold.evolve_at is not None:
                     new = fold.evolve_at(doc_id, source, event, lookup)
