@@ -285,25 +285,32 @@ def _team_owner(story: Story | None) -> tuple[str, str] | None:
     return f"team:{story.team_id}", story.team_kind
 
 
-def told(tellers: Mapping[tuple[str, str], Callable[[EventEnvelope, Lookup], T | None]],
-         ) -> Callable[[EventEnvelope, Lookup], T | None]:
-    """What ``tellers`` tell of an event, remembered for the last (event, lookup) asked:
-    the engine asks a fold's route and then its evolve of every document routed to, with
-    the same lookup, and a fold's own documents (timeline entries) are never what it
-    looks up, so the answer cannot have changed in between. One tuple, replaced whole,
-    so a fold on another thread never sees half of another event's."""
+Tell = Callable[[EventEnvelope, Lookup], T | None]
+
+
+def told(tellers: Mapping[tuple[str, str], Tell[T]]) -> tuple[Tell[T], Tell[T]]:
+    """What ``tellers`` tell of an event, as two functions: the first works it out (a
+    fold's route), the second answers what the first last worked out for the same
+    event and lookup (the evolve of each document the route named: the engine asks
+    them right after the route, with the same lookup, and a timeline fold never looks
+    up its own documents, so the answer cannot have changed), else works it out too.
+    One tuple, replaced whole, so a fold on another thread never sees half of another
+    event's."""
     last: list[tuple[object, object, T | None]] = [(None, None, None)]
 
     def tell(event: EventEnvelope, lookup: Lookup) -> T | None:
-        seen = last[0]
-        if seen[0] is event and seen[1] is lookup:
-            return seen[2]
         teller = tellers.get((event.context, event.name))
         answer = teller(event, lookup) if teller is not None else None
         last[0] = (event, lookup, answer)
         return answer
 
-    return tell
+    def recall(event: EventEnvelope, lookup: Lookup) -> T | None:
+        seen = last[0]
+        if seen[0] is event and seen[1] is lookup:
+            return seen[2]
+        return tell(event, lookup)
+
+    return tell, recall
 
 
 def told_types(tellers: Mapping[tuple[str, str], object]) -> dict[str, Any]:
@@ -318,7 +325,7 @@ def _owners(story: Story | None) -> list[tuple[str, str]]:
     return [owner for owner in (_member_owner(story), _team_owner(story)) if owner is not None]
 
 
-_story_of = told(TELLERS)
+_story_of, _story_told = told(TELLERS)
 
 
 def _route(event: EventEnvelope, lookup: Lookup) -> list[str]:
@@ -327,7 +334,7 @@ def _route(event: EventEnvelope, lookup: Lookup) -> list[str]:
 
 def _evolve_at(doc_id: str, doc: Document | None, event: EventEnvelope,
                lookup: Lookup) -> Document | None:
-    story = _story_of(event, lookup)
+    story = _story_told(event, lookup)
     for owner, kind in _owners(story):
         if story is not None and doc_id == f"{owner}:{event.id}":
             return _entry(story, event, owner, kind)

@@ -108,7 +108,7 @@ def timeline_fold(tellers: dict[tuple[str, str], Teller]) -> Fold:
     """The fold of the timeline entries ``tellers`` tell (also the ``people``
     context's, :mod:`.people_timeline`)."""
 
-    entries_of = told(tellers)
+    entries_of, entries_told = told(tellers)
 
     def route(event: EventEnvelope, lookup: Lookup) -> list[str]:
         entries = entries_of(event, lookup)
@@ -116,7 +116,7 @@ def timeline_fold(tellers: dict[tuple[str, str], Teller]) -> Fold:
 
     def evolve_at(doc_id: str, doc: Document | None, event: EventEnvelope,
                   lookup: Lookup) -> Document | None:
-        entries = entries_of(event, lookup)
+        entries = entries_told(event, lookup)
         owner = doc_id.removesuffix(f":{event.id}")
         found = None if entries is None else _owners(entries).get(owner)
         if entries is None or found is None:
