@@ -66,18 +66,20 @@ class FoldPlan:
         return found
 
 
-_PLANS: dict[tuple[Fold, ...], FoldPlan] = {}
+_PLANS: dict[tuple[int, ...], FoldPlan] = {}
 _MAX_PLANS = 64
 
 
 def plan_of(folds: Sequence[Fold]) -> FoldPlan:
-    """The plan of ``folds``, kept (for the few fold lists a process uses)."""
-    key = tuple(folds)
+    """The plan of ``folds``, kept (for the few fold lists a process uses). Known by
+    the folds' ids, not their (field by field) hashes: a kept plan holds its folds, so
+    no other fold can have one of their ids while it is kept."""
+    key = tuple(map(id, folds))
     plan = _PLANS.get(key)
     if plan is None:
         if len(_PLANS) >= _MAX_PLANS:
             _PLANS.clear()
-        plan = _PLANS[key] = FoldPlan(key)
+        plan = _PLANS[key] = FoldPlan(folds)
     return plan
 
 
