@@ -58,4 +58,8 @@ def _evolve(doc: Document | None, event: EventEnvelope, lookup: Lookup) -> Docum
     }
 
 
-FOLD = Fold(COLLECTION, _route, _evolve, append_only=True)
+def _public(context: str, name: str) -> bool:
+    return bool(context)
+
+
+FOLD = Fold(COLLECTION, _route, _evolve, append_only=True, accepts=_public)

@@ -25,7 +25,7 @@ from domain.envelope import EventEnvelope
 from projections.fold import Document, Fold, Lookup
 from projections.team_scope import team_of
 from projections.times import parse_time
-from projections.views import entity_of, entity_state, view_of
+from projections.views import View, entity_of, may_have_a_view, state_in, view_of
 
 COLLECTION = "compliance_history"
 
@@ -38,26 +38,42 @@ def record_id(entity_id: str, version: int) -> str:
     return f"{entity_id}:{version:010d}"
 
 
+_Entity = tuple[EventEnvelope | None, "View | None", str]
+_last: list[_Entity] = [(None, None, "")]
+"""The view and entity id of the last event asked about: its route, source and evolve
+each need them, and they depend on the event alone. One tuple, replaced whole, so a
+fold on another thread never sees half of another event's."""
+
+
+def _entity(event: EventEnvelope) -> _Entity:
+    last = _last[0]
+    if last[0] is not event:
+        view = view_of(event)
+        last = _last[0] = (event, view, entity_of(event) if view is not None else event.subject)
+    return last
+
+
 def _route(event: EventEnvelope, lookup: Lookup) -> list[str]:
-    if view_of(event) is None:
+    _, view, entity = _entity(event)
+    if view is None:
         return []
-    return [record_id(entity_of(event), event.stream_version)]
+    return [f"{entity}:{event.stream_version:010d}"]
 
 
 def _source(event: EventEnvelope, doc_id: str) -> str | None:
     if event.stream_version <= 1:
         return None
-    return record_id(entity_of(event), event.stream_version - 1)
+    return f"{_entity(event)[2]}:{event.stream_version - 1:010d}"
 
 
 def _evolve(previous: Document | None, event: EventEnvelope, lookup: Lookup) -> Document:
-    entity = entity_of(event)
+    _, view, entity = _entity(event)
     if previous is None and event.stream_version > 1:
         raise HistoryGapError(
             f"no history record of {entity} at version {event.stream_version - 1}"
         )
     before = previous["state"] if previous is not None else None
-    state = entity_state(before, event)
+    state = state_in(view, before, event)
     return {
         "id": record_id(entity, event.stream_version),
         "entity_id": entity,
@@ -77,7 +93,7 @@ def _evolve(previous: Document | None, event: EventEnvelope, lookup: Lookup) -> 
 
 
 FOLD = Fold(COLLECTION, _route, _evolve, source=_source, append_only=True,
-            mutates_source=False)
+            mutates_source=False, accepts=may_have_a_view)
 
 
 def known_at(record: Document) -> str:

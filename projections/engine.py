@@ -2,17 +2,27 @@
 
 Returns the final state of every document the events changed, for the caller to
 write (with its checkpoint) however its store makes that safe.
+
+The engine is the inner loop of every replay, rebuild and projector, so it does per
+event only what that event needs (issue 15): the folds an event can feed are worked
+out once per event type (:class:`FoldPlan`, from each fold's ``contexts`` and
+``accepts``), a document the run made itself is evolved in place and keeps its own
+bookkeeping dict, and only documents the caller owns (read ones) are copied, once per
+run. ``tests/unit/projections/test_golden_fold.py`` holds it to the documents of the
+engine before it.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from domain.envelope import EventEnvelope
-from projections.fold import Document, Fold, Lookup
+from projections.fold import Document, Fold, Lookup, same_document
 
 DocKey = tuple[str, str]
+_NONE: dict[str, int] = {}
 
 
 def already_applied(doc: Document | None, event: EventEnvelope) -> bool:
@@ -35,6 +45,44 @@ def folds_by_context(folds: Sequence[Fold]) -> Callable[[str], list[Fold]]:
     return feeding
 
 
+class FoldPlan:
+    """The folds an event of each type (context, name) may feed, in order, worked out
+    the first time the type is seen: a fold of other contexts, or one whose
+    ``accepts`` refuses the type, is never asked to route it."""
+
+    __slots__ = ("_by_type", "folds")
+
+    def __init__(self, folds: Sequence[Fold]) -> None:
+        self.folds = tuple(folds)
+        self._by_type: dict[tuple[str, str], tuple[Fold, ...]] = {}
+
+    def feeding(self, context: str, name: str) -> tuple[Fold, ...]:
+        found = self._by_type.get((context, name))
+        if found is None:
+            found = self._by_type[(context, name)] = tuple(
+                f for f in self.folds
+                if (f.contexts is None or context in f.contexts)
+                and (f.accepts is None or f.accepts(context, name)))
+        return found
+
+
+_PLANS: dict[tuple[int, ...], FoldPlan] = {}
+_MAX_PLANS = 64
+
+
+def plan_of(folds: Sequence[Fold]) -> FoldPlan:
+    """The plan of ``folds``, kept (for the few fold lists a process uses). Known by
+    the folds' ids, not their (field by field) hashes: a kept plan holds its folds, so
+    no other fold can have one of their ids while it is kept."""
+    key = tuple(map(id, folds))
+    plan = _PLANS.get(key)
+    if plan is None:
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+        plan = _PLANS[key] = FoldPlan(folds)
+    return plan
+
+
 def fold_events(
     events: Iterable[EventEnvelope], folds: Sequence[Fold], read: Lookup, *,
     blind_writes: bool = False,
@@ -46,55 +94,87 @@ def fold_events(
     that keeps the first copy of such a document (the MongoDB store inserts them and
     ignores duplicate keys). Without it, a redelivered event changes nothing at all.
     """
-    # A fold makes many small containers and no reference cycles: the cyclic
-    # collector would otherwise run every few hundred of them and, often enough,
-    # walk every document the process holds (half of a large fold's time).
+    with collector_paused():
+        return _fold(events, plan_of(folds), read, blind_writes)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for the block (and back on after it, if it was).
+
+    A fold makes many small containers and no reference cycles: the collector would
+    otherwise run every few hundred of them and, each time enough have survived, walk
+    every document the process holds (half of a large fold's time, more when a cache
+    or an in-memory store holds many documents). A caller that does more fold-like
+    work around :func:`fold_events` (routing a batch ahead, to prefetch) pauses it over
+    all of it: off and on once per batch, the collector only ever walks what the
+    batches leave behind, once.
+    """
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _fold(events, folds, read, blind_writes)
+        yield
     finally:
         if collecting:
             gc.enable()
 
 
 def _fold(
-    events: Iterable[EventEnvelope], folds: Sequence[Fold], read: Lookup, blind_writes: bool,
+    events: Iterable[EventEnvelope], plan: FoldPlan, read: Lookup, blind_writes: bool,
 ) -> dict[DocKey, Document]:
     changed: dict[DocKey, Document] = {}
 
     def lookup(collection: str, doc_id: str) -> Document | None:
-        key = (collection, doc_id)
-        return changed[key] if key in changed else read(collection, doc_id)
+        doc = changed.get((collection, doc_id))  # never None: no fold writes None
+        return doc if doc is not None else read(collection, doc_id)
 
-    feeding = folds_by_context(folds)
+    feeding = plan.feeding
     for event in events:
-        for fold in feeding(event.context):
-            for doc_id in fold.route(event, lookup):
-                key = (fold.collection, doc_id)
-                blind = blind_writes and fold.append_only
-                target = changed.get(key) if blind else lookup(*key)
-                if already_applied(target, event):
+        subject, version = event.subject, event.stream_version
+        for fold in feeding(event.context, event.name):
+            doc_ids = fold.route(event, lookup)
+            if not doc_ids:
+                continue
+            collection = fold.collection
+            for doc_id in doc_ids:
+                key = (collection, doc_id)
+                target = changed.get(key)
+                owned = target is not None
+                if not owned and not (blind_writes and fold.append_only):
+                    target = read(collection, doc_id)
+                if target is not None and target.get("_streams", _NONE).get(subject, 0) >= version:
                     continue
-                source_id = fold.source(event, doc_id)
-                if source_id == doc_id:
-                    source = target
-                elif source_id is None:
-                    source = None
+                # ``mine``: the document evolve is given was made by this run, so it
+                # may change it in place, bookkeeping included (a copy of the
+                # caller's may share that with it: a fold copies only what it changes).
+                if fold.source is same_document:
+                    source, from_target = target, True
                 else:
-                    source = lookup(fold.collection, source_id)
-                # Folds may mutate what they are given: copy anything the caller
-                # owns (read documents), not the documents this run made itself and
-                # is about to replace.
-                owned = source_id == doc_id and key in changed
-                if fold.mutates_source and not owned:
+                    source_id = fold.source(event, doc_id)
+                    from_target = source_id == doc_id
+                    if from_target:
+                        source = target
+                    elif source_id is None:
+                        source = None
+                    else:
+                        source = lookup(collection, source_id)
+                mine = from_target and owned
+                if fold.mutates_source and not mine and source is not None:
                     source = fold.copy(source)
-                new = fold.evolve_doc(doc_id, source, event, lookup)
+                if fold.evolve_at is not None:
+                    new = fold.evolve_at(doc_id, source, event, lookup)
+                else:
+                    new = fold.evolve(source, event, lookup)
                 if new is None:
                     continue
-                streams = dict((target or {}).get("_streams", {}))
-                streams[event.subject] = event.stream_version
-                new["_streams"] = streams
+                if mine and new is source:
+                    streams = new.get("_streams")
+                    if streams is None:
+                        streams = new["_streams"] = {}
+                else:
+                    kept = target.get("_streams") if target is not None else None
+                    streams = new["_streams"] = dict(kept) if kept else {}
+                streams[subject] = version
                 new["_position"] = event.position
                 new["_id"] = doc_id
                 changed[key] = new

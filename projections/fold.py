@@ -14,7 +14,7 @@ global position applied. Folds never read or write keys starting with ``_``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from domain.envelope import EventEnvelope
@@ -47,6 +47,11 @@ def no_lookup(collection: str, doc_id: str) -> Document | None:
     return None
 
 
+def same_document(event: EventEnvelope, doc_id: str) -> str | None:
+    """A fold's default ``source``: each document evolves from its own last state."""
+    return doc_id
+
+
 @dataclass(frozen=True)
 class Fold:
     """One read model's fold into one collection."""
@@ -56,9 +61,7 @@ class Fold:
     evolve: Callable[[Document | None, EventEnvelope, Lookup], Document | None]
     # The document whose state the new one is evolved from; by default the same
     # id. History records evolve the previous version's record into a new one.
-    source: Callable[[EventEnvelope, str], str | None] = field(
-        default=lambda event, doc_id: doc_id
-    )
+    source: Callable[[EventEnvelope, str], str | None] = same_document
     # Every document is written once and never changes (an audit record, a history
     # record, a timeline entry): the engine evolves it without reading it first, and
     # a store may treat a second write of the same id as already done.
@@ -76,6 +79,10 @@ class Fold:
     # The contexts whose events ``route`` may send anywhere (None: any context): the
     # engine asks no other event's route, so an event costs only the folds it feeds.
     contexts: frozenset[str] | None = None
+    # Of those contexts' event types (context, name), whether ``route`` may send one
+    # anywhere (None: every type): asked once per type, so an event is not even
+    # offered to the folds that never route its type.
+    accepts: Callable[[str, str], bool] | None = None
     # How the engine copies a document it owns before ``evolve`` may modify it.
     copy: Callable[[Document | None], Document | None] = copy_doc
 

@@ -2,18 +2,17 @@
 
 Entries are keyed by owner and event id (``member:<id>:<event id>``,
 ``team:<id>:<event id>``), so a redelivered event rewrites nothing. An event makes
-at most one member entry (the member it concerns) and one team entry. Two folds
-write the collection, one per kind of owner, because a fold's ``evolve`` is not told
-which document it computes.
+at most one member entry (the member it concerns) and one team entry, both from one
+story of the event, each computed by its id (``Fold.evolve_at``).
 
 A team's per-period figures are :mod:`projections.team_metrics`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from domain.envelope import EventEnvelope
 from projections.fold import Document, Fold, Lookup
@@ -40,6 +39,7 @@ class Story:
 
 
 Teller = Callable[[EventEnvelope, Lookup], Story | None]
+T = TypeVar("T")
 
 
 def _num(value: Any) -> str:
@@ -285,19 +285,67 @@ def _team_owner(story: Story | None) -> tuple[str, str] | None:
     return f"team:{story.team_id}", story.team_kind
 
 
-def _timeline_fold(owner_of: Callable[[Story | None], tuple[str, str] | None]) -> Fold:
-    def route(event: EventEnvelope, lookup: Lookup) -> list[str]:
-        owner = owner_of(story_of(event, lookup))
-        return [] if owner is None else [f"{owner[0]}:{event.id}"]
-
-    def evolve(doc: Document | None, event: EventEnvelope, lookup: Lookup) -> Document | None:
-        story = story_of(event, lookup)
-        owner = owner_of(story)
-        if story is None or owner is None:
-            return doc
-        return _entry(story, event, *owner)
-
-    return Fold(COLLECTION, route, evolve, append_only=True)
+Tell = Callable[[EventEnvelope, Lookup], T | None]
 
 
-FOLDS: list[Fold] = [_timeline_fold(_member_owner), _timeline_fold(_team_owner)]
+def told(tellers: Mapping[tuple[str, str], Tell[T]]) -> tuple[Tell[T], Tell[T]]:
+    """What ``tellers`` tell of an event, as two functions: the first works it out (a
+    fold's route), the second answers what the first last worked out for the same
+    event and lookup (the evolve of each document the route named: the engine asks
+    them right after the route, with the same lookup, and a timeline fold never looks
+    up its own documents, so the answer cannot have changed), else works it out too.
+    One tuple, replaced whole, so a fold on another thread never sees half of another
+    event's."""
+    last: list[tuple[object, object, T | None]] = [(None, None, None)]
+
+    def tell(event: EventEnvelope, lookup: Lookup) -> T | None:
+        teller = tellers.get((event.context, event.name))
+        answer = teller(event, lookup) if teller is not None else None
+        last[0] = (event, lookup, answer)
+        return answer
+
+    def recall(event: EventEnvelope, lookup: Lookup) -> T | None:
+        seen = last[0]
+        if seen[0] is event and seen[1] is lookup:
+            return seen[2]
+        return tell(event, lookup)
+
+    return tell, recall
+
+
+def told_types(tellers: Mapping[tuple[str, str], object]) -> dict[str, Any]:
+    """A timeline fold's ``contexts`` and ``accepts``: the types ``tellers`` tell."""
+    types = frozenset(tellers)
+    return {"contexts": frozenset(context for context, _ in types),
+            "accepts": lambda context, name: (context, name) in types}
+
+
+def _owners(story: Story | None) -> list[tuple[str, str]]:
+    """The entries ``story`` makes: the member's, then the team's (owner, kind)."""
+    return [owner for owner in (_member_owner(story), _team_owner(story)) if owner is not None]
+
+
+_story_of, _story_told = told(TELLERS)
+
+
+def _route(event: EventEnvelope, lookup: Lookup) -> list[str]:
+    return [f"{owner}:{event.id}" for owner, _ in _owners(_story_of(event, lookup))]
+
+
+def _evolve_at(doc_id: str, doc: Document | None, event: EventEnvelope,
+               lookup: Lookup) -> Document | None:
+    story = _story_told(event, lookup)
+    for owner, kind in _owners(story):
+        if story is not None and doc_id == f"{owner}:{event.id}":
+            return _entry(story, event, owner, kind)
+    return doc
+
+
+def _by_id_only(doc: Document | None, event: EventEnvelope, lookup: Lookup) -> Document | None:
+    raise TypeError("the timeline fold evolves an entry by its id (Fold.evolve_at)")
+
+
+FOLDS: list[Fold] = [Fold(COLLECTION, _route, _by_id_only, evolve_at=_evolve_at,
+                          append_only=True, **told_types(TELLERS))]
+"""One fold for both kinds of owner: an event's member entry and its team entry, each
+computed by its id (``Fold.evolve_at``) from one story."""

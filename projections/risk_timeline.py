@@ -22,7 +22,7 @@ from typing import Any
 
 from domain.envelope import EventEnvelope
 from projections.fold import Document, Fold, Lookup
-from projections.performance_timeline import COLLECTION
+from projections.performance_timeline import COLLECTION, told, told_types
 
 CONTEXT = "risks"
 
@@ -108,9 +108,7 @@ def timeline_fold(tellers: dict[tuple[str, str], Teller]) -> Fold:
     """The fold of the timeline entries ``tellers`` tell (also the ``people``
     context's, :mod:`.people_timeline`)."""
 
-    def entries_of(event: EventEnvelope, lookup: Lookup) -> Entries | None:
-        teller = tellers.get((event.context, event.name))
-        return teller(event, lookup) if teller is not None else None
+    entries_of, entries_told = told(tellers)
 
     def route(event: EventEnvelope, lookup: Lookup) -> list[str]:
         entries = entries_of(event, lookup)
@@ -118,7 +116,7 @@ def timeline_fold(tellers: dict[tuple[str, str], Teller]) -> Fold:
 
     def evolve_at(doc_id: str, doc: Document | None, event: EventEnvelope,
                   lookup: Lookup) -> Document | None:
-        entries = entries_of(event, lookup)
+        entries = entries_told(event, lookup)
         owner = doc_id.removesuffix(f":{event.id}")
         found = None if entries is None else _owners(entries).get(owner)
         if entries is None or found is None:
@@ -130,7 +128,8 @@ def timeline_fold(tellers: dict[tuple[str, str], Teller]) -> Fold:
             "summary": entries.summary, "event_id": event.id, "details": dict(entries.details),
         }
 
-    return Fold(COLLECTION, route, _by_id_only, evolve_at=evolve_at, append_only=True)
+    return Fold(COLLECTION, route, _by_id_only, evolve_at=evolve_at, append_only=True,
+                **told_types(tellers))
 
 
 def _by_id_only(doc: Document | None, event: EventEnvelope, lookup: Lookup) -> Document | None:

@@ -11,8 +11,20 @@ from datetime import UTC, datetime
 
 def parse_time(value: str) -> datetime:
     """An event time (ISO 8601, ``Z`` or an offset; naive means UTC) as a datetime."""
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    found = _PARSED.get(value)
+    if found is None:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        found = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+        if len(_PARSED) >= _MAX_PARSED:
+            _PARSED.clear()
+        _PARSED[value] = found
+    return found
+
+
+_PARSED: dict[str, datetime] = {}
+"""Times parsed lately: a fold parses the same few (an incident's opening, at each of
+its events) over and over. Datetimes are immutable, so sharing one is safe."""
+_MAX_PARSED = 8192
 
 
 def seconds_between(start: str, end: str) -> float:

@@ -36,7 +36,7 @@ from projections.views import (
 from projections.views.view import Handler, MissingDocumentError, View
 
 __all__ = ["ENTITY_VIEWS", "FOLDS", "Handler", "MissingDocumentError", "View", "entity_of",
-           "entity_state", "view_of"]
+           "entity_state", "may_have_a_view", "state_in", "view_of", "view_of_type"]
 
 FOLDS: list[Fold] = [teams.FOLD, members.FOLD, goals.FOLD, incidents.FOLD, feedback.FOLD]
 """The entity views' folds, the documents later folds look up. The tokens view
@@ -65,10 +65,32 @@ def view_of(event: EventEnvelope) -> View | None:
     policies'."""
     if finding_decisions.is_finding_event(event):
         return finding_decisions.FINDING_DECISIONS
-    for view in SHARED_CONTEXT_VIEWS:
-        if view.holds(event):
-            return view
-    return ENTITY_VIEWS.get(event.context)
+    return view_of_type(event.context, event.name)
+
+
+_VIEW_OF_TYPE: dict[tuple[str, str], View | None] = {}
+
+
+def view_of_type(context: str, name: str) -> View | None:
+    """The view holding the entity an event of this type changes, unless the event is a
+    decision on a finding (which its data tells, :func:`view_of`): found once per type."""
+    key = (context, name)
+    if key in _VIEW_OF_TYPE:
+        return _VIEW_OF_TYPE[key]
+    found = next((v for v in SHARED_CONTEXT_VIEWS
+                  if v.context == context and name.startswith(v.event_prefix)),
+                 ENTITY_VIEWS.get(context))
+    if len(_VIEW_OF_TYPE) < _MAX_TYPES:  # bounded: event types are few, names untrusted
+        _VIEW_OF_TYPE[key] = found
+    return found
+
+
+_MAX_TYPES = 4096
+
+
+def may_have_a_view(context: str, name: str) -> bool:
+    """Whether some event of this type may change an entity of a view."""
+    return context == finding_decisions.CONTEXT or view_of_type(context, name) is not None
 
 
 def entity_of(event: EventEnvelope) -> str:
@@ -86,7 +108,11 @@ def entity_state(doc: Document | None, event: EventEnvelope) -> Document | None:
 
     Pure: ``doc`` is not modified. Events of contexts without entities leave it as is.
     """
-    view = view_of(event)
+    return state_in(view_of(event), doc, event)
+
+
+def state_in(view: View | None, doc: Document | None, event: EventEnvelope) -> Document | None:
+    """:func:`entity_state`, given ``view_of(event)``."""
     if view is None:
         state: Document | None = copy_doc(doc)
         return state

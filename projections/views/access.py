@@ -49,4 +49,4 @@ def _route(event: EventEnvelope, lookup: Lookup) -> list[str]:
     return [event.subject] if event.context == CONTEXT else []
 
 
-FOLD = Fold(COLLECTION, _route, TOKENS.evolve)
+FOLD = Fold(COLLECTION, _route, TOKENS.evolve, contexts=frozenset({CONTEXT}))

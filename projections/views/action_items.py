@@ -31,6 +31,23 @@ ITEM_EVENTS = frozenset({
 """The incidents events that change one item, named by its ``item_id``."""
 
 
+def item_id_of(incident_id: str, n: int) -> str:
+    """:func:`postmortem_item_id`, remembered: a postmortem's items are named by the
+    incidents view, its history and the list of items, for one event (two hashes each)."""
+    key = (incident_id, n)
+    found = _ITEM_IDS.get(key)
+    if found is None:
+        found = postmortem_item_id(incident_id, n)
+        if len(_ITEM_IDS) >= _MAX_ITEM_IDS:
+            _ITEM_IDS.clear()
+        _ITEM_IDS[key] = found
+    return found
+
+
+_ITEM_IDS: dict[tuple[str, int], str] = {}
+_MAX_ITEM_IDS = 4096
+
+
 def record(item_id: str, item: dict[str, Any], at: str | None,
            event_id: str | None) -> Document:
     """A new, open item record."""
@@ -46,7 +63,7 @@ def record(item_id: str, item: dict[str, Any], at: str | None,
 def published(incident_id: str, items: list[dict[str, Any]], at: str | None,
               event_id: str | None) -> list[Document]:
     """The records of the items a postmortem published."""
-    return [record(postmortem_item_id(incident_id, n), item, at, event_id)
+    return [record(item_id_of(incident_id, n), item, at, event_id)
             for n, item in enumerate(items, start=1)]
 
 
@@ -114,7 +131,7 @@ def _route(event: EventEnvelope, lookup: Lookup) -> list[str]:
         return []
     if event.name == "PostmortemPublished":
         count = len(event.data.get("action_items") or [])
-        return [list_id(event.subject, postmortem_item_id(event.subject, n))
+        return [list_id(event.subject, item_id_of(event.subject, n))
                 for n in range(1, count + 1)]
     if event.name in ITEM_EVENTS:
         return [list_id(event.subject, str(event.data.get("item_id")))]
@@ -137,4 +154,9 @@ def _by_id_only(doc: Document | None, event: EventEnvelope, lookup: Lookup) -> D
     raise TypeError("the action items fold evolves a document by its id (Fold.evolve_at)")
 
 
-FOLD = Fold(COLLECTION, _route, _by_id_only, evolve_at=_evolve_at, mutates_source=False)
+def _item_event(context: str, name: str) -> bool:
+    return name == "PostmortemPublished" or name in ITEM_EVENTS
+
+
+FOLD = Fold(COLLECTION, _route, _by_id_only, evolve_at=_evolve_at, mutates_source=False,
+            contexts=frozenset({"incidents"}), accepts=_item_event)

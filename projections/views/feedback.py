@@ -56,6 +56,7 @@ FEEDBACK = View(
         "FeedbackResolved": _feedback_resolved,
     },
     creating=frozenset({"CustomerFeedbackReceived", "PeerFeedbackGiven"}),
+    shallow_copies=True,
 )
 
 

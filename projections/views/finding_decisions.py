@@ -55,6 +55,7 @@ FINDING_DECISIONS = View(
         "FindingReopened": _decided("reopened"),
     },
     creating=frozenset({"FindingTracked"}),
+    shallow_copies=True,
 )
 
 

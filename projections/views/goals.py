@@ -37,20 +37,20 @@ def _goal_set(doc: Document | None, e: EventEnvelope) -> Document:
 def _progress_checked_in(doc: Document | None, e: EventEnvelope) -> Document:
     goal = existing(doc)
     goal["current_value"] = e.data.get("value")
-    goal["check_ins"].append({
+    goal["check_ins"] = [*goal["check_ins"], {
         "value": e.data.get("value"), "note": e.data.get("note", ""), "at": e.occurred_at,
         "actor": e.actor, "event_id": e.id,
-    })
+    }]
     return _with_progress(goal)
 
 
 def _target_revised(doc: Document | None, e: EventEnvelope) -> Document:
     goal = existing(doc)
     goal["target"] = e.data.get("new_target")
-    goal["target_revisions"].append({
+    goal["target_revisions"] = [*goal["target_revisions"], {
         "old_target": e.data.get("old_target"), "new_target": e.data.get("new_target"),
         "reason": e.data.get("reason"), "at": e.occurred_at, "actor": e.actor, "event_id": e.id,
-    })
+    }]
     return _with_progress(goal)
 
 
@@ -77,6 +77,7 @@ GOALS = View(
         "GoalAbandoned": _goal_closed("abandoned"),
     },
     creating=frozenset({"GoalSet"}),
+    shallow_copies=True,
 )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.envelope import EventEnvelope
-from projections.fold import Document
+from projections.fold import Document, copy_doc
 from projections.times import seconds_between
 from projections.views import action_items
 from projections.views.view import View, existing, fold_of
@@ -50,6 +50,12 @@ def _retimed(incident: Document) -> Document:
     return incident
 
 
+def _noted(incident: Document, moment: dict[str, Any]) -> list[dict[str, Any]]:
+    """The incident's timeline with ``moment`` added: a new list (the view's handlers
+    never change a list in place, :attr:`View.shallow_copies`)."""
+    return [*incident["timeline"], moment]
+
+
 def _incident_opened(doc: Document | None, e: EventEnvelope) -> Document:
     d = e.data
     return {
@@ -71,7 +77,7 @@ def _incident_acknowledged(doc: Document | None, e: EventEnvelope) -> Document:
     incident["status"] = "acknowledged"
     if incident["acknowledged_at"] is None:  # after a reopening, the first one is timed
         incident["acknowledged_at"] = e.occurred_at
-    incident["timeline"].append(_moment(e))
+    incident["timeline"] = _noted(incident, _moment(e))
     return _retimed(incident)
 
 
@@ -79,15 +85,15 @@ def _responder_assigned(doc: Document | None, e: EventEnvelope) -> Document:
     incident = existing(doc)
     responder = e.data.get("responder_id")
     if responder not in incident["responders"]:
-        incident["responders"].append(responder)
-    incident["timeline"].append(_moment(e, details={"responder_id": responder}))
+        incident["responders"] = [*incident["responders"], responder]
+    incident["timeline"] = _noted(incident, _moment(e, details={"responder_id": responder}))
     return incident
 
 
 def _incident_escalated(doc: Document | None, e: EventEnvelope) -> Document:
     incident = existing(doc)
     incident["severity"] = e.data.get("to_severity")
-    incident["timeline"].append(_moment(e, details={
+    incident["timeline"] = _noted(incident, _moment(e, details={
         "from_severity": e.data.get("from_severity"), "to_severity": e.data.get("to_severity"),
         "reason": e.data.get("reason"),
     }))
@@ -96,7 +102,7 @@ def _incident_escalated(doc: Document | None, e: EventEnvelope) -> Document:
 
 def _timeline_note_added(doc: Document | None, e: EventEnvelope) -> Document:
     incident = existing(doc)
-    incident["timeline"].append(_moment(e, text=e.data.get("text")))
+    incident["timeline"] = _noted(incident, _moment(e, text=e.data.get("text")))
     return incident
 
 
@@ -105,7 +111,7 @@ def _incident_mitigated(doc: Document | None, e: EventEnvelope) -> Document:
     incident["status"] = "mitigated"
     if incident["mitigated_at"] is None:
         incident["mitigated_at"] = e.occurred_at
-    incident["timeline"].append(_moment(e, summary=e.data.get("summary")))
+    incident["timeline"] = _noted(incident, _moment(e, summary=e.data.get("summary")))
     return _retimed(incident)
 
 
@@ -114,7 +120,7 @@ def _incident_resolved(doc: Document | None, e: EventEnvelope) -> Document:
     incident["status"] = "resolved"
     incident["resolved_at"] = e.occurred_at
     incident["root_cause"] = e.data.get("root_cause")
-    incident["timeline"].append(_moment(
+    incident["timeline"] = _noted(incident, _moment(
         e, summary=e.data.get("summary"), details={"root_cause": e.data.get("root_cause")}
     ))
     return _retimed(incident)
@@ -129,7 +135,7 @@ def _postmortem_published(doc: Document | None, e: EventEnvelope) -> Document:
     }
     incident["action_items"] = action_items.published(
         e.subject, list(e.data.get("action_items") or []), e.occurred_at, e.id)
-    incident["timeline"].append(_moment(e, details={
+    incident["timeline"] = _noted(incident, _moment(e, details={
         "causes": list(e.data.get("causes") or []),
         "action_items": len(e.data.get("action_items") or []),
     }))
@@ -140,14 +146,14 @@ def _incident_closed(doc: Document | None, e: EventEnvelope) -> Document:
     incident = existing(doc)
     incident["status"] = "closed"
     incident["closed_at"] = e.occurred_at
-    incident["timeline"].append(_moment(e))
+    incident["timeline"] = _noted(incident, _moment(e))
     return incident
 
 
 def _impact_start_recorded(doc: Document | None, e: EventEnvelope) -> Document:
     incident = existing(doc)
     incident["impact_started_at"] = e.data.get("started_at")
-    incident["timeline"].append(_moment(e, details={
+    incident["timeline"] = _noted(incident, _moment(e, details={
         "started_at": e.data.get("started_at"), "reason": e.data.get("reason"),
     }))
     return _retimed(incident)
@@ -158,7 +164,7 @@ def _incident_reopened(doc: Document | None, e: EventEnvelope) -> Document:
     incident["status"] = "open"
     incident["resolved_at"] = None
     incident["closed_at"] = None
-    incident["timeline"].append(_moment(e, details={"reason": e.data.get("reason")}))
+    incident["timeline"] = _noted(incident, _moment(e, details={"reason": e.data.get("reason")}))
     return _retimed(incident)
 
 
@@ -167,7 +173,7 @@ def _incident_marked_duplicate(doc: Document | None, e: EventEnvelope) -> Docume
     incident["status"] = "closed"
     incident["closed_at"] = e.occurred_at
     incident["duplicate_of"] = e.data.get("of_incident_id")
-    incident["timeline"].append(_moment(e, details={
+    incident["timeline"] = _noted(incident, _moment(e, details={
         "of_incident_id": e.data.get("of_incident_id"), "reason": e.data.get("reason"),
     }))
     return incident
@@ -178,7 +184,7 @@ def _action_item_added(doc: Document | None, e: EventEnvelope) -> Document:
     item_id = str(e.data.get("item_id"))
     incident["action_items"] = [*action_items.items_of(incident), action_items.record(
         item_id, e.data, e.occurred_at, e.id)]
-    incident["timeline"].append(_moment(e, details={
+    incident["timeline"] = _noted(incident, _moment(e, details={
         "item_id": item_id, "title": e.data.get("title"), "owner_id": e.data.get("owner_id"),
         "due": e.data.get("due"),
     }))
@@ -187,11 +193,15 @@ def _action_item_added(doc: Document | None, e: EventEnvelope) -> Document:
 
 def _action_item_changed(doc: Document | None, e: EventEnvelope) -> Document:
     incident = existing(doc)
-    incident["action_items"] = action_items.items_of(incident)
-    item = action_items.find_item(incident, str(e.data.get("item_id")))
+    item_id = str(e.data.get("item_id"))
+    # The changed item is a copy, so the incident's earlier states keep theirs.
+    items = [copy_doc(item) if item.get("id") == item_id else item
+             for item in action_items.items_of(incident)]
+    incident["action_items"] = items
+    item = action_items.find_item(incident, item_id)
     if item is not None:
         action_items.apply_change(item, e)
-    incident["timeline"].append(_moment(e, details=dict(e.data)))
+    incident["timeline"] = _noted(incident, _moment(e, details=dict(e.data)))
     return incident
 
 
@@ -215,6 +225,7 @@ INCIDENTS = View(
         **dict.fromkeys(action_items.ITEM_EVENTS - {"ActionItemAdded"}, _action_item_changed),
     },
     creating=frozenset({"IncidentOpened"}),
+    shallow_copies=True,
 )
 
 

@@ -42,6 +42,7 @@ LEGAL_HOLDS = View(
     event_prefix="LegalHold",
     handlers={"LegalHoldPlaced": _placed, "LegalHoldReleased": _released},
     creating=frozenset({"LegalHoldPlaced"}),
+    shallow_copies=True,
 )
 
 FOLD = fold_of(LEGAL_HOLDS)

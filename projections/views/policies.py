@@ -43,6 +43,7 @@ POLICIES = View(
     event_prefix="ControlPolicy",
     handlers={"ControlPolicyCreated": _created, "ControlPolicyRevised": _revised},
     creating=frozenset({"ControlPolicyCreated"}),
+    shallow_copies=True,
 )
 
 

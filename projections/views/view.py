@@ -42,17 +42,30 @@ class View:
     """In a context of several aggregates, each with its view, the prefix of the names
     of this view's events (``Risk``, ``Plan``): every event of an aggregate is named
     after it, so a name the view does not know yet still reaches its document."""
+    shallow_copies: bool = False
+    """The handlers set a document's own keys and never change a list or dict below them
+    in place (they put a new one in its place), so a copy for :meth:`evolve` is a new
+    top-level dict sharing every value: what history records of the view's entities
+    cost (most of a fold's copying, and of the objects a store of them holds)."""
 
     def holds(self, event: EventEnvelope) -> bool:
         """Whether ``event`` changes one of this view's entities."""
         return event.context == self.context and event.name.startswith(self.event_prefix)
 
+    def holds_type(self, context: str, name: str) -> bool:
+        """Whether events of this type change this view's entities."""
+        return context == self.context and name.startswith(self.event_prefix)
+
     def copied(self, doc: Document | None) -> Document | None:
         """A copy of ``doc`` for :meth:`evolve` to change: deep, except for the list of
         ``event_ids``, which evolve never changes in place (it puts a longer list in its
         place) and which is most of a long-lived entity's document."""
-        if doc is None or not self.versioned:
-            copied: Document | None = copy_doc(doc)
+        if doc is None:
+            return None
+        if self.shallow_copies:
+            return dict(doc)
+        if not self.versioned:
+            copied: Document = copy_doc(doc)
             return copied
         return {key: value if key == "event_ids" else copy_doc(value)
                 for key, value in doc.items()}
@@ -89,11 +102,12 @@ def subject_route(view: View) -> Route:
 
 
 def fold_of(view: View, route: Route | None = None, *, shared: bool = False) -> Fold:
-    """The engine's fold for ``view``: by default, one document per subject (of the
-    view's context's events only)."""
+    """The engine's fold for ``view``: by default, one document per subject. Only the
+    events the view holds are routed (``route`` too must route no others: the view's
+    ``evolve`` would leave their documents as they are)."""
     return Fold(view.collection, route or subject_route(view), view.evolve,
-                shared=shared, copy=view.copied,
-                contexts=frozenset({view.context}) if route is None else None)
+                shared=shared, copy=view.copied, contexts=frozenset({view.context}),
+                accepts=view.holds_type)
 
 
 def existing(doc: Document | None) -> Document:

@@ -11,7 +11,7 @@ from domain.envelope import EventEnvelope
 from infra.kafka.projector.doc_cache import DocCache
 from infra.kafka.projector.poison import StoreUnavailableError
 from infra.read_store.port import ReadStore
-from projections.engine import DocKey, fold_events, folds_by_context
+from projections.engine import DocKey, collector_paused, fold_events, plan_of
 from projections.fold import Document, Fold
 from projections.registry import APPEND_ONLY
 
@@ -121,6 +121,13 @@ def fold_batch(
     Returns the changes, or the exception a fold raised (store failures propagate
     as :class:`StoreUnavailableError`).
     """
+    with collector_paused():  # the routing below allocates as much as the fold
+        return _fold_batch(events, folds, reader)
+
+
+def _fold_batch(
+    events: list[EventEnvelope], folds: Sequence[Fold], reader: BatchReader
+) -> tuple[dict[DocKey, Document], Exception | None]:
     routed: set[DocKey] = set()
     targets: set[DocKey] = set()
     fresh: set[DocKey] = set()
@@ -138,13 +145,13 @@ def fold_batch(
         return peek(collection, doc_id)
 
     todo = list(events)
-    feeding = folds_by_context(folds)
+    feeding = plan_of(folds).feeding  # the folds an event's type feeds
     for _ in range(_MAX_FETCH_ROUNDS):
         looked_up.clear()
         again = []
         for event in todo:
             before = len(looked_up)
-            for fold in feeding(event.context):
+            for fold in feeding(event.context, event.name):
                 try:
                     ids = list(fold.route(event, discover))
                 except Exception:  # noqa: S112 - the real fold reports it

@@ -11,7 +11,7 @@ from projections.engine import fold_events
 from projections.fold import Document, Fold, Lookup, copy_doc
 from projections.registry import ALL_FOLDS
 from projections.views import entity_state
-from tests.unit.projections.builders import INCIDENT, TEAM, ev
+from tests.unit.projections.builders import GOAL, INCIDENT, TEAM, ev
 
 
 def incident_opened() -> EventEnvelope:
@@ -72,3 +72,23 @@ def test_a_fold_leaves_the_collector_off_when_the_caller_had_switched_it_off() -
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_timeline_route_asked_again_with_the_same_lookup_reads_it_again() -> None:
+    # The projector's prefetch asks routes in rounds with one lookup that learns more
+    # each round: a story remembered between the rounds would hide the goal fetched.
+    from projections.performance_timeline import FOLDS
+
+    fold = FOLDS[0]
+    checked_in = ev("goals", "ProgressCheckedIn", GOAL, 2, 2, "2026-03-02T09:00:00Z",
+                    value=5)
+    known: dict[tuple[str, str], Document] = {}
+
+    def lookup(collection: str, doc_id: str) -> Document | None:
+        return known.get((collection, doc_id))
+
+    assert list(fold.route(checked_in, lookup)) == []
+    known[("goals", GOAL)] = {"id": GOAL, "team_id": TEAM, "owner_id": "member-ada",
+                              "title": "Faster pages", "unit": "min", "progress_pct": 50}
+    assert sorted(fold.route(checked_in, lookup)) == [
+        f"member:member-ada:{checked_in.id}", f"team:{TEAM}:{checked_in.id}"]
