@@ -66,6 +66,11 @@ class WriterClosedError(es.PersistenceError):
     """The event store's writer was closed: nothing more can be stored through it."""
 
 
+class WriterBusyError(es.OperationalError):
+    """So many commands wait to be stored that one more would wait past its timeout:
+    nothing of it was stored, and the same command later may well succeed."""
+
+
 def _held() -> threading.Lock:
     lock = threading.Lock()
     lock.acquire()
@@ -135,7 +140,7 @@ class GroupCommitWriter:
             try:
                 self._queue.put(pending, timeout=self.queue_timeout)
             except queue.Full:
-                raise es.OperationalError(
+                raise WriterBusyError(
                     f"{self._queue.maxsize} commands are already waiting to be stored"
                 ) from None
         pending.done.acquire()

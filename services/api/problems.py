@@ -25,6 +25,7 @@ from domain.errors import (
     StaleVersionError,
     ValidationError,
 )
+from infra.event_store.group_commit import WriterBusyError
 from infra.personal.sealing import UnreadableSealError
 from infra.read_store.port import BadCursorError
 
@@ -158,6 +159,15 @@ def install(app: FastAPI) -> None:
         log.error("unreadable personal data on %s %s: %s", request.method, request.url.path,
                   exc)
         return answer_problem(request, 500, UNREADABLE, SERVER_ERROR_HEADERS)
+
+    @app.exception_handler(WriterBusyError)
+    async def _busy(request: Request, exc: WriterBusyError) -> Response:
+        # Overload, not a fault: the client may send the same command again (with its
+        # Idempotency-Key) and it was not stored, so a 503 says so rather than a 500.
+        log.warning("event store writer busy on %s %s: %s", request.method,
+                    request.url.path, exc)
+        return answer_problem(request, 503, "too many commands are waiting to be stored; "
+                              "nothing was stored, retry shortly", {"Retry-After": "1"})
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -19,7 +19,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError, OperationalError
 from eventsourcing.sqlite import SQLiteCursor
 
-from infra.event_store.group_commit import GroupCommitWriter, WriterClosedError
+from infra.event_store.group_commit import GroupCommitWriter, WriterBusyError, WriterClosedError
 from tests.support.group_commit import Call, WriteLock
 from tests.support.group_commit import grouped as in_one_group
 from tests.support.waiting import wait_until
@@ -150,6 +150,7 @@ def test_the_queue_is_bounded_callers_beyond_it_fail_after_the_timeout(db: Path)
     refused = submit(writer, insert("refused")).join()
     lock.release()
 
+    assert isinstance(refused.error, WriterBusyError)
     assert isinstance(refused.error, OperationalError)
     assert "already waiting" in str(refused.error)
     assert (first.join().result, queued.join().result) == (1, 2)
