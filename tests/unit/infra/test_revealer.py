@@ -87,3 +87,51 @@ def test_an_altered_value_is_refused_even_beside_a_remembered_one(keys: KeyStore
         revealer.reveal(name[:-4] + ("AAAA" if not name.endswith("AAAA") else "BBBB"))
     with pytest.raises(UnreadableSealError):
         revealer.reveal("pii:v1:member:not-a-subject")
+
+
+GRACE = "member:00000000-0000-4000-8000-000000000002"
+
+
+def test_a_document_opens_in_its_json_exactly_as_walking_it_would(keys: KeyStore) -> None:
+    ada = sealed_name(keys, 'Ada "the Countess" \\ Lovelace\nof Ockham ✓')
+    grace_key = keys.key_for_new_data(GRACE)
+    assert grace_key is not None
+    grace = seal(GRACE, grace_key, "Grace Hopper")
+    doc = {"id": "f1", "score": 7, "ratio": 0.5, "flag": None, "ok": True,
+           "customer": {"name": ada, "email": grace},
+           "history": [{"by": ada, "text": f"{ada} joined as SRE, {grace} left"}, 3, [grace]]}
+    revealer = Revealer(keys)
+
+    opened = revealer.reveal_document("feedback", doc)
+
+    assert opened == revealer.reveal_tree(doc)
+    assert opened is not None
+    assert opened["customer"] == {"name": 'Ada "the Countess" \\ Lovelace\nof Ockham ✓',
+                                  "email": "Grace Hopper"}
+    assert opened["history"][0]["text"] == (
+        'Ada "the Countess" \\ Lovelace\nof Ockham ✓ joined as SRE, Grace Hopper left')
+    assert doc["customer"]["name"] == ada  # the stored document is left as it was
+
+    keys.erase(GRACE)
+    erased = revealer.reveal_document("feedback", doc)
+    assert erased is not None
+    assert erased["customer"]["email"] == ERASED
+    assert erased["history"][2] == [ERASED]
+
+
+def test_a_document_that_is_not_plain_json_is_walked_and_keeps_its_types(
+        keys: KeyStore) -> None:
+    import datetime
+
+    at = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
+    doc = {"at": at, "name": sealed_name(keys), 1: "a key that is not text"}
+
+    opened = Revealer(keys).reveal_document("members", doc)
+
+    assert opened == {"at": at, "name": "Ada Lovelace", 1: "a key that is not text"}
+
+
+def test_a_document_without_sealed_values_is_answered_as_it_is(keys: KeyStore) -> None:
+    doc = {"id": "t1", "name": "Platform", "members": ["a", "b"]}
+
+    assert Revealer(keys).reveal_document("teams", doc) is doc
