@@ -11,6 +11,7 @@ long the log.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -87,14 +88,28 @@ def replay(
     The ledger keeps each aggregate's events in business order, so what had happened
     by ``effective_at`` is a prefix of every stream: no fold sees a gap."""
     started = time.monotonic()
-    count = 0
-    last = 0
     happened_by = parse_time(effective_at) if effective_at is not None else None
     selected = (
         e for e in events
         if (as_of is None or e.recorded_at <= as_of)
         and (happened_by is None or parse_time(e.occurred_at) <= happened_by)
     )
+    # No reference cycles are made here (events, documents: trees), and the cyclic
+    # collector, run between folds, walked every remembered document at each full
+    # collection: a third of the main thread's time on 60,000 events.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _replay(selected, target, batch, progress, started)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _replay(selected: Iterable[EventEnvelope], target: ReadStore, batch: int,
+            progress: Callable[[int], None] | None, started: float) -> ReplayStats:
+    count = 0
+    last = 0
     writer = ReplayWriter(target)
     clock = time.perf_counter
     reading = folding = 0.0

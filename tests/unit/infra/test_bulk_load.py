@@ -115,3 +115,26 @@ def test_a_bulk_loaded_generation_keeps_its_indexes_and_its_journal(tmp_path: Pa
     assert len(built) == len(live_ones) > 0
     build.close()
     live.close()
+
+
+def test_the_cyclic_collector_rests_while_a_replay_runs_and_wakes_after(
+    tmp_path: Path,
+) -> None:
+    import gc
+
+    seen: list[bool] = []
+
+    class Watching(SQLiteBulkStore):
+        def load(self, changes: dict[DocKey, Document], checkpoint: tuple[str, int],
+                 ) -> None:
+            seen.append(gc.isenabled())
+            super().load(changes, checkpoint)
+
+    target = Watching(tmp_path / "readmodels.sqlite", new_file=True)
+    assert gc.isenabled()
+
+    replay(story(), target, batch=2)
+    target.close()
+
+    assert seen == [False] * 4
+    assert gc.isenabled()
