@@ -1,14 +1,12 @@
 """Bulk loads of the embedded read store, for its only writer: a replay's new file,
 a rebuild's new generation of tables.
 
-What makes a load fast here, measured on a 200k-event store: the entity views'
-field indexes are made once at the end (one sort instead of an update at every
-upsert of a changing document); in a new file the write-once collections' indexes
-are kept as rows go in (each row is indexed once either way, and this way it
-happens on the writer thread, beside the fold, not after it), in a rebuild's they
-are made at the end too (see ``_deferred``); one statement per table per batch;
-and for a new file, no journal, no fsync and larger pages until the file is
-complete. A new file is loaded under a name of its own (``<name>.partial``), made
+What makes a load fast here, measured on a 200k-event store: the field indexes
+are made once at the end (one sort instead of an update at every insert; kept up
+as rows went in, the write-once collections' indexes cost the writer thread more
+than the whole fold, their pages spread past any cache); each table's batch in one
+statement; and for a new file, no journal, no fsync and larger pages until the
+file is complete. A new file is loaded under a name of its own (``<name>.partial``), made
 durable and renamed into place only once complete: after a crash the file the
 replay was asked for does not exist, so an incomplete replay cannot pass for one.
 A rebuild's generation lives in the live file (a serving process's follower
@@ -49,11 +47,7 @@ class SQLiteBulkStore(SQLiteReadStore):
         and becomes ``path`` when :meth:`bulk_loading` ends without an error."""
         self.final_path = str(path)
         self.new_file = new_file
-        # A new file keeps the write-once collections' indexes as rows go in; the
-        # live file's WAL makes that dearer than one sort at the end (every index
-        # page changed is written to the WAL again), so a rebuild defers them all.
-        self._deferred: set[str] = {c for c in INDEXED_FIELDS
-                                    if c not in APPEND_ONLY or not new_file}
+        self._deferred: set[str] = set(INDEXED_FIELDS)
         self._readers: list[sqlite3.Connection] = []
         if new_file:
             if Path(self.final_path).exists():
