@@ -90,11 +90,17 @@ def _events_in(out: str, verb: str) -> int:
     return int(found.group(1))
 
 
+def _split_row(name: str, out: str) -> list[Row]:
+    """Where the time went (the command's ``time:`` line): which side bounds it."""
+    found = re.search(r"^time: (.*)$", out, re.MULTILINE)
+    return [Row(f"{name}: fold vs write", 0, "", note=found.group(1))] if found else []
+
+
 def _rate_rows(name: str, run: Run, events: int) -> list[Row]:
     rate = events / run.seconds
     # On a busy machine the process waits for a core: its CPU time says what it costs.
     per_cpu = events / run.cpu_seconds if run.cpu_seconds else 0.0
-    return [
+    return [*_split_row(name, run.stdout),
         Row(f"{name}: events/s", rate, "events/s", ">= 20,000", rate >= 20_000,
             f"{run.cpu_seconds:,.1f} CPU-s, {per_cpu:,.0f} events per CPU-second"),
         Row(f"{name}: wall for {events:,} events", run.seconds, "s",
@@ -248,6 +254,8 @@ def _table(rows: list[Row]) -> str:
     for r in rows:
         met = "" if r.met is None else ("yes" if r.met else "NO")
         value = f"{r.value:>12,.1f}" if r.unit in ("s", "MB", "%") else f"{r.value:>12,.0f}"
+        if not r.unit:
+            value = " " * 12
         lines.append(f"{r.name:<{width}}  {value}  {r.unit:<9}  {r.target:<22}  "
                      f"{met:<4}  {r.note}")
     return "\n".join(lines)

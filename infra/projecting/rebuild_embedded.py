@@ -17,6 +17,7 @@ from infra.projecting.follower import EmbeddedFollower
 from infra.projecting.replay import BATCH, ReplayStats
 from infra.projecting.replay import replay as fold_into
 from infra.read_store.sqlite import BUILD_PREFIX, SQLiteReadStore
+from infra.read_store.sqlite_bulk import SQLiteBulkStore
 from projections.engine import fold_events
 from projections.fold import Document
 from projections.registry import ALL_FOLDS
@@ -29,10 +30,11 @@ def rebuild_embedded(
     progress: Callable[[int], None] | None = None,
 ) -> tuple[ReplayStats, int]:
     """Rebuild and switch; returns the build's stats and the position switched at."""
-    build = SQLiteReadStore(live.path, prefix=BUILD_PREFIX)
+    build = SQLiteBulkStore(live.path, prefix=BUILD_PREFIX)
     try:
-        build.drop_generation()
-        build = SQLiteReadStore(live.path, prefix=BUILD_PREFIX)
+        build.drop_generation()  # what an unfinished rebuild left
+        build.close()
+        build = SQLiteBulkStore(live.path, prefix=BUILD_PREFIX)
         stats = fold_into(iter_envelopes(ledger), build, batch=batch, progress=progress)
         built_to = max(stats.last_position, 0)
 

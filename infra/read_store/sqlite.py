@@ -10,9 +10,8 @@ from __future__ import annotations
 import functools
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -37,8 +36,6 @@ from projections.fold import Document, Lookup
 from projections.registry import APPEND_ONLY
 
 LIVE_PREFIX = "c_"
-LOAD_CACHE_KB = 32 * 1024
-"""The page cache of a store being loaded by its only writer (:meth:`SQLiteReadStore.load`)."""
 BUILD_PREFIX = "r_"
 
 
@@ -112,7 +109,7 @@ class SQLiteReadStore(PagedIteration):
         exists = self._writer.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
         ).fetchone()
-        wanted = _indexes_of(collection)
+        wanted = _indexes_of(collection) if self._make_indexes(collection) else ()
         if not exists:
             self._writer.execute(
                 f'CREATE TABLE IF NOT EXISTS "{table}" (id TEXT PRIMARY KEY, body TEXT NOT NULL)'
@@ -133,6 +130,11 @@ class SQLiteReadStore(PagedIteration):
             )
         self._tables.add(table)
         return table
+
+    def _make_indexes(self, collection: str) -> bool:
+        """Whether ``collection``'s field indexes are made with its table (a bulk load
+        makes some at its end: :mod:`infra.read_store.sqlite_bulk`)."""
+        return True
 
     # -- reads -----------------------------------------------------------------
 
@@ -303,56 +305,6 @@ class SQLiteReadStore(PagedIteration):
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-
-    def load(self, changes: Mapping[tuple[str, str], Document],
-             checkpoint: tuple[str, int]) -> None:
-        """``commit`` for the only writer of these tables (a replay's target, a
-        rebuild's new generation): no guard against a copy that is further on (none
-        can be), one statement per table for the whole batch."""
-        rows: dict[str, list[tuple[str, str]]] = {}
-        for (collection, doc_id), doc in changes.items():
-            rows.setdefault(collection, []).append((doc_id, orjson.dumps(doc).decode()))
-        with self._write_lock:
-            conn = self._writer
-            # A bulk load touches index pages all over each table: SQLite's default
-            # 2 MB page cache would read them back from the OS at every insert.
-            conn.execute(f"PRAGMA cache_size=-{LOAD_CACHE_KB}")
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for collection, batch in rows.items():
-                    table = self._ensure_table(collection)
-                    keep = ("NOTHING" if collection in APPEND_ONLY
-                            else "UPDATE SET body = excluded.body")
-                    conn.executemany(f'INSERT INTO "{table}" (id, body) VALUES (?, ?) '
-                                     f"ON CONFLICT(id) DO {keep}", batch)
-                conn.execute(
-                    "INSERT INTO checkpoints (name, position) VALUES (?, ?) "
-                    "ON CONFLICT(name) DO UPDATE SET position = excluded.position "
-                    "WHERE excluded.position > checkpoints.position", checkpoint)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-
-    @contextmanager
-    def indexes_deferred(self) -> Iterator[None]:
-        """Loads without this generation's field indexes, made again at the end: for
-        the only writer of new tables, one sort per index instead of an update at
-        every insert (a large load's main cost)."""
-        with self._write_lock:
-            for (name,) in self._writer.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix\\_%' "
-                "ESCAPE '\\' AND tbl_name LIKE ? ESCAPE '\\'",
-                (self.prefix.replace("_", "\\_") + "%",),
-            ).fetchall():
-                self._writer.execute(f'DROP INDEX "{name}"')
-        try:
-            yield
-        finally:
-            with self._write_lock:
-                self._tables.clear()  # _ensure_table makes the missing indexes
-                for collection in INDEXED_FIELDS:
-                    self._ensure_table(collection)
 
     # -- generations (blue/green rebuilds) -------------------------------------
 

@@ -233,6 +233,7 @@ def replay(
         bar.update(task, completed=total)
     target.close()
     typer.echo(f"replayed {stats.describe()} into {into}")
+    typer.echo(f"time: {stats.split()}")
 
 
 def _database_suffix(as_of: str | None, effective_at: str | None) -> str:
@@ -248,7 +249,7 @@ def _database_suffix(as_of: str | None, effective_at: str | None) -> str:
 
 def _replay_target(settings: Settings, into: str, mongo_db: str | None,
                    suffix: str) -> ReadStore:
-    from infra.read_store.sqlite import SQLiteReadStore
+    from infra.read_store.sqlite_bulk import SQLiteBulkStore
 
     live_mongo = (settings.mongo_uri, settings.mongo_db)
     if into.startswith(("mongodb://", "mongodb+srv://")):
@@ -270,7 +271,8 @@ def _replay_target(settings: Settings, into: str, mongo_db: str | None,
     if path.exists():
         err.print(f"{path} exists; replay needs an empty folder")
         raise typer.Exit(2)
-    return SQLiteReadStore(path)
+    # Loaded as readmodels.sqlite.partial, renamed once complete (see sqlite_bulk).
+    return SQLiteBulkStore(path, new_file=True)
 
 
 def _event_source(settings: Settings, source: str, bar: Progress,
@@ -393,6 +395,7 @@ def rebuild(
         bar.update(task, completed=ledger.head_position())
     live.close()
     typer.echo(f"rebuilt {stats.describe()}; switched in at position {switched}")
+    typer.echo(f"time: {stats.split()}")
 
 
 def _rebuild_distributed(settings: Settings, *, keep_old: bool, grace: float) -> None:

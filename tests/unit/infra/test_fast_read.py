@@ -76,3 +76,25 @@ def test_an_event_the_fast_path_cannot_read_is_read_the_reference_way(
     monkeypatch.setattr(fast_read, "fast_envelope", upcast_due)
 
     assert list(fast_read.fast_envelopes(ledger, page=50)) == reference(ledger)
+
+
+@pytest.mark.parametrize("stored", [
+    "2026-03-01T09:00:00.123456+00:00",  # isoformat() with microseconds
+    "2026-03-01T09:00:00+00:00",  # isoformat() leaves them out when there are none
+    "0999-12-31T23:59:59.000001+00:00",
+    "2026-03-01T11:00:00.5+02:00",  # not what the store writes: the long way
+    "2026-03-01T09:00:00",
+])
+def test_a_stored_time_reads_as_the_reference_path_reads_it(stored: str) -> None:
+    from domain.envelope import iso_time
+
+    assert fast_read.utc_time(stored) == iso_time(datetime.fromisoformat(stored))
+
+
+@pytest.mark.parametrize("stored", ["0365a01d8c524e6c8efe2987851035f1",
+                                    "00000000000000000000000000000000",
+                                    "0365A01D8C524E6C8EFE2987851035F1"])
+def test_a_stored_originator_id_reads_as_its_uuid(stored: str) -> None:
+    from uuid import UUID
+
+    assert fast_read.uuid_text(stored) == str(UUID(stored))

@@ -1,0 +1,140 @@
+"""A replay's bulk load: a new file appears only once complete, a store it did not
+start empty is still read, and what it leaves is an ordinary read store."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from domain.envelope import EventEnvelope
+from infra.projecting.replay import REPLAY_CHECKPOINT, replay
+from infra.read_store.sqlite import BUILD_PREFIX, SQLiteReadStore
+from infra.read_store.sqlite_bulk import PARTIAL, SQLiteBulkStore
+from projections.engine import DocKey
+from projections.fold import Document
+from tests.unit.infra.test_replay_writer import folded_at_once, story
+
+
+def index_sql(path: Path) -> list[str]:
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT tbl_name, sql FROM sqlite_master "
+                          "WHERE type = 'index' AND sql IS NOT NULL").fetchall()
+    return sorted(f"{table}: {sql.split(' ON ', 1)[1]}" for table, sql in rows)
+
+
+def stored(store: SQLiteReadStore, expected: dict[DocKey, Document]) -> dict[DocKey, Document]:
+    return {key: doc for key in expected if (doc := store.get(*key)) is not None}
+
+
+def test_a_replay_into_a_new_file_leaves_an_ordinary_store_with_every_index(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "readmodels.sqlite"
+    target = SQLiteBulkStore(path, new_file=True)
+
+    replay(story(), target, batch=3)
+    target.close()
+
+    reopened = SQLiteReadStore(path)
+    expected = folded_at_once()
+    assert stored(reopened, expected) == expected
+    assert reopened.checkpoint(REPLAY_CHECKPOINT) == 7
+    assert reopened._writer.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    reopened.close()
+    fresh = tmp_path / "fresh.sqlite"
+    SQLiteReadStore(fresh).close()
+    assert index_sql(path) == index_sql(fresh) and index_sql(fresh)
+    assert not (tmp_path / f"readmodels.sqlite{PARTIAL}").exists()
+    assert (path.stat().st_mode & 0o777) == 0o600
+
+
+def test_a_replay_that_stops_half_way_leaves_no_file_under_the_name_asked_for(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "readmodels.sqlite"
+    target = SQLiteBulkStore(path, new_file=True)
+
+    def broken() -> Iterator[EventEnvelope]:
+        yield from story()[:4]
+        raise OSError("the event store went away")
+
+    with pytest.raises(OSError, match="went away"):
+        replay(broken(), target, batch=2)
+    target.close()
+
+    assert not path.exists()
+    assert (tmp_path / f"readmodels.sqlite{PARTIAL}").exists()
+    again = SQLiteBulkStore(path, new_file=True)  # the leftover is replaced, not reused
+    replay(story(), again, batch=2)
+    again.close()
+    expected = folded_at_once()
+    reopened = SQLiteReadStore(path)
+    assert stored(reopened, expected) == expected
+    reopened.close()
+
+
+def test_a_new_file_is_refused_where_one_exists(tmp_path: Path) -> None:
+    path = tmp_path / "readmodels.sqlite"
+    SQLiteReadStore(path).close()
+
+    with pytest.raises(FileExistsError):
+        SQLiteBulkStore(path, new_file=True)
+
+
+def test_a_replay_into_a_store_that_already_holds_documents_reads_them(
+    tmp_path: Path,
+) -> None:
+    """Only an empty target may be assumed to hold nothing the replay did not write."""
+    events = story()
+    target = SQLiteBulkStore(tmp_path / "readmodels.sqlite", prefix=BUILD_PREFIX)
+    replay(events[:5], target, batch=2)  # the team and the incident's first versions
+    target.close()
+    again = SQLiteBulkStore(tmp_path / "readmodels.sqlite", prefix=BUILD_PREFIX)
+    assert not again.empty()
+
+    replay(events[5:], again, batch=2)
+
+    expected = folded_at_once()
+    assert stored(again, expected) == expected
+    again.close()
+
+
+def test_a_bulk_loaded_generation_keeps_its_indexes_and_its_journal(tmp_path: Path) -> None:
+    path = tmp_path / "readmodels.sqlite"
+    live = SQLiteReadStore(path)
+    build = SQLiteBulkStore(path, prefix=BUILD_PREFIX)
+
+    replay(story(), build, batch=3)
+
+    assert build._writer.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    built = [sql for sql in index_sql(path) if sql.startswith(BUILD_PREFIX)]
+    live_ones = [sql for sql in index_sql(path) if sql.startswith("c_")]
+    assert len(built) == len(live_ones) > 0
+    build.close()
+    live.close()
+
+
+def test_the_cyclic_collector_rests_while_a_replay_runs_and_wakes_after(
+    tmp_path: Path,
+) -> None:
+    import gc
+
+    seen: list[bool] = []
+
+    class Watching(SQLiteBulkStore):
+        def load(self, changes: dict[DocKey, Document], checkpoint: tuple[str, int],
+                 ) -> None:
+            seen.append(gc.isenabled())
+            super().load(changes, checkpoint)
+
+    target = Watching(tmp_path / "readmodels.sqlite", new_file=True)
+    assert gc.isenabled()
+
+    replay(story(), target, batch=2)
+    target.close()
+
+    assert seen == [False] * 4
+    assert gc.isenabled()
