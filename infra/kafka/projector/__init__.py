@@ -15,6 +15,11 @@ built from (``_streams``): the engine skips what a document already saw, and the
 refuses to replace a document with one that is behind it. At-least-once delivery plus
 idempotent writes gives effectively-once read models.
 
+The write of one batch runs on a writer thread while the next batch is polled
+(first, with no write in flight) and folded over it (:mod:`.pipeline`): batches are
+still stored one at a time, in log order, each batch's offsets committed after its
+own write returned; a failed write is retried before anything after it.
+
 Rebalances: revocation happens inside ``poll`` and offsets are only ever committed
 for batches whose writes are done, so nothing written is lost and nothing unwritten
 is acknowledged. kafka-python 3.x *keeps* the fetch position of a partition that
@@ -45,9 +50,10 @@ Failures
   while other aggregates keep flowing. :mod:`infra.kafka.deadletter` lists, replays
   and skips them, and unparks the aggregate.
 
-The package: the consumer loop, offsets and rebalances here; what a batch changes and
-dead-letters in :mod:`.outcome`, its bulk reads and fold in :mod:`.batch`, the cache of
-documents this member alone writes in :mod:`.doc_cache`, transient failures and poison
+The package: the consumer loop and rebalances here; offsets in :mod:`.offsets`; the
+write in flight in :mod:`.pipeline`; what a batch changes and dead-letters in
+:mod:`.outcome`, its bulk reads and fold in :mod:`.batch`, the cache of documents
+this member alone writes in :mod:`.doc_cache`, transient failures and poison
 in :mod:`.poison`, group membership in :mod:`.membership`, lag in :mod:`.lag`.
 """
 
@@ -61,17 +67,18 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 
 from infra.kafka.projector.batch import store_call
 from infra.kafka.projector.doc_cache import DocCache
-from infra.kafka.projector.lag import fetch_position, member_lag
+from infra.kafka.projector.lag import member_lag
 from infra.kafka.projector.membership import (
     RebalanceListener,
     leave_as_static_member,
     still_member,
 )
+from infra.kafka.projector.offsets import Offsets
 from infra.kafka.projector.outcome import BatchFolder, Outcome, PolledBatch
 from infra.kafka.projector.pipeline import InFlight, Writer
 from infra.kafka.projector.poison import (
@@ -143,9 +150,6 @@ class Projector:
         self._writer = Writer()
         self._inflight: InFlight | None = None
         self._uncertain: frozenset[DocKey] = frozenset()  # of the last write
-        self._uncommitted: dict[TopicPartition, OffsetAndMetadata] = {}
-        # The offsets this member committed on the partitions it holds (known ones).
-        self._committed: dict[TopicPartition, int] = {}
         self._paused = False
         config: dict[str, Any] = {
             "bootstrap_servers": bootstrap, "group_id": group_id,
@@ -163,6 +167,7 @@ class Projector:
             config["group_instance_id"] = self.group_instance_id
         config.update(consumer_config or {})
         self._consumer = KafkaConsumer(**config)
+        self._offsets = Offsets(self._consumer, group_id, self._offset_commit_failed)
         for topic in topics.event_topics:
             # Known partitions before the first join: kafka-python 3 may otherwise
             # compute the first assignment without them ("No partition metadata").
@@ -389,6 +394,9 @@ class Projector:
                 log.warning("projector %s: the last write failed (%s); its records are "
                             "redelivered", self.group_id, e)
 
+    def _offset_commit_failed(self) -> None:
+        self.stats.offset_commit_failures += 1
+
     # -- dead letters ----------------------------------------------------------
 
     def _dead_letter_producer(self) -> KafkaProducer:
@@ -402,61 +410,11 @@ class Projector:
     # -- offsets and rebalances --------------------------------------------------
 
     def _commit_offsets(self, batch: PolledBatch | None = None) -> None:
-        """Commit the batch's offsets, and any earlier ones a failed commit left over.
-
-        A commit fails during a rebalance; the partitions we keep keep their position
-        (kafka-python 3.x), so their offsets are committed with the next attempt.
-        Only partitions we still hold are committed: another member owns the rest now.
-        """
-        if batch is not None:
-            for tp, offset in batch.next_offsets().items():
-                known = self._uncommitted.get(tp)
-                if known is None or known.offset < offset.offset:
-                    self._uncommitted[tp] = offset
-        if not self._uncommitted:
-            return
-        held = self._consumer.assignment()
-        offsets = {tp: o for tp, o in self._uncommitted.items() if tp in held}
-        try:
-            if offsets:
-                self._consumer.commit(offsets=offsets)
-                self._committed.update({tp: o.offset for tp, o in offsets.items()})
-            self._uncommitted.clear()
-        except KafkaError as e:
-            # The writes are done and idempotent: a redelivery of these records (to us
-            # or to the partition's new owner) changes nothing.
-            self.stats.offset_commit_failures += 1
-            log.warning("projector %s: offset commit failed (%s); retrying with the next "
-                        "batch (a redelivery meanwhile is harmless)", self.group_id, e)
+        self._offsets.commit(batch.next_offsets() if batch is not None else None)
 
     def _commit_caught_up(self) -> None:
-        """Caught up (a poll found nothing, no batch in hand, nothing left to commit):
-        commit the fetch position where it is past the committed offset.
-
-        Between the two there are only records that are no events for us: the commit
-        marker that ends each of the relay's transactions (and records of aborted
-        transactions), which the consumer skips. Committing past them makes a drained
-        group's lag (:func:`.lag.group_lag`: end offset - committed offset, what the rebuild
-        and the tests wait for) 0 on transactional topics too. Everything before the
-        position was returned by earlier polls and is written and committed already.
-        """
-        if (self._pending is not None or self._inflight is not None or self._uncommitted
-                or self._paused):
-            return
-        ahead: dict[TopicPartition, OffsetAndMetadata] = {}
-        for tp in self._consumer.assignment():
-            position = fetch_position(self._consumer, tp)
-            if position is not None and position > self._committed.get(tp, -1):
-                ahead[tp] = OffsetAndMetadata(position, "", -1)
-        if not ahead or not still_member(self._consumer):
-            return
-        try:
-            self._consumer.commit(offsets=ahead)
-        except KafkaError as e:  # a rebalance: the next idle poll tries again
-            log.debug("projector %s: committing the caught-up positions failed: %s",
-                      self.group_id, e)
-            return
-        self._committed.update({tp: o.offset for tp, o in ahead.items()})
+        if self._pending is None and self._inflight is None and not self._paused:
+            self._offsets.commit_caught_up()
 
     def _on_revoked(self, revoked: set[TopicPartition]) -> None:
         self.drain()  # none in flight while polling (.pipeline); kept safe regardless
@@ -467,9 +425,7 @@ class Projector:
     def _on_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("projector %s: partitions assigned: %s", self.group_id, sorted(assigned))
         self._cache.clear()
-        self._uncommitted = {tp: o for tp, o in self._uncommitted.items() if tp in assigned}
-        # Another member may have committed on these meanwhile: learn them anew.
-        self._committed.clear()
+        self._offsets.assigned(assigned)
         batch, self._pending = self._pending, None
         self._paused = False
         if batch is None:
