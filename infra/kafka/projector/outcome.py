@@ -18,6 +18,7 @@ from kafka import OffsetAndMetadata, TopicPartition
 from domain.envelope import EventEnvelope
 from infra.kafka.projector.batch import BatchReader, fold_batch, overlay, owned_keys, store_call
 from infra.kafka.projector.doc_cache import DocCache
+from infra.kafka.projector.pipeline import InFlight
 from infra.kafka.projector.poison import (
     PARKED,
     StoreUnavailableError,
@@ -58,6 +59,8 @@ class Outcome:
     assumed: frozenset[DocKey] = frozenset()
     owned: frozenset[DocKey] = frozenset()
     dead_letters_sent: bool = False
+    # Read from the batch written meanwhile (:mod:`.pipeline`), not yet confirmed.
+    speculated: frozenset[DocKey] = frozenset()
 
 
 @dataclass
@@ -100,6 +103,7 @@ class BatchFolder:
     folds: Sequence[Fold]
     group_id: str
     max_retries: int
+    ahead: InFlight | None = None
 
     def outcome(self, batch: PolledBatch) -> Outcome:
         """What the batch changes, and which records it dead-letters (no writes)."""
@@ -143,7 +147,7 @@ class BatchFolder:
                 else:
                     candidates[tp].append(item)
         ordered = self._merged(candidates)
-        snapshot = BatchReader(self.store, self.cache)
+        snapshot = BatchReader(self.store, self.cache, self.ahead)
         changes, error = fold_batch(
             [i.envelope for i in ordered], self.folds, snapshot  # type: ignore[misc]
         )
@@ -168,7 +172,8 @@ class BatchFolder:
         position = max((i.envelope.position for i in ordered if i.envelope), default=0)
         return Outcome(changes, dead, position, read=snapshot.docs,
                        assumed=frozenset(snapshot.assumed),
-                       owned=owned_keys(changes, snapshot, self.cache))
+                       owned=owned_keys(changes, snapshot, self.cache),
+                       speculated=frozenset(snapshot.speculated))
 
     def _decode(self, item: Item) -> None:
         """Decode and upcast, tried ``1 + max_retries`` times like any poison."""
