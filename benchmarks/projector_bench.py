@@ -138,17 +138,12 @@ def _produce(bootstrap: str, topics: Any, events: list[EventEnvelope]) -> float:
 def _project(bootstrap: str, topics: Any, store: Any, group: str, batch: int,
              budget: float, total: int) -> Row:
     """Run one projector until its group's lag is 0 (or the budget is spent)."""
-    from kafka import KafkaAdminClient
-
     from infra.kafka.projector import Projector
     from infra.kafka.projector.lag import group_lag
     from projections.registry import ALL_FOLDS
 
     projector = Projector(bootstrap, topics, store, ALL_FOLDS, group_id=group,
                           batch_size=batch)
-    # One client for every look at the lag: a new one each time costs the process
-    # being measured a connection and a metadata round (CPU a projector has not).
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id=f"opsledger-lag-{group}")
     stop = threading.Event()
     thread = threading.Thread(target=projector.run, args=(stop,), daemon=True)
     started = time.perf_counter()
@@ -157,7 +152,7 @@ def _project(bootstrap: str, topics: Any, store: Any, group: str, batch: int,
     try:
         while time.perf_counter() - started < budget and thread.is_alive():
             time.sleep(0.5)
-            lag = group_lag(bootstrap, topics, group, admin)
+            lag = group_lag(bootstrap, topics, group)
             if lag == 0:
                 break
     finally:
@@ -165,7 +160,6 @@ def _project(bootstrap: str, topics: Any, store: Any, group: str, batch: int,
         stop.set()
         thread.join(timeout=120)
         projector.close()
-        admin.close()
     note = "lag 0" if lag == 0 else f"budget spent, lag {lag}"
     return Row("", projector.stats.records, elapsed, note)
 

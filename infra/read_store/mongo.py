@@ -62,10 +62,6 @@ _MAX_INSERTS = 1000  # documents per insert command
 # writers and the readers can share the pool.
 _MAX_REPLACES = 20
 _READ_CHUNK = 500
-# FerretDB v1 reads by id one document per round trip: from this many ids on, the
-# reads run on _READERS threads, so the round trips (and the server's work) overlap.
-_PARALLEL_READS = 8
-_READERS = 4
 
 
 def _field(name: str) -> str:
@@ -105,8 +101,6 @@ class MongoReadStore(PagedIteration):
         fixed = check_prefix(prefix) if prefix else prefix  # before connecting
         self._writers = writers
         self._pool: ThreadPoolExecutor | None = None
-        # Threads start on first use (thread-safe: the API reads from many threads).
-        self._readers = ThreadPoolExecutor(_READERS, thread_name_prefix="mongo-reader")
         self._owns_client = client is None
         self._client: pymongo.MongoClient = client or pymongo.MongoClient(
             uri, serverSelectionTimeoutMS=server_selection_timeout_ms
@@ -175,13 +169,11 @@ class MongoReadStore(PagedIteration):
         target = self._target(collection)
         found: dict[str, Document] = {}
         if self.is_ferretdb:  # one indexed read per id beats one scan per chunk
-            if len(doc_ids) < _PARALLEL_READS:
-                docs = [target.find_one({"_id": doc_id}) for doc_id in doc_ids]
-            else:
-                docs = list(self._readers.map(lambda i: target.find_one({"_id": i}),
-                                              doc_ids))
-            return {doc_id: doc for doc_id, doc in zip(doc_ids, docs, strict=True)
-                    if doc is not None}
+            for doc_id in doc_ids:
+                doc = target.find_one({"_id": doc_id})
+                if doc is not None:
+                    found[doc_id] = doc
+            return found
         for i in range(0, len(doc_ids), _READ_CHUNK):
             part = doc_ids[i : i + _READ_CHUNK]
             found.update((doc["_id"], doc) for doc in target.find({"_id": {"$in": part}}))
@@ -356,6 +348,5 @@ class MongoReadStore(PagedIteration):
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-        self._readers.shutdown(wait=True)
         if self._owns_client:
             self._client.close()

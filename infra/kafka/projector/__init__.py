@@ -15,11 +15,6 @@ built from (``_streams``): the engine skips what a document already saw, and the
 refuses to replace a document with one that is behind it. At-least-once delivery plus
 idempotent writes gives effectively-once read models.
 
-The write of one batch runs on a writer thread while the next batch is polled
-(first, with no write in flight) and folded over it (:mod:`.pipeline`): batches are
-still stored one at a time, in log order, each batch's offsets committed after its
-own write returned; a failed write is retried before anything after it.
-
 Rebalances: revocation happens inside ``poll`` and offsets are only ever committed
 for batches whose writes are done, so nothing written is lost and nothing unwritten
 is acknowledged. kafka-python 3.x *keeps* the fetch position of a partition that
@@ -50,10 +45,9 @@ Failures
   while other aggregates keep flowing. :mod:`infra.kafka.deadletter` lists, replays
   and skips them, and unparks the aggregate.
 
-The package: the consumer loop and rebalances here; offsets in :mod:`.offsets`; the
-write in flight in :mod:`.pipeline`; what a batch changes and dead-letters in
-:mod:`.outcome`, its bulk reads and fold in :mod:`.batch`, the cache of documents
-this member alone writes in :mod:`.doc_cache`, transient failures and poison
+The package: the consumer loop, offsets and rebalances here; what a batch changes and
+dead-letters in :mod:`.outcome`, its bulk reads and fold in :mod:`.batch`, the cache of
+documents this member alone writes in :mod:`.doc_cache`, transient failures and poison
 in :mod:`.poison`, group membership in :mod:`.membership`, lag in :mod:`.lag`.
 """
 
@@ -64,23 +58,20 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 from kafka.errors import KafkaError
 
 from infra.kafka.projector.batch import store_call
 from infra.kafka.projector.doc_cache import DocCache
-from infra.kafka.projector.lag import member_lag
+from infra.kafka.projector.lag import fetch_position, member_lag
 from infra.kafka.projector.membership import (
     RebalanceListener,
     leave_as_static_member,
     still_member,
 )
-from infra.kafka.projector.offsets import Offsets
-from infra.kafka.projector.outcome import BatchFolder, Outcome, PolledBatch
-from infra.kafka.projector.pipeline import InFlight, Writer
+from infra.kafka.projector.outcome import BatchFolder, PolledBatch
 from infra.kafka.projector.poison import (
     PARKED,
     MembershipInDoubtError,
@@ -90,7 +81,6 @@ from infra.kafka.projector.poison import (
 )
 from infra.kafka.topics import Topics
 from infra.read_store.port import ReadStore
-from projections.engine import DocKey
 from projections.fold import Fold
 from projections.registry import SHARED
 
@@ -147,9 +137,9 @@ class Projector:
         self._producer = producer
         self._owns_producer = producer is None
         self._pending: PolledBatch | None = None
-        self._writer = Writer()
-        self._inflight: InFlight | None = None
-        self._uncertain: frozenset[DocKey] = frozenset()  # of the last write
+        self._uncommitted: dict[TopicPartition, OffsetAndMetadata] = {}
+        # The offsets this member committed on the partitions it holds (known ones).
+        self._committed: dict[TopicPartition, int] = {}
         self._paused = False
         config: dict[str, Any] = {
             "bootstrap_servers": bootstrap, "group_id": group_id,
@@ -167,7 +157,6 @@ class Projector:
             config["group_instance_id"] = self.group_instance_id
         config.update(consumer_config or {})
         self._consumer = KafkaConsumer(**config)
-        self._offsets = Offsets(self._consumer, group_id, self._offset_commit_failed)
         for topic in topics.event_topics:
             # Known partitions before the first join: kafka-python 3 may otherwise
             # compute the first assignment without them ("No partition metadata").
@@ -199,36 +188,31 @@ class Projector:
                              self.stats.dead_lettered)
                 except KafkaError as e:  # pragma: no cover - logging only
                     log.warning("projector %s: lag unknown: %s", self.group_id, e)
-        self.drain()
         log.info("projector %s stopping", self.group_id)
 
     def run_once(self) -> int:
-        """Poll (or retry) one batch, fold it and hand it to the writer; the number of
-        records whose writes finished meanwhile (and whose offsets are committed).
+        """Poll (or retry) one batch and apply it; the number of records it settled.
 
         Raises :class:`TransientFailureError` (the batch is kept for the next call)
         when the store or the dead-letter topic fails.
         """
-        try:
+        if self._pending is None:
+            polled = self._consumer.poll(timeout_ms=self.poll_timeout_ms,
+                                         max_records=self.batch_size)
+            if not polled:
+                self._commit_offsets()  # anything a failed commit left over
+                self._commit_caught_up()
+                return 0
+            self._pending = PolledBatch.of(polled)
+        else:
+            # Partitions are paused: this poll keeps us in the group (and runs any
+            # rebalance, which may drop the pending batch).
+            self._poll_paused(0)
             if self._pending is None:
-                if self._inflight is not None:  # nothing polled ahead: finish that write
-                    settled = self._settle()
-                    self.stats.last_error = None
-                    return settled
-                polled = self._consumer.poll(timeout_ms=self.poll_timeout_ms,
-                                             max_records=self.batch_size)
-                if not polled:
-                    self._commit_offsets()  # anything a failed commit left over
-                    self._commit_caught_up()
-                    return 0
-                self._pending = PolledBatch.of(polled)
-            elif self._paused:
-                # This poll keeps us in the group (and runs any rebalance, which may
-                # drop the pending batch).
-                self._poll_paused(0)
-                if self._pending is None:
-                    return 0
-            settled = self._apply(self._pending)
+                return 0
+        batch = self._pending
+        try:
+            settled = self._apply(batch)
         except MembershipInDoubtError:
             # Not a failure: let the rebalance run (partitions paused, so this poll
             # fetches nothing); it drops the batch if the partitions moved.
@@ -240,6 +224,7 @@ class Projector:
             self.stats.last_error = str(e)
             self._pause()
             raise
+        self._pending = None
         self._resume()
         self.stats.last_error = None
         return settled
@@ -265,10 +250,6 @@ class Projector:
         """Leave the group at once (a dynamic member's close sends LeaveGroup; a static
         member is removed by its instance id) and close the clients."""
         member_id = self._consumer.group_metadata().member_id
-        if self._inflight is not None:  # not committed: redelivered, harmlessly
-            self._inflight.wait()
-            self._inflight = None
-        self._writer.close()
         try:
             self._consumer.close(autocommit=False)
             if self.group_instance_id is not None:
@@ -286,37 +267,14 @@ class Projector:
 
     def lag(self) -> int:
         """Records on this member's partitions not folded yet (:func:`.lag.member_lag`)."""
-        unsettled: dict[TopicPartition, list[object]] = {}
-        for batch in (self._inflight.batch if self._inflight else None, self._pending):
-            for tp, items in (batch.by_tp if batch is not None else {}).items():
-                unsettled.setdefault(tp, []).extend(items)
-        return member_lag(self._consumer, unsettled)
+        return member_lag(self._consumer, self._pending.by_tp if self._pending is not None else {})
 
     # -- a batch ---------------------------------------------------------------
 
-    def _fold(self, batch: PolledBatch, ahead: InFlight | None) -> Outcome:
-        return BatchFolder(self.store, self._cache, self.folds, self.group_id,
-                           self.max_retries, ahead).outcome(batch)
-
     def _apply(self, batch: PolledBatch) -> int:
-        """Fold ``batch`` (over the write in flight), settle that write, then hand the
-        batch to the writer, polling the next one first."""
-        settled = 0
         if batch.outcome is None:
-            ahead = self._inflight
-            if ahead is not None and ahead.outcome.dead:
-                settled += self._settle()  # it parks aggregates: this batch must see them
-                ahead = None
-            try:
-                batch.outcome = self._fold(batch, ahead)
-            except TransientFailureError:
-                if self._inflight is not None:
-                    settled += self._settle()
-                raise
-        if self._inflight is not None:
-            settled += self._settle()
-            if batch.outcome.speculated & self._uncertain:  # the store kept other copies
-                batch.outcome = self._fold(batch, None)
+            batch.outcome = BatchFolder(self.store, self._cache, self.folds, self.group_id,
+                                        self.max_retries).outcome(batch)
         outcome = batch.outcome
         if not still_member(self._consumer):
             self._cache.clear()
@@ -327,45 +285,14 @@ class Projector:
             publish_dead_letters(self._dead_letter_producer, self.topics.deadletter,
                                  self.group_id, outcome.dead)
             outcome.dead_letters_sent = True
-        following: PolledBatch | None = None
-        if not outcome.dead and not self._paused:
-            # The next batch, polled now, while no write is in flight (see .pipeline).
-            polled = self._consumer.poll(timeout_ms=0, max_records=self.batch_size)
-            if self._pending is not batch:  # a rebalance dropped it
-                if polled and self._pending is None:
-                    self._pending = PolledBatch.of(polled)
-                return settled
-            if polled:
-                following = PolledBatch.of(polled)
-            if not still_member(self._consumer):
-                self._seek_back(following)
-                self._cache.clear()
-                batch.outcome = None
-                raise MembershipInDoubtError("the consumer group is rebalancing")
-        self._inflight = self._writer.submit(batch, outcome, partial(
-            store_call, self.store.commit, outcome.changes,
-            (self.group_id, outcome.position), owned=outcome.owned))
-        self._pending = following
-        return settled
-
-    def _settle(self) -> int:
-        """Wait for the write in flight; then learn what it stored and commit its
-        offsets. A failed write becomes the batch in hand again, and the batch polled
-        after it is fetched again later."""
-        inflight, self._inflight = self._inflight, None
-        if inflight is None:
-            return 0
-        batch, outcome = inflight.batch, inflight.outcome
         try:
-            uncertain = inflight.result()
+            uncertain = store_call(self.store.commit, outcome.changes,
+                                   (self.group_id, outcome.position), owned=outcome.owned)
         except StoreUnavailableError:
             self._cache.clear()  # some documents may be written, others not
-            self._seek_back(self._pending)
-            self._pending = batch  # retried with the same outcome
             raise
         if uncertain is None:  # a store that does not say: trust only what it owned
             uncertain = outcome.changes.keys() - outcome.owned
-        self._uncertain = frozenset(uncertain)
         self._cache.learn(outcome.read, outcome.assumed, outcome.changes, uncertain)
         self.stats.store_writes += 1
         if self.after_store_commit is not None:
@@ -375,27 +302,6 @@ class Projector:
         self.stats.records += batch.size
         self.stats.dead_lettered += len(outcome.dead)
         return batch.size
-
-    def _seek_back(self, batch: PolledBatch | None) -> None:
-        """Fetch an unwritten batch's records again later (it is dropped)."""
-        if batch is None:
-            return
-        held = self._consumer.assignment()
-        for tp, offset in batch.first_offsets().items():
-            if tp in held:
-                self._consumer.seek(tp, offset)
-
-    def drain(self) -> None:
-        """Finish the write in flight and commit its offsets (when stopping)."""
-        if self._inflight is not None:
-            try:
-                self._settle()
-            except TransientFailureError as e:
-                log.warning("projector %s: the last write failed (%s); its records are "
-                            "redelivered", self.group_id, e)
-
-    def _offset_commit_failed(self) -> None:
-        self.stats.offset_commit_failures += 1
 
     # -- dead letters ----------------------------------------------------------
 
@@ -410,14 +316,62 @@ class Projector:
     # -- offsets and rebalances --------------------------------------------------
 
     def _commit_offsets(self, batch: PolledBatch | None = None) -> None:
-        self._offsets.commit(batch.next_offsets() if batch is not None else None)
+        """Commit the batch's offsets, and any earlier ones a failed commit left over.
+
+        A commit fails during a rebalance; the partitions we keep keep their position
+        (kafka-python 3.x), so their offsets are committed with the next attempt.
+        Only partitions we still hold are committed: another member owns the rest now.
+        """
+        if batch is not None:
+            for tp, offset in batch.next_offsets().items():
+                known = self._uncommitted.get(tp)
+                if known is None or known.offset < offset.offset:
+                    self._uncommitted[tp] = offset
+        if not self._uncommitted:
+            return
+        held = self._consumer.assignment()
+        offsets = {tp: o for tp, o in self._uncommitted.items() if tp in held}
+        try:
+            if offsets:
+                self._consumer.commit(offsets=offsets)
+                self._committed.update({tp: o.offset for tp, o in offsets.items()})
+            self._uncommitted.clear()
+        except KafkaError as e:
+            # The writes are done and idempotent: a redelivery of these records (to us
+            # or to the partition's new owner) changes nothing.
+            self.stats.offset_commit_failures += 1
+            log.warning("projector %s: offset commit failed (%s); retrying with the next "
+                        "batch (a redelivery meanwhile is harmless)", self.group_id, e)
 
     def _commit_caught_up(self) -> None:
-        if self._pending is None and self._inflight is None and not self._paused:
-            self._offsets.commit_caught_up()
+        """Caught up (a poll found nothing, no batch in hand, nothing left to commit):
+        commit the fetch position where it is past the committed offset.
+
+        Between the two there are only records that are no events for us: the commit
+        marker that ends each of the relay's transactions (and records of aborted
+        transactions), which the consumer skips. Committing past them makes a drained
+        group's lag (:func:`.lag.group_lag`: end offset - committed offset, what the rebuild
+        and the tests wait for) 0 on transactional topics too. Everything before the
+        position was returned by earlier polls and is written and committed already.
+        """
+        if self._pending is not None or self._uncommitted or self._paused:
+            return
+        ahead: dict[TopicPartition, OffsetAndMetadata] = {}
+        for tp in self._consumer.assignment():
+            position = fetch_position(self._consumer, tp)
+            if position is not None and position > self._committed.get(tp, -1):
+                ahead[tp] = OffsetAndMetadata(position, "", -1)
+        if not ahead or not still_member(self._consumer):
+            return
+        try:
+            self._consumer.commit(offsets=ahead)
+        except KafkaError as e:  # a rebalance: the next idle poll tries again
+            log.debug("projector %s: committing the caught-up positions failed: %s",
+                      self.group_id, e)
+            return
+        self._committed.update({tp: o.offset for tp, o in ahead.items()})
 
     def _on_revoked(self, revoked: set[TopicPartition]) -> None:
-        self.drain()  # none in flight while polling (.pipeline); kept safe regardless
         self._cache.clear()
         self.stats.rebalances += 1
         log.info("projector %s: partitions revoked: %s", self.group_id, sorted(revoked))
@@ -425,7 +379,9 @@ class Projector:
     def _on_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("projector %s: partitions assigned: %s", self.group_id, sorted(assigned))
         self._cache.clear()
-        self._offsets.assigned(assigned)
+        self._uncommitted = {tp: o for tp, o in self._uncommitted.items() if tp in assigned}
+        # Another member may have committed on these meanwhile: learn them anew.
+        self._committed.clear()
         batch, self._pending = self._pending, None
         self._paused = False
         if batch is None:

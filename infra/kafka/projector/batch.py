@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from domain.envelope import EventEnvelope
 from infra.kafka.projector.doc_cache import DocCache
@@ -15,31 +15,20 @@ from projections.engine import DocKey, collector_paused, fold_events, plan_of
 from projections.fold import Document, Fold
 from projections.registry import APPEND_ONLY
 
-if TYPE_CHECKING:
-    from infra.kafka.projector.pipeline import InFlight
-
 _MAX_FETCH_ROUNDS = 4
 
 
 class BatchReader:
     """The documents a batch reads, as they stood before it: fetched in bulk, then
     served from memory (``None`` is remembered too). Store errors become
-    :class:`StoreUnavailableError`, so they are never mistaken for poison.
+    :class:`StoreUnavailableError`, so they are never mistaken for poison."""
 
-    ``ahead``: the batch being written meanwhile (:mod:`.pipeline`). What it changes
-    is read from it where this member alone writes the document (noted in
-    ``speculated``), else from the store once it is written."""
-
-    def __init__(self, store: ReadStore, cache: DocCache | None = None,
-                 ahead: InFlight | None = None) -> None:
+    def __init__(self, store: ReadStore, cache: DocCache | None = None) -> None:
         self.store = store
         self.cache = cache
-        self.ahead = ahead
         self.docs: dict[DocKey, Document | None] = {}
         # Taken as absent without a read: not known to be the stored state.
         self.assumed: set[DocKey] = set()
-        # Taken from the write in flight, before the store confirmed it.
-        self.speculated: set[DocKey] = set()
         self.round_trips = 0
 
     def assume_absent(self, keys: Iterable[DocKey]) -> None:
@@ -49,13 +38,6 @@ class BatchReader:
                 self.assumed.add(key)
 
     def _from_cache(self, key: DocKey) -> bool:
-        ahead = self.ahead
-        if ahead is not None and key in ahead.changes:
-            if self.cache is not None and self.cache.cacheable(key):
-                self.docs[key] = ahead.changes[key]
-                self.speculated.add(key)
-                return True
-            ahead.wait()  # another writer may touch it too: read what the store keeps
         if self.cache is None:
             return False
         known, doc = self.cache.lookup(key)
@@ -108,14 +90,10 @@ def owned_keys(
     changes: Mapping[DocKey, Document], reader: BatchReader, cache: DocCache
 ) -> frozenset[DocKey]:
     """The changed documents this member alone writes and whose stored state the batch
-    started from (read, or cached): the store may replace them by id.
-
-    Not those known to be absent: inserting is what the store does with a document
-    it is not told about, and on FerretDB an insert costs a fraction of a
-    replacement (and meets no stored copy, since no one else writes it)."""
+    started from (read, or cached): the store may replace them by id."""
     return frozenset(
         key for key in changes
-        if key not in reader.assumed and reader.docs.get(key) is not None
+        if key in reader.docs and key not in reader.assumed
         and cache.cacheable(key) and key[0] not in APPEND_ONLY
     )
 

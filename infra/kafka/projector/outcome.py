@@ -18,7 +18,6 @@ from kafka import OffsetAndMetadata, TopicPartition
 from domain.envelope import EventEnvelope
 from infra.kafka.projector.batch import BatchReader, fold_batch, overlay, owned_keys, store_call
 from infra.kafka.projector.doc_cache import DocCache
-from infra.kafka.projector.pipeline import InFlight
 from infra.kafka.projector.poison import (
     PARKED,
     StoreUnavailableError,
@@ -59,8 +58,6 @@ class Outcome:
     assumed: frozenset[DocKey] = frozenset()
     owned: frozenset[DocKey] = frozenset()
     dead_letters_sent: bool = False
-    # Read from the batch written meanwhile (:mod:`.pipeline`), not yet confirmed.
-    speculated: frozenset[DocKey] = frozenset()
 
 
 @dataclass
@@ -103,7 +100,6 @@ class BatchFolder:
     folds: Sequence[Fold]
     group_id: str
     max_retries: int
-    ahead: InFlight | None = None
 
     def outcome(self, batch: PolledBatch) -> Outcome:
         """What the batch changes, and which records it dead-letters (no writes)."""
@@ -147,7 +143,7 @@ class BatchFolder:
                 else:
                     candidates[tp].append(item)
         ordered = self._merged(candidates)
-        snapshot = BatchReader(self.store, self.cache, self.ahead)
+        snapshot = BatchReader(self.store, self.cache)
         changes, error = fold_batch(
             [i.envelope for i in ordered], self.folds, snapshot  # type: ignore[misc]
         )
@@ -172,8 +168,7 @@ class BatchFolder:
         position = max((i.envelope.position for i in ordered if i.envelope), default=0)
         return Outcome(changes, dead, position, read=snapshot.docs,
                        assumed=frozenset(snapshot.assumed),
-                       owned=owned_keys(changes, snapshot, self.cache),
-                       speculated=frozenset(snapshot.speculated))
+                       owned=owned_keys(changes, snapshot, self.cache))
 
     def _decode(self, item: Item) -> None:
         """Decode and upcast, tried ``1 + max_retries`` times like any poison."""
