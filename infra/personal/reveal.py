@@ -14,6 +14,7 @@ An audit record keeps, beside its opened ``data``, the sealed values it was stor
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -27,7 +28,14 @@ from infra.read_store.port import Document, Filters, Page, ReadStore
 
 OPENED_SECONDS = 10.0
 OPENED_MAX = 8192
+DOCUMENTS_MAX = 2048
 _WALKED = (str, dict, list)
+_PREFIX_BYTES = PREFIX.encode()
+_WITHIN_BYTES = re.compile(WITHIN.pattern.encode())
+_KEYED = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+"""A document JSON would change the types of (a datetime) is never remembered."""
+
+_Used = tuple[tuple[str, "bytes | None"], ...]
 
 
 class Revealer:
@@ -36,19 +44,31 @@ class Revealer:
     read-model page opens the same few values again and again, and AES-GCM with a
     fresh context costs more than the rest of the read. A remembered value is answered
     only while the key store still gives that same key, looked up on every reveal, so
-    an erasure takes effect exactly as without it."""
+    an erasure takes effect exactly as without it.
+
+    Whole documents opened are remembered the same way (at most :data:`DOCUMENTS_MAX`),
+    by their stored JSON, with the key each of their subjects had *before* they were
+    opened (so an erasure meanwhile can only miss, never answer plaintext), and answered
+    as fresh objects parsed from the opened JSON (a route may change what it is given):
+    walking a page's fifty documents was most of its cost."""
 
     def __init__(self, keys: KeyStore) -> None:
         self.keys = keys
         self._opened: dict[str, tuple[str, bytes, str]] = {}  # value: subject, key, text
+        self._documents: dict[tuple[str, bytes], tuple[_Used, bytes]] = {}
         self._since = time.monotonic()
+
+    def _forget_when_due(self) -> None:
+        now = time.monotonic()
+        if (now - self._since >= OPENED_SECONDS or len(self._opened) >= OPENED_MAX
+                or len(self._documents) >= DOCUMENTS_MAX):
+            # All at once: no plaintext is kept longer than that.
+            self._opened, self._documents = {}, {}
+            self._since = now
 
     def reveal(self, value: str) -> str:
         """A sealed value's plaintext, or ``"[erased]"`` when its key is gone."""
-        now = time.monotonic()
-        if now - self._since >= OPENED_SECONDS or len(self._opened) >= OPENED_MAX:
-            self._opened = {}  # all at once: no plaintext is kept longer than that
-            self._since = now
+        self._forget_when_due()
         known = self._opened.get(value)
         if known is not None:
             subject, key, plaintext = known
@@ -101,8 +121,27 @@ class Revealer:
     def reveal_document(self, collection: str, doc: Document | None) -> Document | None:
         if doc is None:
             return None
-        if not _may_hold_sealed(doc):
+        try:
+            stored = orjson.dumps(doc, option=_KEYED)
+        except TypeError:  # not plain JSON: walked, never remembered
+            return self._opened_document(collection, doc)
+        if _PREFIX_BYTES not in stored:
             return doc
+        self._forget_when_due()
+        known = self._documents.get((collection, stored))
+        if known is not None:
+            used, opened = known
+            if all(self.keys.key(subject) == key for subject, key in used):
+                fresh: Document = orjson.loads(opened)
+                return fresh
+        used = tuple((subject, self.keys.key(subject)) for subject in _subjects_in(stored))
+        revealed = self._opened_document(collection, doc)
+        opened = orjson.dumps(revealed)
+        if orjson.loads(opened) == revealed:  # the same types once parsed again
+            self._documents[(collection, stored)] = (used, opened)
+        return revealed
+
+    def _opened_document(self, collection: str, doc: Document) -> Document:
         revealed: Document = self.reveal_tree(doc)
         if collection == "audit_trail":
             sealed = dict(sealed_paths(doc.get("data")))
@@ -111,14 +150,10 @@ class Revealer:
         return revealed
 
 
-def _may_hold_sealed(doc: Document) -> bool:
-    """False only when no string in ``doc`` holds a sealed value: one pass in C over
-    its JSON, far cheaper than walking it in Python (a document that is not plain JSON
-    is walked)."""
-    try:
-        return PREFIX.encode() in orjson.dumps(doc)
-    except TypeError:
-        return True
+def _subjects_in(stored: bytes) -> list[str]:
+    """The subjects whose keys open the sealed values in a document's JSON."""
+    return sorted({f"{m.group(1).decode()}:{m.group(2).decode()}"
+                   for m in _WITHIN_BYTES.finditer(stored)})
 
 
 def sealed_paths(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:

@@ -4,6 +4,7 @@ without decrypting it, and never once its subject's key is gone."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,7 +98,7 @@ def test_a_document_opens_in_its_json_exactly_as_walking_it_would(keys: KeyStore
     grace_key = keys.key_for_new_data(GRACE)
     assert grace_key is not None
     grace = seal(GRACE, grace_key, "Grace Hopper")
-    doc = {"id": "f1", "score": 7, "ratio": 0.5, "flag": None, "ok": True,
+    doc: dict[str, Any] = {"id": "f1", "score": 7, "ratio": 0.5, "flag": None, "ok": True,
            "customer": {"name": ada, "email": grace},
            "history": [{"by": ada, "text": f"{ada} joined as SRE, {grace} left"}, 3, [grace]]}
     revealer = Revealer(keys)
@@ -124,7 +125,7 @@ def test_a_document_that_is_not_plain_json_is_walked_and_keeps_its_types(
     import datetime
 
     at = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
-    doc = {"at": at, "name": sealed_name(keys), 1: "a key that is not text"}
+    doc: dict[Any, Any] = {"at": at, "name": sealed_name(keys), 1: "a key that is not text"}
 
     opened = Revealer(keys).reveal_document("members", doc)
 
@@ -135,3 +136,67 @@ def test_a_document_without_sealed_values_is_answered_as_it_is(keys: KeyStore) -
     doc = {"id": "t1", "name": "Platform", "members": ["a", "b"]}
 
     assert Revealer(keys).reveal_document("teams", doc) is doc
+
+
+@pytest.fixture
+def walks(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The documents actually walked to open their sealed values."""
+    seen: list[object] = []
+    real = Revealer._opened_document
+
+    def counting(self: Revealer, collection: str, doc: dict[str, object]) -> object:
+        seen.append(doc)
+        return real(self, collection, doc)
+
+    monkeypatch.setattr(Revealer, "_opened_document", counting)
+    return seen
+
+
+def test_a_document_opened_once_is_answered_again_without_walking_it(
+        keys: KeyStore, walks: list[object]) -> None:
+    doc = {"id": "f1", "customer": {"name": sealed_name(keys)}, "tags": ["a"]}
+    revealer = Revealer(keys)
+
+    first = revealer.reveal_document("feedback", doc)
+    again = revealer.reveal_document("feedback", dict(doc))
+
+    assert first == again == {"id": "f1", "customer": {"name": "Ada Lovelace"}, "tags": ["a"]}
+    assert len(walks) == 1
+
+
+def test_a_remembered_document_reads_erased_once_its_subject_is_erased(
+        keys: KeyStore) -> None:
+    doc = {"id": "f1", "customer": {"name": sealed_name(keys)}}
+    revealer = Revealer(keys)
+    revealer.reveal_document("feedback", doc)
+
+    keys.erase(ADA)
+
+    assert revealer.reveal_document("feedback", doc) == {"id": "f1",
+                                                         "customer": {"name": ERASED}}
+
+
+def test_a_remembered_document_is_answered_as_new_objects_each_time(keys: KeyStore) -> None:
+    doc = {"id": "i1", "items": [{"text": sealed_name(keys), "overdue": False}]}
+    revealer = Revealer(keys)
+    revealer.reveal_document("incidents", doc)
+
+    answer = revealer.reveal_document("incidents", doc)
+    assert answer is not None
+    answer["items"][0]["overdue"] = True  # a route deriving a field on what it was given
+
+    assert revealer.reveal_document("incidents", doc) == {
+        "id": "i1", "items": [{"text": "Ada Lovelace", "overdue": False}]}
+
+
+def test_a_document_whose_types_json_would_change_is_walked_every_time(
+        keys: KeyStore, walks: list[object]) -> None:
+    import uuid
+
+    doc = {"id": uuid.UUID(int=1), "name": sealed_name(keys)}
+    revealer = Revealer(keys)
+
+    answers = [revealer.reveal_document("members", doc) for _ in range(2)]
+
+    assert answers == [{"id": uuid.UUID(int=1), "name": "Ada Lovelace"}] * 2
+    assert len(walks) == 2
