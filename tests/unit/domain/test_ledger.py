@@ -221,30 +221,6 @@ def test_an_id_of_another_kind_of_aggregate_is_not_found(ledger: Ledger) -> None
         IncidentService(ledger).acknowledge(ic.Acknowledge(team_id), ctx())
 
 
-def test_first_gives_the_aggregate_as_its_first_event_left_it(
-        ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
-    """What a command needs to know that a team exists, and since when, without
-    loading the team's whole history (a feedback item loads its team)."""
-    team_id = form_team(ledger)
-    teams = TeamService(ledger)
-    for i in range(3):
-        teams.add_member(tc.AddMember(team_id, f"Ada {i}", f"ada{i}@x.test", "engineer"),
-                         ctx(i + 1))
-    read: list[int | None] = []
-    select = ledger.recorder.select_events
-    monkeypatch.setattr(ledger.recorder, "select_events", lambda *a, **k: read.append(
-        k.get("lte")) or select(*a, **k))
-
-    first = ledger.first(Team, team_id)
-
-    assert (first.version, first.members, first.first_occurred_at) == (1, {}, NOW)
-    assert read == [1]  # one event asked for, not the history
-    with pytest.raises(NotFoundError, match="team"):
-        ledger.first(Team, uuid4())
-    with pytest.raises(NotFoundError, match="goal"):
-        ledger.first(Goal, team_id)
-
-
 def test_creating_with_an_existing_client_id_is_refused(ledger: Ledger) -> None:
     team_id = uuid4()
     TeamService(ledger).form(tc.FormTeam(name="A", team_id=team_id), ctx())
@@ -429,23 +405,3 @@ def test_a_refused_command_does_not_use_up_its_idempotency_key(
 
     assert keyed_ledger.load(Incident, iid).status == "closed"
     assert closed.version == 4
-
-
-def test_saving_and_loading_ask_no_runtime_protocol_of_aggregates_or_events(
-        ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
-    """eventsourcing's save and projection check every aggregate and event against
-    runtime protocols (isinstance of a typing.Protocol: dearer than the work itself);
-    the ledger's own collect and project by class."""
-    import typing
-
-    checks: list[object] = []
-    meta = type(typing.Protocol)
-    check = meta.__instancecheck__
-    monkeypatch.setattr(meta, "__instancecheck__",
-                        lambda cls, obj: checks.append(cls) or check(cls, obj))
-    team_id = form_team(ledger)
-    TeamService(ledger).add_member(tc.AddMember(team_id, "Ada", "ada@x.test", "engineer"),
-                                   ctx(1))
-
-    assert ledger.load(Team, team_id).version == 2
-    assert not [c for c in checks if c.__module__.startswith("eventsourcing")]
