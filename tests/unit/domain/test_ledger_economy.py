@@ -52,7 +52,7 @@ def test_saving_and_loading_ask_no_runtime_protocol_of_aggregates_or_events(
     the ledger's own collect and project by class."""
     checks: list[object] = []
     meta = type(typing.Protocol)
-    check = meta.__instancecheck__
+    check: typing.Any = meta.__instancecheck__
 
     def checking(cls: typing.Any, obj: object) -> bool:
         checks.append(cls)
