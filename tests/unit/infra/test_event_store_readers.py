@@ -5,7 +5,6 @@ connections, and end with the store."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -22,13 +21,6 @@ from infra.event_store import close_ledger, ledger_recorder, open_ledger
 from infra.event_store.readers import ReadConnections
 from infra.event_store.sqlite import LedgerSQLiteRecorder
 from infra.settings import Settings
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    made = open_ledger(Settings(data_dir=tmp_path / "data"))
-    yield made
-    close_ledger(made)
 
 
 def readers_of(ledger: Ledger) -> ReadConnections:

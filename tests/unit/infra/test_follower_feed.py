@@ -6,7 +6,6 @@ wrote) sends it to the store, and the read models end the same either way."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,18 +33,6 @@ from tests.support.group_commit import grouped
 from tests.support.waiting import wait_until
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data")
-
-
-@pytest.fixture
-def ledger(settings: Settings) -> Iterator[Ledger]:
-    made = open_ledger(settings)
-    yield made
-    close_ledger(made)
 
 
 def ctx(minutes: int = 0, *, key: str | None = None) -> CommandContext:

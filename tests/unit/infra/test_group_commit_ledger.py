@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
@@ -32,18 +31,6 @@ from tests.support.group_commit import Call, WriteLock, grouped
 from tests.support.waiting import wait_until
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data")
-
-
-@pytest.fixture
-def ledger(settings: Settings) -> Iterator[Ledger]:
-    made = open_ledger(settings)
-    yield made
-    made.close()
 
 
 def ctx(minutes: int = 0, *, key: str | None = None) -> CommandContext:
