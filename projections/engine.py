@@ -14,12 +14,13 @@ engine before it.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 
 from domain.envelope import EventEnvelope
+from projections.collector import collector_paused
 from projections.fold import Document, Fold, Lookup, same_document
+
+__all__ = ["DocKey", "already_applied", "collector_paused", "fold_events", "plan_of"]
 
 DocKey = tuple[str, str]
 _NONE: dict[str, int] = {}
@@ -96,27 +97,6 @@ def fold_events(
     """
     with collector_paused():
         return _fold(events, plan_of(folds), read, blind_writes)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for the block (and back on after it, if it was).
-
-    A fold makes many small containers and no reference cycles: the collector would
-    otherwise run every few hundred of them and, each time enough have survived, walk
-    every document the process holds (half of a large fold's time, more when a cache
-    or an in-memory store holds many documents). A caller that does more fold-like
-    work around :func:`fold_events` (routing a batch ahead, to prefetch) pauses it over
-    all of it: off and on once per batch, the collector only ever walks what the
-    batches leave behind, once.
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _fold(
