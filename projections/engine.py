@@ -20,7 +20,8 @@ from domain.envelope import EventEnvelope
 from projections.collector import collector_paused
 from projections.fold import Document, Fold, Lookup, same_document
 
-__all__ = ["DocKey", "already_applied", "collector_paused", "fold_events", "plan_of"]
+__all__ = ["DocKey", "FoldPlan", "already_applied", "collector_paused", "fold_events",
+           "folds_by_context", "plan_of"]
 
 DocKey = tuple[str, str]
 _NONE: dict[str, int] = {}
