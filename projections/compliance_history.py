@@ -36,7 +36,14 @@ class HistoryGapError(LookupError):
 
 
 def record_id(entity_id: str, version: int) -> str:
+    if version < len(_PADDED):
+        return f"{entity_id}:{_PADDED[version]}"
     return f"{entity_id}:{version:010d}"
+
+
+_PADDED = tuple(f"{v:010d}" for v in range(1024))
+"""The first versions, padded once (a format spec per record cost more than the rest of
+its id)."""
 
 
 _Entity = tuple[EventEnvelope | None, "View | None", str, str]
