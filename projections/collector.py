@@ -11,9 +11,10 @@ everything alive is frozen (:func:`gc.freeze`) instead: the young passes never s
 
 A frozen object dropped later is freed at once as ever (reference counting); only a
 reference cycle alive at that moment waits, for the next full collection, which comes
-at the cadence the paused collector had (its oldest generation was collected at most
-every ``threshold1 * threshold2`` pauses, 100 by default, once the heap had grown by a
-quarter): then everything is unfrozen, collected in full and frozen again.
+no more often than the paused collector made one (its oldest generation was collected
+once per ``threshold1 * threshold2`` pauses at most, 100 by default, and only once the
+heap had grown by a quarter): then everything is unfrozen, collected in full and frozen
+again.
 
 Small folds (an API command's few events) leave the collector as it was: they make too
 few containers for it to matter, and the process's other objects keep their usual
