@@ -23,9 +23,10 @@ from collections.abc import Iterable
 
 from domain.envelope import EventEnvelope
 from projections.fold import Document, Fold, Lookup
+from projections.mirrored_state import state_after
 from projections.team_scope import team_of
 from projections.times import parse_time
-from projections.views import View, entity_of, may_have_a_view, state_in, view_of
+from projections.views import View, finding_decisions, may_have_a_view, state_in, view_of_type
 
 COLLECTION = "compliance_history"
 
@@ -35,47 +36,59 @@ class HistoryGapError(LookupError):
 
 
 def record_id(entity_id: str, version: int) -> str:
+    if version < len(_PADDED):
+        return f"{entity_id}:{_PADDED[version]}"
     return f"{entity_id}:{version:010d}"
 
 
-_Entity = tuple[EventEnvelope | None, "View | None", str]
-_last: list[_Entity] = [(None, None, "")]
-"""The view and entity id of the last event asked about: its route, source and evolve
-each need them, and they depend on the event alone. One tuple, replaced whole, so a
-fold on another thread never sees half of another event's."""
+_PADDED = tuple(f"{v:010d}" for v in range(1024))
+"""The first versions, padded once (a format spec per record cost more than the rest of
+its id)."""
+
+
+_Entity = tuple[EventEnvelope | None, "View | None", str, str]
+_last: list[_Entity] = [(None, None, "", "")]
+"""The view, entity id and record id of the last event asked about: its route, source
+and evolve each need them, and they depend on the event alone. One tuple, replaced
+whole, so a fold on another thread never sees half of another event's."""
 
 
 def _entity(event: EventEnvelope) -> _Entity:
     last = _last[0]
     if last[0] is not event:
-        view = view_of(event)
-        last = _last[0] = (event, view, entity_of(event) if view is not None else event.subject)
+        # view_of and entity_of in one step: this runs twice per event and batch.
+        if event.context == finding_decisions.CONTEXT and finding_decisions.is_finding_event(
+                event):
+            view: View | None = finding_decisions.FINDING_DECISIONS
+            entity = str(event.data["finding_id"])
+        else:
+            view, entity = view_of_type(event.context, event.name), event.subject
+        last = _last[0] = (event, view, entity, record_id(entity, event.stream_version))
     return last
 
 
 def _route(event: EventEnvelope, lookup: Lookup) -> list[str]:
-    _, view, entity = _entity(event)
-    if view is None:
-        return []
-    return [f"{entity}:{event.stream_version:010d}"]
+    _, view, _, record = _entity(event)
+    return [] if view is None else [record]
 
 
 def _source(event: EventEnvelope, doc_id: str) -> str | None:
     if event.stream_version <= 1:
         return None
-    return f"{_entity(event)[2]}:{event.stream_version - 1:010d}"
+    return record_id(_entity(event)[2], event.stream_version - 1)
 
 
 def _evolve(previous: Document | None, event: EventEnvelope, lookup: Lookup) -> Document:
-    _, view, entity = _entity(event)
+    _, view, entity, record = _entity(event)
     if previous is None and event.stream_version > 1:
         raise HistoryGapError(
             f"no history record of {entity} at version {event.stream_version - 1}"
         )
     before = previous["state"] if previous is not None else None
-    state = state_in(view, before, event)
+    state = (state_after(view, entity, before, event, lookup) if view is not None
+             else state_in(view, before, event))
     return {
-        "id": record_id(entity, event.stream_version),
+        "id": record,
         "entity_id": entity,
         # The entity's own state stands in for its view: history stays independent of it.
         "team_id": team_of(event, lambda collection, doc_id: state),

@@ -14,12 +14,15 @@ engine before it.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from typing import NamedTuple
 
 from domain.envelope import EventEnvelope
-from projections.fold import Document, Fold, Lookup, same_document
+from projections.collector import collector_paused
+from projections.fold import Document, EvolveAt, Fold, Lookup, same_document
+
+__all__ = ["DocKey", "FoldPlan", "Step", "already_applied", "collector_paused", "fold_events",
+           "folds_by_context", "plan_of"]
 
 DocKey = tuple[str, str]
 _NONE: dict[str, int] = {}
@@ -45,16 +48,37 @@ def folds_by_context(folds: Sequence[Fold]) -> Callable[[str], list[Fold]]:
     return feeding
 
 
+class Step(NamedTuple):
+    """What the engine asks of one fold, its fields read once per event type rather
+    than per event: ``source`` None for a fold whose documents evolve from themselves,
+    ``copy`` None for one whose evolve never changes what it is given."""
+
+    route: Callable[[EventEnvelope, Lookup], Iterable[str]]
+    collection: str
+    evolve: Callable[[Document | None, EventEnvelope, Lookup], Document | None]
+    evolve_at: EvolveAt | None
+    source: Callable[[EventEnvelope, str], str | None] | None
+    copy: Callable[[Document | None], Document | None] | None
+    append_only: bool
+
+
+def _step(fold: Fold) -> Step:
+    return Step(fold.route, fold.collection, fold.evolve, fold.evolve_at,
+                None if fold.source is same_document else fold.source,
+                fold.copy if fold.mutates_source else None, fold.append_only)
+
+
 class FoldPlan:
     """The folds an event of each type (context, name) may feed, in order, worked out
     the first time the type is seen: a fold of other contexts, or one whose
     ``accepts`` refuses the type, is never asked to route it."""
 
-    __slots__ = ("_by_type", "folds")
+    __slots__ = ("_by_type", "_steps", "folds")
 
     def __init__(self, folds: Sequence[Fold]) -> None:
         self.folds = tuple(folds)
         self._by_type: dict[tuple[str, str], tuple[Fold, ...]] = {}
+        self._steps: dict[tuple[str, str], tuple[Step, ...]] = {}
 
     def feeding(self, context: str, name: str) -> tuple[Fold, ...]:
         found = self._by_type.get((context, name))
@@ -63,6 +87,14 @@ class FoldPlan:
                 f for f in self.folds
                 if (f.contexts is None or context in f.contexts)
                 and (f.accepts is None or f.accepts(context, name)))
+        return found
+
+    def steps(self, context: str, name: str) -> tuple[Step, ...]:
+        """:meth:`feeding`, as the engine's steps."""
+        found = self._steps.get((context, name))
+        if found is None:
+            found = self._steps[(context, name)] = tuple(
+                map(_step, self.feeding(context, name)))
         return found
 
 
@@ -98,73 +130,51 @@ def fold_events(
         return _fold(events, plan_of(folds), read, blind_writes)
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for the block (and back on after it, if it was).
-
-    A fold makes many small containers and no reference cycles: the collector would
-    otherwise run every few hundred of them and, each time enough have survived, walk
-    every document the process holds (half of a large fold's time, more when a cache
-    or an in-memory store holds many documents). A caller that does more fold-like
-    work around :func:`fold_events` (routing a batch ahead, to prefetch) pauses it over
-    all of it: off and on once per batch, the collector only ever walks what the
-    batches leave behind, once.
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
 def _fold(
     events: Iterable[EventEnvelope], plan: FoldPlan, read: Lookup, blind_writes: bool,
 ) -> dict[DocKey, Document]:
     changed: dict[DocKey, Document] = {}
+    mine_get = changed.get
 
     def lookup(collection: str, doc_id: str) -> Document | None:
-        doc = changed.get((collection, doc_id))  # never None: no fold writes None
+        doc = mine_get((collection, doc_id))  # never None: no fold writes None
         return doc if doc is not None else read(collection, doc_id)
 
-    feeding = plan.feeding
+    steps_of = plan.steps
     for event in events:
         subject, version = event.subject, event.stream_version
-        for fold in feeding(event.context, event.name):
-            doc_ids = fold.route(event, lookup)
+        for route, collection, evolve, evolve_at, source_of, copy, append_only in steps_of(
+                event.context, event.name):
+            doc_ids = route(event, lookup)
             if not doc_ids:
                 continue
-            collection = fold.collection
             for doc_id in doc_ids:
                 key = (collection, doc_id)
-                target = changed.get(key)
+                target = mine_get(key)
                 owned = target is not None
-                if not owned and not (blind_writes and fold.append_only):
+                if not owned and not (blind_writes and append_only):
                     target = read(collection, doc_id)
                 if target is not None and target.get("_streams", _NONE).get(subject, 0) >= version:
                     continue
                 # ``mine``: the document evolve is given was made by this run, so it
                 # may change it in place, bookkeeping included (a copy of the
                 # caller's may share that with it: a fold copies only what it changes).
-                if fold.source is same_document:
-                    source, from_target = target, True
+                if source_of is None:
+                    source, mine = target, owned
                 else:
-                    source_id = fold.source(event, doc_id)
-                    from_target = source_id == doc_id
-                    if from_target:
-                        source = target
+                    source_id = source_of(event, doc_id)
+                    if source_id == doc_id:
+                        source, mine = target, owned
                     elif source_id is None:
-                        source = None
+                        source, mine = None, False
                     else:
-                        source = lookup(collection, source_id)
-                mine = from_target and owned
-                if fold.mutates_source and not mine and source is not None:
-                    source = fold.copy(source)
-                if fold.evolve_at is not None:
-                    new = fold.evolve_at(doc_id, source, event, lookup)
+                        source, mine = lookup(collection, source_id), False
+                if copy is not None and not mine and source is not None:
+                    source = copy(source)
+                if evolve_at is not None:
+                    new = evolve_at(doc_id, source, event, lookup)
                 else:
-                    new = fold.evolve(source, event, lookup)
+                    new = evolve(source, event, lookup)
                 if new is None:
                     continue
                 if mine and new is source:

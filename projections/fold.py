@@ -29,16 +29,25 @@ _SHARED = frozenset({str, int, float, bool, type(None), tuple})
 """Values a copy shares rather than copies: immutable, so no fold can change them."""
 
 
+_all_shared = _SHARED.issuperset
+
+
 def copy_doc(value: Any) -> Any:
     """A deep copy of a JSON-like value (dicts, lists, scalars), many times faster than
     :func:`copy.deepcopy`, which is most of a fold's time otherwise: scalars are shared
     without a call per item (documents are mostly scalars, and long lists of event
-    ids). Tuples and other immutable values are shared, as deepcopy would share them."""
+    ids), and a container holding nothing else (an event's data, a list of ids) is
+    copied whole, its items' types checked without a Python step per item. Tuples and
+    other immutable values are shared, as deepcopy would share them."""
     kind = type(value)
     if kind is dict:
+        if _all_shared(map(type, value.values())):
+            return value.copy()
         return {key: item if type(item) in _SHARED else copy_doc(item)
                 for key, item in value.items()}
     if kind is list:
+        if _all_shared(map(type, value)):
+            return value[:]
         return [item if type(item) in _SHARED else copy_doc(item) for item in value]
     return value
 
