@@ -41,7 +41,9 @@ RISK_CONTROLS = frozenset({"risk_review_overdue", "high_risk_untreated",
 PLAN_CONTROLS = frozenset({"plan_not_exercised"})
 TRAINING_CONTROLS = frozenset({"training_overdue", "training_expired"})
 POLICY_CONTROLS = frozenset({"policy_unacknowledged"})
-AUDIT_CONTROLS = frozenset({"self_role_change", "backdated_entry"})
+SELF_ROLE = frozenset({"self_role_change"})
+BACKDATED = frozenset({"backdated_entry"})
+AUDIT_CONTROLS = SELF_ROLE | BACKDATED
 """The controls whose finding ids end with the id of their audit record (its event)."""
 
 
@@ -70,10 +72,12 @@ def iter_findings(rt: Runtime, scope: Filters, now: str,
     that control looks at are read (the findings of other controls still come)."""
     policies = control_policies(rt)
 
-    def read(controls: frozenset[str], collection: str, **kw: Any) -> Iterator[list[Document]]:
+    def read(controls: frozenset[str], collection: str, selected: Filters | None = None,
+             order_by: str = "_id") -> Iterator[list[Document]]:
         if control is not None and control not in controls:
             return iter(())
-        return _chunks(rt.store.iter_find(collection, scope, chunk=CHUNK, **kw))
+        return _chunks(rt.store.iter_find(collection, {**(selected or {}), **scope},
+                                          order_by=order_by, chunk=CHUNK))
 
     def judge(**documents: Any) -> list[Finding]:
         return _judge(rt, now, policies, **documents)
@@ -82,14 +86,10 @@ def iter_findings(rt: Runtime, scope: Filters, now: str,
         yield from judge(incidents=chunk)
     for chunk in read(GOAL_CONTROLS, "goals"):
         yield from judge(goals=chunk)
-    if control is None or control == "self_role_change":
-        for chunk in _chunks(rt.store.iter_find("audit_trail", {"name": "RoleAssigned", **scope},
-                                                order_by="position", chunk=CHUNK)):
-            yield from judge(role_changes=chunk)
-    if control is None or control == "backdated_entry":
-        for chunk in _chunks(rt.store.iter_find("audit_trail", {"recorded_late": True, **scope},
-                                                order_by="position", chunk=CHUNK)):
-            yield from judge(late_records=chunk)
+    for chunk in read(SELF_ROLE, "audit_trail", {"name": "RoleAssigned"}, "position"):
+        yield from judge(role_changes=chunk)
+    for chunk in read(BACKDATED, "audit_trail", {"recorded_late": True}, "position"):
+        yield from judge(late_records=chunk)
     for chunk in read(RISK_CONTROLS, "risks"):
         yield from judge(risks=chunk)
     for chunk in read(PLAN_CONTROLS, "contingency_plans"):
