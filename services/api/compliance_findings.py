@@ -52,7 +52,8 @@ CHUNK = 200
 
 Key = tuple[datetime, str, int]
 """Where a finding sits in the list: opening time, id, then its place in the
-evaluation (a stable sort's tie-break, for two findings of one id and time)."""
+evaluation (a stable sort's tie-break, for two findings of one document with one id
+and time)."""
 
 
 def now_iso() -> str:
@@ -68,16 +69,21 @@ def iter_findings(rt: Runtime, scope: Filters, now: str,
                   control: str | None = None) -> Iterator[Finding]:
     """Every finding on the teams of ``scope`` (:func:`services.api.deps.team_scope`),
     without its lifecycle, in the order of evaluation (not the list's): the documents
-    are read and judged :data:`CHUNK` at a time. With ``control``, only the documents
-    that control looks at are read (the findings of other controls still come)."""
+    are read and judged :data:`CHUNK` at a time, team by team, each in id order (so
+    every page is read off an index, never sorted). In which order documents come
+    does not change the list: a finding's id names its document (and its audit
+    record), so findings of two documents never tie. With ``control``, only the
+    documents that control looks at are read (the findings of other controls still
+    come)."""
     policies = control_policies(rt)
 
-    def read(controls: frozenset[str], collection: str, selected: Filters | None = None,
-             order_by: str = "_id") -> Iterator[list[Document]]:
+    def read(controls: frozenset[str], collection: str,
+             selected: Filters | None = None) -> Iterator[list[Document]]:
         if control is not None and control not in controls:
-            return iter(())
-        return _chunks(rt.store.iter_find(collection, {**(selected or {}), **scope},
-                                          order_by=order_by, chunk=CHUNK))
+            return
+        for team in _by_team(scope):
+            yield from _chunks(rt.store.iter_find(collection, {**(selected or {}), **team},
+                                                  chunk=CHUNK))
 
     def judge(**documents: Any) -> list[Finding]:
         return _judge(rt, now, policies, **documents)
@@ -86,9 +92,9 @@ def iter_findings(rt: Runtime, scope: Filters, now: str,
         yield from judge(incidents=chunk)
     for chunk in read(GOAL_CONTROLS, "goals"):
         yield from judge(goals=chunk)
-    for chunk in read(SELF_ROLE, "audit_trail", {"name": "RoleAssigned"}, "position"):
+    for chunk in read(SELF_ROLE, "audit_trail", {"name": "RoleAssigned"}):
         yield from judge(role_changes=chunk)
-    for chunk in read(BACKDATED, "audit_trail", {"recorded_late": True}, "position"):
+    for chunk in read(BACKDATED, "audit_trail", {"recorded_late": True}):
         yield from judge(late_records=chunk)
     for chunk in read(RISK_CONTROLS, "risks"):
         yield from judge(risks=chunk)
@@ -209,6 +215,15 @@ def facts_of(rt: Runtime, finding: Finding) -> FindingFacts:
 
 def _present(doc: Document | None) -> list[Document]:
     return [doc] if doc is not None else []
+
+
+def _by_team(scope: Filters) -> list[Filters]:
+    """``scope`` as filters of one team each (those of an :class:`AnyOf`, once each): a
+    read of several teams in id order would sort all of them again for every page."""
+    teams = scope.get("team_id")
+    if not isinstance(teams, AnyOf):
+        return [scope]
+    return [{**scope, "team_id": team} for team in dict.fromkeys(teams.present())]
 
 
 def _chunks(docs: Iterable[Document]) -> Iterator[list[Document]]:

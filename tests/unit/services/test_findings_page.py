@@ -190,10 +190,31 @@ class ReadsNoted(SQLiteReadStore):
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         self.read: list[str] = []
+        self.filters: list[tuple[str, Filters, str]] = []
 
     def find(self, collection: str, filters: Filters, **kw: Any) -> Any:
         self.read.append(collection)
+        self.filters.append((collection, dict(filters), kw.get("order_by", "_id")))
         return super().find(collection, filters, **kw)
+
+
+def test_a_list_of_several_teams_reads_each_team_in_id_order_off_its_index(
+        runtime: Runtime) -> None:
+    """A read of several teams in id order would be sorted again for every page."""
+    store = ReadsNoted(Path(cast(SQLiteReadStore, runtime.store).path))
+    rt = cast(Runtime, SimpleNamespace(store=store, settings=runtime.settings))
+    teams = sorted(str(t["id"]) for t in runtime.store.iter_find("teams", {}))
+
+    findings_page(rt, {"team_id": AnyOf([*teams, teams[0]])}, NOWS[-1], keep=filters(),
+                  after=None, limit=50)
+
+    judged = [(c, f, o) for c, f, o in store.filters
+              if c in ("incidents", "goals", "audit_trail", "trainings", "policies")]
+    assert {c for c, _, _ in judged} == {"incidents", "goals", "audit_trail", "trainings",
+                                         "policies"}
+    assert all(isinstance(f["team_id"], str) and o == "_id" for _, f, o in judged)
+    first_pages = [(c, f["team_id"]) for c, f, _ in judged]
+    assert sorted(t for c, t in first_pages if c == "incidents") == teams  # each once
 
 
 def test_a_list_of_one_control_reads_only_the_documents_that_control_judges(
