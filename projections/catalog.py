@@ -8,8 +8,10 @@ order, the page's ``limit`` rows and no more (no scan and sort of the whole team
 from __future__ import annotations
 
 INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
+    # recorded_late: the backdated_entry control reads the (few) late records, not
+    # the whole trail.
     "audit_trail": ("entity_id", "actor", "type", "time", "recorded_at", "position", "team_id",
-                    "name"),
+                    "name", "recorded_late"),
     "compliance_history": ("entity_id", "time", "version", "team_id"),
     "timeline": ("owner", "time"),
     "teams": ("name",),

@@ -2,24 +2,30 @@
 read models of the token's teams (:func:`projections.compliance_controls.evaluate`),
 then with their lifecycle (:func:`projections.finding_lifecycle.apply_decisions`).
 
-Findings are never stored: the list computes all of the token's, and one finding
-(``<control>:<subject id>[:<detail>]``) is computed from just the documents its id
-names. A decision on a finding needs its facts as they stand now
-(:class:`domain.compliance.finding.FindingFacts`), its evidence's actors included.
+Findings are never stored (they depend on the clock and on policies that change): the
+list evaluates the token's documents a chunk at a time (:func:`iter_findings`) and
+keeps only what its page needs (:func:`findings_page`), so neither every document nor
+every finding is held at once; one finding (``<control>:<subject id>[:<detail>]``) is
+computed from just the documents its id names. A decision on a finding needs its facts
+as they stand now (:class:`domain.compliance.finding.FindingFacts`), its evidence's
+actors included.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
+from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 from domain.compliance.finding import FindingFacts
 from domain.envelope import iso_time
 from infra.auth import Grant
-from infra.read_store.port import AnyOf
+from infra.read_store.port import AnyOf, Filters
 from projections import compliance_controls, finding_lifecycle, people_controls, risk_controls
 from projections.compliance_controls import Finding
+from projections.control_policies import Policies
 from projections.fold import Document
 from projections.times import parse_time
 from projections.views.finding_decisions import COLLECTION as DECISIONS
@@ -35,29 +41,119 @@ RISK_CONTROLS = frozenset({"risk_review_overdue", "high_risk_untreated",
 PLAN_CONTROLS = frozenset({"plan_not_exercised"})
 TRAINING_CONTROLS = frozenset({"training_overdue", "training_expired"})
 POLICY_CONTROLS = frozenset({"policy_unacknowledged"})
-AUDIT_CONTROLS = frozenset({"self_role_change", "backdated_entry"})
+SELF_ROLE = frozenset({"self_role_change"})
+BACKDATED = frozenset({"backdated_entry"})
+AUDIT_CONTROLS = SELF_ROLE | BACKDATED
 """The controls whose finding ids end with the id of their audit record (its event)."""
+
+
+CHUNK = 200
+"""Documents evaluated at a time by the list (a chunk of incidents is a few MB)."""
+
+Key = tuple[datetime, str, int]
+"""Where a finding sits in the list: opening time, id, then its place in the
+evaluation (a stable sort's tie-break, for two findings of one document with one id
+and time)."""
 
 
 def now_iso() -> str:
     return iso_time(datetime.now(UTC))
 
 
+def order_of(finding: Finding) -> tuple[datetime, str]:
+    """The list's order: opening time, then id."""
+    return parse_time(finding["opened_at"]), finding["id"]
+
+
+def iter_findings(rt: Runtime, scope: Filters, now: str,
+                  control: str | None = None) -> Iterator[Finding]:
+    """Every finding on the teams of ``scope`` (:func:`services.api.deps.team_scope`),
+    without its lifecycle, in the order of evaluation (not the list's): the documents
+    are read and judged :data:`CHUNK` at a time, team by team, each in id order (so
+    every page is read off an index, never sorted). In which order documents come
+    does not change the list: a finding's id names its document (and its audit
+    record), so findings of two documents never tie. With ``control``, only the
+    documents that control looks at are read (the findings of other controls still
+    come)."""
+    policies = control_policies(rt)
+
+    def read(controls: frozenset[str], collection: str,
+             selected: Filters | None = None) -> Iterator[list[Document]]:
+        if control is not None and control not in controls:
+            return
+        for team in _by_team(scope):
+            yield from _chunks(rt.store.iter_find(collection, {**(selected or {}), **team},
+                                                  chunk=CHUNK))
+
+    def judge(**documents: Any) -> list[Finding]:
+        return _judge(rt, now, policies, **documents)
+
+    for chunk in read(INCIDENT_CONTROLS, "incidents"):
+        yield from judge(incidents=chunk)
+    for chunk in read(GOAL_CONTROLS, "goals"):
+        yield from judge(goals=chunk)
+    for chunk in read(SELF_ROLE, "audit_trail", {"name": "RoleAssigned"}):
+        yield from judge(role_changes=chunk)
+    for chunk in read(BACKDATED, "audit_trail", {"recorded_late": True}):
+        yield from judge(late_records=chunk)
+    for chunk in read(RISK_CONTROLS, "risks"):
+        yield from judge(risks=chunk)
+    for chunk in read(PLAN_CONTROLS, "contingency_plans"):
+        # A plan is judged by the risks it covers that are within the scope.
+        ids = sorted({str(i) for plan in chunk for i in plan.get("risk_ids") or []})
+        covered = rt.store.iter_find("risks", {**scope, "_id": AnyOf(ids)}) if ids else ()
+        yield from judge(plans=chunk, plan_risks={risk["id"]: risk for risk in covered})
+    for chunk in read(TRAINING_CONTROLS, "trainings"):
+        yield from judge(trainings=chunk)
+    for chunk in read(POLICY_CONTROLS, "policies"):
+        yield from judge(team_policies=chunk)
+
+
+def findings_page(rt: Runtime, scope: Filters, now: str, *, keep: Callable[[Finding], bool],
+                  after: tuple[datetime, str] | None, limit: int,
+                  control: str | None = None) -> tuple[list[Finding], bool]:
+    """A page of the list: the first ``limit`` findings on the teams of ``scope`` (with
+    their lifecycle) after ``after`` in the list's order that ``keep`` keeps
+    (``control``: only that control can be kept), and whether more follow."""
+    decided = {d["id"]: d for d in rt.store.iter_find(DECISIONS, scope)}
+    return first_of(iter_findings(rt, scope, now, control), decided, now, keep=keep,
+                    after=after, limit=limit)
+
+
+def first_of(findings: Iterable[Finding], decided: Mapping[str, Document], now: str, *,
+             keep: Callable[[Finding], bool], after: tuple[datetime, str] | None,
+             limit: int) -> tuple[list[Finding], bool]:
+    """The first ``limit`` of ``findings`` in the list's order (a stable sort's: equal
+    keys in the order given) after ``after``, with their lifecycle (``decided``: the
+    decisions by finding id), that ``keep`` keeps; and whether more follow. Holds at
+    most ``2 * (limit + 1)`` of them at a time: every so often the best ``limit + 1``
+    are kept, and one that comes after the last of those is dropped at once."""
+    at = parse_time(now)
+    best: list[tuple[datetime, str, int, Finding]] = []
+    bound: Key | None = None
+    by_key = itemgetter(0, 1, 2)
+    for n, finding in enumerate(findings):
+        key = (*order_of(finding), n)
+        if (after is not None and key[:2] <= after) or (bound is not None and key > bound):
+            continue
+        shown = {**finding, **finding_lifecycle.lifecycle(finding, decided.get(finding["id"]),
+                                                          at)}
+        if not keep(shown):
+            continue
+        best.append((*key, shown))
+        if len(best) > 2 * (limit + 1):
+            best.sort(key=by_key)
+            del best[limit + 1:]
+            bound = by_key(best[-1])
+    best.sort(key=by_key)
+    return [entry[3] for entry in best[:limit]], len(best) > limit
+
+
 def evaluate_findings(rt: Runtime, scope: dict[str, object], now: str) -> list[Finding]:
     """Every finding on the teams of ``scope`` (:func:`services.api.deps.team_scope`),
-    with its lifecycle, oldest first."""
-    role_changes = list(rt.store.iter_find(
-        "audit_trail", {"name": "RoleAssigned", **scope}, order_by="position"))
-    found = _evaluate(
-        rt, now, incidents=rt.store.iter_find("incidents", scope),
-        goals=rt.store.iter_find("goals", scope), role_changes=role_changes,
-        late_records=rt.store.iter_find(
-            "audit_trail", {"recorded_late": True, **scope}, order_by="position"),
-        risks=rt.store.iter_find("risks", scope),
-        plans=rt.store.iter_find("contingency_plans", scope),
-        trainings=rt.store.iter_find("trainings", scope),
-        team_policies=rt.store.iter_find("policies", scope),
-    )
+    with its lifecycle, oldest first (all of them at once: for a page of the list,
+    :func:`findings_page`)."""
+    found = sorted(iter_findings(rt, scope, now), key=order_of)
     decided = {d["id"]: d for d in rt.store.iter_find(DECISIONS, scope)}
     return finding_lifecycle.apply_decisions(found, decided, now)
 
@@ -67,28 +163,33 @@ def one_finding(rt: Runtime, grant: Grant, finding_id: str, now: str) -> Finding
     when they find none, or one of a team the token may not see."""
     control, _, rest = finding_id.partition(":")
     subject, _, detail = rest.partition(":")
+    policies = control_policies(rt)
     found: list[Finding] = []
+
+    def judge(**documents: Any) -> list[Finding]:
+        return _judge(rt, now, policies, **documents)
+
     if control in INCIDENT_CONTROLS:
-        found = _evaluate(rt, now, incidents=_present(rt.store.get("incidents", subject)))
+        found = judge(incidents=_present(rt.store.get("incidents", subject)))
     elif control in GOAL_CONTROLS:
-        found = _evaluate(rt, now, goals=_present(rt.store.get("goals", subject)))
+        found = judge(goals=_present(rt.store.get("goals", subject)))
     elif control in RISK_CONTROLS:
-        found = _evaluate(rt, now, risks=_present(rt.store.get("risks", subject)))
+        found = judge(risks=_present(rt.store.get("risks", subject)))
     elif control in PLAN_CONTROLS:
         plan = rt.store.get("contingency_plans", subject)
         covered = rt.store.get_many("risks", list(plan.get("risk_ids") or [])) if plan else {}
-        found = _evaluate(rt, now, plans=_present(plan), risks=covered.values())
+        found = judge(plans=_present(plan), plan_risks=covered)
     elif control in TRAINING_CONTROLS:
-        found = _evaluate(rt, now, trainings=_present(rt.store.get("trainings", subject)))
+        found = judge(trainings=_present(rt.store.get("trainings", subject)))
     elif control in POLICY_CONTROLS:
-        found = _evaluate(rt, now, team_policies=_present(rt.store.get("policies", subject)))
+        found = judge(team_policies=_present(rt.store.get("policies", subject)))
     elif control in AUDIT_CONTROLS and detail:
         record = rt.store.get("audit_trail", detail)
         if control == "self_role_change" and record and record.get("name") == "RoleAssigned":
-            found = _evaluate(rt, now, role_changes=[record])
+            found = judge(role_changes=[record])
         elif control == "backdated_entry" and record and record.get("recorded_late"):
-            found = _evaluate(rt, now, late_records=[record])
-    finding = next((f for f in found if f["id"] == finding_id), None)
+            found = judge(late_records=[record])
+    finding = next((f for f in sorted(found, key=order_of) if f["id"] == finding_id), None)
     if finding is None or not may_see_record(grant, finding.get("team_id")):
         raise ProblemError(404, f"finding {finding_id} not found")
     decided = rt.store.get(DECISIONS, finding_id)
@@ -116,34 +217,52 @@ def _present(doc: Document | None) -> list[Document]:
     return [doc] if doc is not None else []
 
 
-def _evaluate(
-    rt: Runtime, now: str, *, incidents: Iterable[Document] = (),
+def _by_team(scope: Filters) -> list[Filters]:
+    """``scope`` as filters of one team each (those of an :class:`AnyOf`, once each): a
+    read of several teams in id order would sort all of them again for every page."""
+    teams = scope.get("team_id")
+    if not isinstance(teams, AnyOf):
+        return [scope]
+    return [{**scope, "team_id": team} for team in dict.fromkeys(teams.present())]
+
+
+def _chunks(docs: Iterable[Document]) -> Iterator[list[Document]]:
+    it = iter(docs)
+    while chunk := list(islice(it, CHUNK)):
+        yield chunk
+
+
+def _judge(
+    rt: Runtime, now: str, policies: Policies, *, incidents: Iterable[Document] = (),
     goals: Iterable[Document] = (), role_changes: Iterable[Document] = (),
     late_records: Iterable[Document] = (), risks: Iterable[Document] = (),
-    plans: Iterable[Document] = (), trainings: Iterable[Document] = (),
-    team_policies: Iterable[Document] = (),
+    plans: Iterable[Document] = (), plan_risks: Mapping[str, Document] | None = None,
+    trainings: Iterable[Document] = (), team_policies: Iterable[Document] = (),
 ) -> list[Finding]:
-    """The one call of the controls, with the policies in force (the settings' first
+    """The one call of the controls, with the ``policies`` in force (the settings' first
     versions and those added since): those of incidents, goals, teams and late entries,
-    the risks context's (:mod:`projections.risk_controls`) and the people context's
-    (:mod:`projections.people_controls`, judged over the members of their teams),
-    oldest first."""
+    the risks context's (:mod:`projections.risk_controls`; plans by ``plan_risks``,
+    else by ``risks``) and the people context's (:mod:`projections.people_controls`,
+    judged over the members of their teams), in that order, each context's oldest
+    first (the list's order is the caller's)."""
     changes, risk_docs = list(role_changes), list(risks)
     member_ids = sorted({
         member_id for r in changes
         if isinstance(member_id := (r.get("data") or {}).get("member_id"), str)
     } | {str(risk["owner_id"]) for risk in risk_docs if risk.get("owner_id")})
     members = rt.store.get_many("members", member_ids)
-    policies = control_policies(rt)
+    at = parse_time(now)
     found: list[dict[str, Any]] = compliance_controls.evaluate(
         incidents=incidents, goals=goals, role_changes=changes, members=members.values(),
         now_iso=now, policies=policies, late_records=late_records,
     )
-    found += risk_controls.evaluate(risk_docs, plans, members, parse_time(now), policies)
+    found += risk_controls.evaluate(risk_docs, (), members, at, policies)
+    covered = plan_risks if plan_risks is not None else {r["id"]: r for r in risk_docs}
+    for plan in plans:
+        found += risk_controls.plan_not_exercised(plan, covered, at, policies)
     training_docs, policy_docs = list(trainings), list(team_policies)
     teams = sorted({str(d["team_id"]) for d in (*training_docs, *policy_docs)})
     if teams:
         people = {m["id"]: m for m in rt.store.iter_find("members", {"team_id": AnyOf(teams)})}
-        found += people_controls.evaluate(training_docs, policy_docs, people, parse_time(now),
-                                          policies)
-    return sorted(found, key=lambda f: (parse_time(f["opened_at"]), f["id"]))
+        found += people_controls.evaluate(training_docs, policy_docs, people, at, policies)
+    return found

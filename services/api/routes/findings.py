@@ -1,7 +1,8 @@
 """Findings of the compliance controls, and the decisions on them: waive, accept as a
 risk, reopen (admin or auditor, never a principal the finding's evidence names).
 
-Findings are computed when asked (:mod:`services.api.compliance_findings`) and follow
+Findings are computed when asked (:mod:`services.api.compliance_findings`: the list
+keeps only its page while it evaluates) and follow
 the token's teams: a finding of another team is not found (404, as an unknown one), a
 ``team_id`` of another team is 403. A decision first waits for the read models to
 include everything recorded before it, so it is judged by the facts as they stand.
@@ -20,7 +21,7 @@ from domain.ledger import CommandResult
 from infra.read_store.port import BadCursorError, decode_cursor, encode_cursor
 from projections.times import parse_time
 from services.api.bootstrap import Runtime
-from services.api.compliance_findings import evaluate_findings, facts_of, now_iso, one_finding
+from services.api.compliance_findings import facts_of, findings_page, now_iso, one_finding
 from services.api.deps import (
     Auditor,
     CaughtUp,
@@ -59,10 +60,6 @@ def _after(cursor: str) -> tuple[datetime, str]:
         raise BadCursorError("the cursor is not valid") from None
 
 
-def _order(finding: dict[str, Any]) -> tuple[datetime, str]:
-    return parse_time(finding["opened_at"]), finding["id"]
-
-
 @router.get("/v1/compliance/findings", response_model=FindingsPublic,
             response_model_exclude_unset=True)
 def findings(
@@ -78,18 +75,18 @@ def findings(
     evidence them and the decisions on them; oldest first (opening time, then id)."""
     after = _after(cursor) if cursor else None
     scope = team_scope(grant, team_id)  # in the queries: other teams are never read
-    selected = [
-        f for f in evaluate_findings(rt, scope, now_iso())
-        if (control is None or f["control"] == control)
-        and (status is None or f["status"] == status)
-        and (state is None or f["state"] == state)
-        and (team_id is None or f.get("team_id") == team_id)
-        and may_see_record(grant, f.get("team_id"))
-        and (after is None or _order(f) > after)
-    ]
-    items = selected[:limit]
+
+    def keep(f: dict[str, Any]) -> bool:
+        return ((control is None or f["control"] == control)
+                and (status is None or f["status"] == status)
+                and (state is None or f["state"] == state)
+                and (team_id is None or f.get("team_id") == team_id)
+                and may_see_record(grant, f.get("team_id")))
+
+    items, more = findings_page(rt, scope, now_iso(), keep=keep, after=after, limit=limit,
+                                control=control)
     next_cursor = None
-    if len(selected) > limit:
+    if more:
         next_cursor = encode_cursor(items[-1]["opened_at"], items[-1]["id"])
     return {"items": items, "next_cursor": next_cursor}
 

@@ -86,3 +86,18 @@ def test_a_table_made_before_the_list_orders_gets_their_indexes_on_open(
     assert "(json_extract(body, '$.received_at'), id)" in indexed
     assert ("(json_extract(body, '$.team_id'), json_extract(body, '$.received_at'), id)"
             in indexed)
+
+
+def test_the_late_records_are_read_off_their_own_index_not_a_scan_of_the_trail(
+    tmp_path: Path,
+) -> None:
+    """The ``backdated_entry`` control's query (on every findings request): the few
+    ``recorded_late`` records, in ``position`` order."""
+    path = tmp_path / "readmodels.sqlite"
+    SQLiteReadStore(path).close()
+
+    plan = query_plan(path, "SELECT id, body FROM c_audit_trail WHERE "
+                      "json_extract(body, '$.recorded_late') = ? "
+                      "ORDER BY json_extract(body, '$.position'), id LIMIT 1001", 1)
+
+    assert "USING INDEX ix_audit_trail_recorded_late" in plan
