@@ -106,8 +106,8 @@ class SQLiteBulkStore(SQLiteReadStore):
             if docs is None:
                 docs = by_table[collection] = {}
             docs[doc_id] = doc
-        payloads = [(collection, orjson.dumps(docs).decode())
-                    for collection, docs in by_table.items()]
+        # As bytes, made text by SQLite (CAST), with the GIL let go.
+        payloads = [(collection, orjson.dumps(docs)) for collection, docs in by_table.items()]
         with self._write_lock:
             conn = self._writer
             conn.execute("BEGIN IMMEDIATE")
@@ -118,7 +118,7 @@ class SQLiteBulkStore(SQLiteReadStore):
                             else "UPDATE SET body = excluded.body")
                     # "WHERE true": an upsert after INSERT ... SELECT needs one.
                     conn.execute(f'INSERT INTO "{table}" (id, body) '
-                                 "SELECT key, value FROM json_each(?) WHERE true "
+                                 "SELECT key, value FROM json_each(CAST(? AS TEXT)) WHERE true "
                                  f"ON CONFLICT(id) DO {keep}", (payload,))
                 conn.execute(
                     "INSERT INTO checkpoints (name, position) VALUES (?, ?) "
