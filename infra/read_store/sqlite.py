@@ -43,6 +43,9 @@ def _sql_value(value: Any) -> Any:
 
 
 class SQLiteReadStore(PagedIteration):
+    STATEMENTS = 128
+    """Prepared statements each connection keeps (sqlite3's default)."""
+
     def __init__(self, path: Path | str, *, prefix: str = LIVE_PREFIX) -> None:
         """``prefix`` names a generation of tables: the live one, or one being rebuilt
         beside it (see :func:`infra.projecting.rebuild_embedded.rebuild_embedded`)."""
@@ -62,7 +65,7 @@ class SQLiteReadStore(PagedIteration):
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
-                               timeout=30)
+                               timeout=30, cached_statements=self.STATEMENTS)
         conn.execute("PRAGMA journal_mode=WAL")
         # No fsync per commit (WAL syncs at checkpoints): the read models are derived
         # data, documents and checkpoint share each transaction, so a power loss can
