@@ -143,7 +143,7 @@ def _read(data_dir: Path, after: int, until: int | None, size: int, pipe: Connec
     ledger = read_only_ledger(Settings(data_dir=data_dir))
     try:
         batch: list[EventEnvelope] = []
-        for envelope in iter_envelopes(ledger, after, until=until):
+        for envelope in iter_envelopes(ledger, after, size, until):  # pages of one batch
             batch.append(envelope)
             if len(batch) >= size:
                 _send(pipe, "events", batch)
