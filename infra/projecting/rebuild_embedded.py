@@ -9,8 +9,9 @@ half-built model.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
+from domain.envelope import EventEnvelope
 from domain.ledger import Ledger
 from infra.event_store.log import iter_envelopes, read_envelopes
 from infra.projecting.follower import EmbeddedFollower
@@ -28,14 +29,18 @@ CATCH_UP_LIMIT = 1_000_000
 def rebuild_embedded(
     ledger: Ledger, live: SQLiteReadStore, *, batch: int = BATCH,
     progress: Callable[[int], None] | None = None,
+    events: Iterable[EventEnvelope] | None = None,
 ) -> tuple[ReplayStats, int]:
-    """Rebuild and switch; returns the build's stats and the position switched at."""
+    """Rebuild and switch; returns the build's stats and the position switched at.
+    ``events``: the ledger's log as ``iter_envelopes`` reads it (by default, that),
+    e.g. read ahead by another process (:mod:`infra.event_store.read_ahead`)."""
     build = SQLiteBulkStore(live.path, prefix=BUILD_PREFIX)
     try:
         build.drop_generation()  # what an unfinished rebuild left
         build.close()
         build = SQLiteBulkStore(live.path, prefix=BUILD_PREFIX)
-        stats = fold_into(iter_envelopes(ledger), build, batch=batch, progress=progress)
+        log = iter_envelopes(ledger) if events is None else events
+        stats = fold_into(log, build, batch=batch, progress=progress)
         built_to = max(stats.last_position, 0)
 
         def catch_up(b: SQLiteReadStore) -> tuple[Mapping[tuple[str, str], Document], int]:

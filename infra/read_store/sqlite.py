@@ -14,13 +14,11 @@ from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import orjson
 
 from infra.private_files import private_sqlite
 from infra.read_store.port import (
-    NAME,
     AnyOf,
     CheckpointMovedError,
     Filters,
@@ -31,7 +29,8 @@ from infra.read_store.port import (
     decode_cursor,
     encode_cursor,
 )
-from projections.catalog import INDEXED_FIELDS, LIST_ORDERS
+from infra.read_store.sqlite_schema import ensure_table, field_sql
+from projections.catalog import INDEXED_FIELDS
 from projections.fold import Document, Lookup
 from projections.registry import APPEND_ONLY
 
@@ -39,32 +38,14 @@ LIVE_PREFIX = "c_"
 BUILD_PREFIX = "r_"
 
 
-def _field(name: str) -> str:
-    if name == "_id":
-        return "id"
-    if not NAME.match(name.lstrip("_")):
-        raise ValueError(f"bad field name {name!r}")
-    return f"json_extract(body, '$.{name}')"
-
-
-def _indexes_of(collection: str) -> tuple[tuple[str, ...], ...]:
-    """The catalogued indexes of ``collection``, each as its fields (``id`` follows)."""
-    singles = tuple((name,) for name in INDEXED_FIELDS.get(collection, ()))
-    compound = LIST_ORDERS.get(collection)
-    return singles + ((compound,) if compound else ())
-
-
-def _columns(fields: tuple[str, ...]) -> str:
-    """An index's column list as written in its SQL, and so as found in
-    ``sqlite_master`` (how an index already made is recognised)."""
-    return "(" + ", ".join(_field(name) for name in fields) + ", id)"
-
-
 def _sql_value(value: Any) -> Any:
     return int(value) if isinstance(value, bool) else value
 
 
 class SQLiteReadStore(PagedIteration):
+    STATEMENTS = 128
+    """Prepared statements each connection keeps (sqlite3's default)."""
+
     def __init__(self, path: Path | str, *, prefix: str = LIVE_PREFIX) -> None:
         """``prefix`` names a generation of tables: the live one, or one being rebuilt
         beside it (see :func:`infra.projecting.rebuild_embedded.rebuild_embedded`)."""
@@ -84,7 +65,7 @@ class SQLiteReadStore(PagedIteration):
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
-                               timeout=30)
+                               timeout=30, cached_statements=self.STATEMENTS)
         conn.execute("PRAGMA journal_mode=WAL")
         # No fsync per commit (WAL syncs at checkpoints): the read models are derived
         # data, documents and checkpoint share each transaction, so a power loss can
@@ -106,28 +87,8 @@ class SQLiteReadStore(PagedIteration):
         table = self._table(collection)
         if table in self._tables:
             return table
-        exists = self._writer.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-        ).fetchone()
-        wanted = _indexes_of(collection) if self._make_indexes(collection) else ()
-        if not exists:
-            self._writer.execute(
-                f'CREATE TABLE IF NOT EXISTS "{table}" (id TEXT PRIMARY KEY, body TEXT NOT NULL)'
-            )
-        else:  # a table made before an index was catalogued gets that index now
-            indexed = " ".join(row[0] or "" for row in self._writer.execute(
-                "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
-                (table,),
-            ).fetchall())
-            wanted = tuple(fields for fields in wanted if _columns(fields) not in indexed)
-        # Index names carry a generation tag: tables are renamed when a rebuild
-        # is switched in, and their indexes go with them under their old names.
-        tag = uuid4().hex[:8]
-        for fields in wanted:
-            self._writer.execute(
-                f'CREATE INDEX IF NOT EXISTS "ix_{collection}_{"_".join(fields)}_{tag}" '
-                f'ON "{table}" {_columns(fields)}'
-            )
+        ensure_table(self._writer, table, collection,
+                     make_indexes=self._make_indexes(collection))
         self._tables.add(table)
         return table
 
@@ -168,11 +129,11 @@ class SQLiteReadStore(PagedIteration):
             found.update((r[0], orjson.loads(r[1])) for r in rows)
         return found
 
-    def _where(self, filters: Filters) -> tuple[list[str], list[Any]]:
+    def _where(self, collection: str, filters: Filters) -> tuple[list[str], list[Any]]:
         clauses: list[str] = []
         params: list[Any] = []
         for name, value in filters.items():
-            column = _field(name)
+            column = field_sql(collection, name)
             if isinstance(value, Range):
                 if value.gte is not None:
                     clauses.append(f"{column} >= ?")
@@ -196,8 +157,8 @@ class SQLiteReadStore(PagedIteration):
         self, collection: str, filters: Filters, *, order_by: str = "_id",
         limit: int = 50, cursor: str | None = None,
     ) -> Page:
-        clauses, params = self._where(filters)
-        order = _field(order_by)
+        clauses, params = self._where(collection, filters)
+        order = field_sql(collection, order_by)
         if cursor:
             after_value, after_id = decode_cursor(cursor)
             if order_by == "_id":
@@ -233,7 +194,7 @@ class SQLiteReadStore(PagedIteration):
         """Has the event at this global position reached the read models (its audit record)?"""
         row = self._reader().execute(
             f'SELECT 1 FROM "{self._table("audit_trail")}" '
-            "WHERE json_extract(body, '$.position') = ? LIMIT 1", (position,)
+            f"WHERE {field_sql('audit_trail', 'position')} = ? LIMIT 1", (position,)
         ).fetchone()
         return row is not None
 

@@ -138,3 +138,27 @@ def test_the_cyclic_collector_rests_while_a_replay_runs_and_wakes_after(
 
     assert seen == [False] * 4
     assert gc.isenabled()
+
+
+def test_a_batch_of_hundreds_of_documents_per_table_is_loaded_whole(tmp_path: Path) -> None:
+    """Inserted some hundreds of rows per statement, the last statements smaller: no
+    document is left out or written twice; a view's later copy replaces it, an
+    append-only record keeps its first."""
+    def docs(collection: str, version: int) -> dict[DocKey, Document]:
+        return {(collection, f"{collection}-{n}"): {"_id": f"{collection}-{n}", "n": n,
+                                                    "version": version}
+                for n in range(677)}
+
+    target = SQLiteBulkStore(tmp_path / "readmodels.sqlite", new_file=True)
+    with target.bulk_loading():
+        target.load({**docs("incidents", 1), **docs("audit_trail", 1)}, ("test", 1))
+        target.load({**docs("incidents", 2), **docs("audit_trail", 2)}, ("test", 2))
+    target.close()
+
+    store = SQLiteReadStore(tmp_path / "readmodels.sqlite")
+    for collection, version in (("incidents", 2), ("audit_trail", 1)):
+        found = list(store.iter_find(collection, {}))
+        assert len(found) == 677
+        assert {d["_id"]: d for d in found} == {
+            doc["_id"]: doc for doc in docs(collection, version).values()}
+    store.close()
