@@ -7,7 +7,8 @@ The :mod:`~infra.read_store.port` contract, without transactions:
 - ``commit`` makes every document write idempotent and monotone on its own: write-once
   documents (``APPEND_ONLY``) are inserted and a stored copy is kept; ``owned`` ones are
   replaced by ``_id``; any other is inserted, or replaced only if no stream it was built
-  from (``_streams``) is ahead in the stored one.
+  from (``_streams``) is ahead in the stored one (straight away, without the insert,
+  when this store has seen it stored: :mod:`.mongo_stored`).
 - Collections are written in dependency order (those no fold looks up, then the
   entity views, ``audit_trail`` last) and the checkpoint after them, moving forward
   only; so a crash anywhere leaves a state that redelivery repairs, and
