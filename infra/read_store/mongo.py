@@ -7,7 +7,8 @@ The :mod:`~infra.read_store.port` contract, without transactions:
 - ``commit`` makes every document write idempotent and monotone on its own: write-once
   documents (``APPEND_ONLY``) are inserted and a stored copy is kept; ``owned`` ones are
   replaced by ``_id``; any other is inserted, or replaced only if no stream it was built
-  from (``_streams``) is ahead in the stored one.
+  from (``_streams``) is ahead in the stored one (straight away, without the insert,
+  when this store has seen it stored: :mod:`.mongo_stored`).
 - Collections are written in dependency order (those no fold looks up, then the
   entity views, ``audit_trail`` last) and the checkpoint after them, moving forward
   only; so a crash anywhere leaves a state that redelivery repairs, and
@@ -32,9 +33,11 @@ from functools import partial
 from typing import Any
 
 import pymongo
+from bson.raw_bson import RawBSONDocument
 
 from infra.read_store.mongo_commands import batches, duplicates
 from infra.read_store.mongo_generations import CHECKPOINTS, GenerationPointer, check_prefix
+from infra.read_store.mongo_stored import StoredIds
 from infra.read_store.port import (
     NAME,
     AnyOf,
@@ -62,6 +65,12 @@ _MAX_INSERTS = 1000  # documents per insert command
 # writers and the readers can share the pool.
 _MAX_REPLACES = 20
 _READ_CHUNK = 500
+_STORED_IDS = 200_000  # ids remembered as stored (mongo_stored), about 30 MB at most
+_MIN_READS_PER_THREAD = 8  # fewer finds than this are not worth a thread
+# Owned documents replaced per job; a replacement costs FerretDB a statement and a
+# transaction of its own, several times an inserted row (the job's weight).
+_REPLACES_PER_JOB = 100
+_REPLACE_WEIGHT = 5
 
 
 def _field(name: str) -> str:
@@ -76,11 +85,15 @@ def _write_rank(collection: str) -> int:
     return 1 if collection in _LOOKED_UP else 0
 
 
+def _runs(docs: list[Document], size: int) -> list[list[Document]]:
+    return [docs[i : i + size] for i in range(0, len(docs), size)]
+
+
 def _note(keys: set[tuple[str, str]], collection: str, doc_id: str) -> None:
     keys.add((collection, doc_id))
 
 
-def _guard(doc: Document) -> dict[str, Any]:
+def _guard(doc: Mapping[str, Any]) -> dict[str, Any]:
     """Matches the stored document only if the new one is not behind it on any stream."""
     query: dict[str, Any] = {"_id": doc["_id"]}
     for stream, version in (doc.get("_streams") or {}).items():
@@ -94,13 +107,18 @@ class MongoReadStore(PagedIteration):
     def __init__(
         self, uri: str, db_name: str, *, prefix: str | None = None,
         client: pymongo.MongoClient | None = None,
-        server_selection_timeout_ms: int = 5000, writers: int = 2,
+        server_selection_timeout_ms: int = 5000, writers: int = 2, readers: int = 4,
     ) -> None:
         """``prefix``: the generation to read and write (``""``: the unprefixed one);
-        ``None`` follows the active generation's pointer."""
+        ``None`` follows the active generation's pointer. ``writers``: the commands a
+        commit keeps in flight; ``readers``: the finds by id a ``get_many`` on
+        FerretDB keeps in flight."""
         fixed = check_prefix(prefix) if prefix else prefix  # before connecting
         self._writers = writers
+        self._readers = readers
         self._pool: ThreadPoolExecutor | None = None
+        self._read_pool: ThreadPoolExecutor | None = None
+        self._stored = StoredIds(_STORED_IDS)
         self._owns_client = client is None
         self._client: pymongo.MongoClient = client or pymongo.MongoClient(
             uri, serverSelectionTimeoutMS=server_selection_timeout_ms
@@ -169,14 +187,31 @@ class MongoReadStore(PagedIteration):
         target = self._target(collection)
         found: dict[str, Document] = {}
         if self.is_ferretdb:  # one indexed read per id beats one scan per chunk
-            for doc_id in doc_ids:
-                doc = target.find_one({"_id": doc_id})
-                if doc is not None:
-                    found[doc_id] = doc
-            return found
-        for i in range(0, len(doc_ids), _READ_CHUNK):
-            part = doc_ids[i : i + _READ_CHUNK]
-            found.update((doc["_id"], doc) for doc in target.find({"_id": {"$in": part}}))
+            found = self._find_each(target, doc_ids)
+        else:
+            for i in range(0, len(doc_ids), _READ_CHUNK):
+                part = doc_ids[i : i + _READ_CHUNK]
+                found.update((doc["_id"], doc) for doc in target.find({"_id": {"$in": part}}))
+        self._stored.add(target.name, found)  # what a batch read, it may write back
+        return found
+
+    def _find_each(self, target: Any, doc_ids: list[str]) -> dict[str, Document]:
+        """One find by id each, several in flight: each is a round trip, and FerretDB
+        answers reads side by side (the projector waits for these with nothing else
+        to do)."""
+
+        def find(ids: list[str]) -> dict[str, Document]:
+            return {i: d for i in ids if (d := target.find_one({"_id": i})) is not None}
+
+        if self._readers <= 1 or len(doc_ids) < 2 * _MIN_READS_PER_THREAD:
+            return find(doc_ids)
+        if self._read_pool is None:
+            self._read_pool = ThreadPoolExecutor(self._readers,
+                                                 thread_name_prefix="mongo-reader")
+        parts = min(self._readers, len(doc_ids) // _MIN_READS_PER_THREAD)
+        found: dict[str, Document] = {}
+        for part in self._read_pool.map(find, [doc_ids[i::parts] for i in range(parts)]):
+            found.update(part)
         return found
 
     def has_position(self, position: int) -> bool:
@@ -261,31 +296,48 @@ class MongoReadStore(PagedIteration):
         prefix = self._prefix()  # one generation for the whole commit
         if expected is not None and self._checkpoint_in(prefix, checkpoint[0]) != expected:
             raise CheckpointMovedError(checkpoint[0])
-        by_collection: dict[str, list[Document]] = defaultdict(list)
+        inserts: dict[str, list[Document]] = defaultdict(list)
+        guarded: dict[str, list[Document]] = defaultdict(list)  # known stored, not owned
         by_id: dict[str, list[Document]] = defaultdict(list)
         trust = self.is_ferretdb
+        stored = self._stored
         for (collection, doc_id), doc in changes.items():
             name = check_name(collection)
-            if trust and (collection, doc_id) in owned and collection not in APPEND_ONLY:
+            if collection in APPEND_ONLY:
+                inserts[name].append({**doc, "_id": doc_id})
+            elif trust and (collection, doc_id) in owned:
                 by_id[name].append({**doc, "_id": doc_id})
+            elif (prefix + name, doc_id) in stored:
+                guarded[name].append({**doc, "_id": doc_id})
             else:
-                by_collection[name].append({**doc, "_id": doc_id})
+                inserts[name].append({**doc, "_id": doc_id})
         uncertain: set[tuple[str, str]] = set()  # filled by the writer threads
-        ranks: dict[int, list[Callable[[], None]]] = defaultdict(list)
-        for collection in by_collection.keys() | by_id.keys():
-            docs = by_collection.get(collection, [])
-            if collection in APPEND_ONLY:  # independent inserts: run side by side
-                ranks[_write_rank(collection)] += [
-                    partial(self._insert_once, prefix + collection, batch)
-                    for batch in batches(docs, _MAX_INSERTS)
-                ]
-            else:
-                ranks[_write_rank(collection)].append(partial(
-                    self._write, prefix + collection, docs, by_id.get(collection, []),
-                    partial(_note, uncertain, collection),
-                ))
-        for rank in sorted(ranks):
-            self._run_all(ranks[rank])
+        # Independent jobs per rank, each one command or a few, so the writer threads
+        # stay busy to the end of a rank: (weight, job), the heaviest started first.
+        ranks: dict[int, list[tuple[int, Callable[[], None]]]] = defaultdict(list)
+        for collection, docs in inserts.items():
+            target, rank = prefix + collection, ranks[_write_rank(collection)]
+            for part in _runs(docs, _MAX_INSERTS):
+                if collection in APPEND_ONLY:
+                    rank.append((len(part), partial(self._insert_once, target, part)))
+                else:
+                    rank.append((len(part), partial(
+                        self._insert_or_replace, target, part,
+                        partial(_note, uncertain, collection))))
+        for collection, docs in by_id.items():
+            target, rank = prefix + collection, ranks[_write_rank(collection)]
+            for part in _runs(docs, _REPLACES_PER_JOB):
+                rank.append((len(part) * _REPLACE_WEIGHT,
+                             partial(self._replace_by_id, target, part)))
+        for collection, docs in guarded.items():
+            uncertain.update((collection, doc["_id"]) for doc in docs)
+            target, rank = prefix + collection, ranks[_write_rank(collection)]
+            for part in _runs(docs, _REPLACES_PER_JOB):
+                rank.append((len(part) * _REPLACE_WEIGHT,
+                             partial(self._replace_guarded, target, part)))
+        for rank_jobs in (ranks[r] for r in sorted(ranks)):
+            rank_jobs.sort(key=lambda job: -job[0])
+            self._run_all([job for _, job in rank_jobs])
         name, position = checkpoint
         response = self._db.command("update", prefix + CHECKPOINTS, updates=[{
             "q": {"_id": name, "position": {"$lt": position}},
@@ -314,23 +366,28 @@ class MongoReadStore(PagedIteration):
 
     # The write helpers below take the generation's full collection name.
 
-    def _insert_once(self, collection: str, batch: list[Document]) -> None:
+    def _insert_once(self, collection: str, docs: list[Document]) -> None:
         """Insert write-once documents; one already stored is kept as it is."""
-        duplicates(self._db.command("insert", collection, documents=batch, ordered=False))
+        for batch in batches(docs, _MAX_INSERTS):
+            duplicates(self._db.command("insert", collection, documents=batch, ordered=False))
 
-    def _write(self, collection: str, docs: list[Document], owned: list[Document],
-               met_stored: Callable[[str], None]) -> None:
-        """Insert the new documents, replace the stored ones the guard lets through
-        (each named to ``met_stored``: the guard may keep the stored copy), and
-        replace the owned ones by id."""
-        stored: list[Document] = []
+    def _insert_or_replace(self, collection: str, docs: list[Document],
+                           met_stored: Callable[[str], None]) -> None:
+        """Insert the documents; replace the stored ones the guard lets through (each
+        named to ``met_stored``: the guard may keep the stored copy)."""
+        stored: list[RawBSONDocument] = []
         for batch in batches(docs, _MAX_INSERTS):
             response = self._db.command("insert", collection, documents=batch, ordered=False)
             stored += [batch[i] for i in duplicates(response)]
+        self._stored.add(collection, (doc["_id"] for doc in docs))
         for doc in stored:
             met_stored(doc["_id"])
-        self._replace_by_id(collection, owned)
-        replacements = [{"q": _guard(doc), "u": doc} for doc in stored]
+        self._replace_guarded(collection, stored)
+
+    def _replace_guarded(self, collection: str, docs: list[Document] | list[RawBSONDocument],
+                         ) -> None:
+        """Replace stored documents where the guard lets them through."""
+        replacements = [{"q": _guard(doc), "u": doc} for doc in docs]
         for batch in batches(replacements, _MAX_REPLACES):
             # upsert is off: a guard that misses means "this or a newer state is stored"
             duplicates(self._db.command("update", collection, updates=batch, ordered=False))
@@ -340,13 +397,15 @@ class MongoReadStore(PagedIteration):
         updates = [{"q": {"_id": doc["_id"]}, "u": doc, "upsert": True} for doc in docs]
         for batch in batches(updates, _MAX_REPLACES):
             duplicates(self._db.command("update", collection, updates=batch, ordered=True))
+        self._stored.add(collection, (doc["_id"] for doc in docs))
 
     def ping(self) -> None:
         self._client.admin.command("ping")
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+        for pool in (self._pool, self._read_pool):
+            if pool is not None:
+                pool.shutdown(wait=True)
+        self._pool = self._read_pool = None
         if self._owns_client:
             self._client.close()

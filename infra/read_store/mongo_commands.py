@@ -9,10 +9,11 @@ cannot read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import bson
+from bson.raw_bson import RawBSONDocument
 from pymongo.errors import WriteConcernError, WriteError
 
 DUPLICATE_KEY = 11000
@@ -33,16 +34,22 @@ def duplicates(response: Mapping[str, Any]) -> list[int]:
     return found
 
 
-def batches(items: list[dict[str, Any]], max_items: int) -> Iterator[list[dict[str, Any]]]:
-    """Runs of items that fit in one command document."""
-    batch: list[dict[str, Any]] = []
+def batches(items: Iterable[Mapping[str, Any]], max_items: int) -> Iterator[list[RawBSONDocument]]:
+    """Runs of items that fit in one command document, each item encoded once.
+
+    The items come back as :class:`~bson.raw_bson.RawBSONDocument`: measuring an
+    item's size is encoding it, and pymongo copies a raw document into the command
+    as it is rather than encoding it a second time.
+    """
+    batch: list[RawBSONDocument] = []
     size = 0
     for item in items:
-        item_size = len(bson.encode(item))
+        raw = RawBSONDocument(bson.encode(item))
+        item_size = len(raw.raw)
         if batch and (len(batch) >= max_items or size + item_size > MAX_BYTES):
             yield batch
             batch, size = [], 0
-        batch.append(item)
+        batch.append(raw)
         size += item_size
     if batch:
         yield batch

@@ -64,7 +64,7 @@ from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartitio
 from kafka.errors import KafkaError
 
 from infra.kafka.projector.batch import store_call
-from infra.kafka.projector.doc_cache import DocCache
+from infra.kafka.projector.doc_cache import DocCache, unread_collections
 from infra.kafka.projector.lag import fetch_position, member_lag
 from infra.kafka.projector.membership import (
     RebalanceListener,
@@ -81,6 +81,7 @@ from infra.kafka.projector.poison import (
 )
 from infra.kafka.topics import Topics
 from infra.read_store.port import ReadStore
+from projections.engine import collector_paused
 from projections.fold import Fold
 from projections.registry import SHARED
 
@@ -132,7 +133,8 @@ class Projector:
         self.backoff_max = backoff_max
         self.after_store_commit = after_store_commit
         self.stats = ProjectorStats()
-        self._cache = DocCache(cache_docs, never=SHARED | {PARKED})
+        self._cache = DocCache(cache_docs,
+                               never=SHARED | {PARKED} | unread_collections(self.folds))
         self._client_id = client_id or f"opsledger-projector-{group_id}"
         self._producer = producer
         self._owns_producer = producer is None
@@ -195,7 +197,17 @@ class Projector:
 
         Raises :class:`TransientFailureError` (the batch is kept for the next call)
         when the store or the dead-letter topic fails.
+
+        The cyclic collector is paused over the whole turn (:func:`collector_paused`):
+        a batch makes hundreds of thousands of small containers (records, envelopes,
+        documents and their copies for the store) and no cycles worth collecting, and
+        each time enough of them survive the collector walks everything the process
+        holds (the cache's documents) - a tenth of a turn. It runs once after it.
         """
+        with collector_paused():
+            return self._turn()
+
+    def _turn(self) -> int:
         if self._pending is None:
             polled = self._consumer.poll(timeout_ms=self.poll_timeout_ms,
                                          max_records=self.batch_size)

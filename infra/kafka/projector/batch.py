@@ -89,11 +89,19 @@ class BatchReader:
 def owned_keys(
     changes: Mapping[DocKey, Document], reader: BatchReader, cache: DocCache
 ) -> frozenset[DocKey]:
-    """The changed documents this member alone writes and whose stored state the batch
-    started from (read, or cached): the store may replace them by id."""
+    """The changed documents this member alone writes and whose stored copy the batch
+    started from (read, or cached): the store may replace them by id.
+
+    A document read as absent is not among them: the store inserts it, one row of a
+    bulk insert, where a replacement by id would be a statement and a transaction of
+    its own on FerretDB (about 800 new action items per 20,000 events). Should it
+    exist after all (another writer), the insert meets it and the store's guard
+    decides, as for any document nobody owns.
+    """
+    docs = reader.docs
     return frozenset(
         key for key in changes
-        if key in reader.docs and key not in reader.assumed
+        if docs.get(key) is not None and key not in reader.assumed
         and cache.cacheable(key) and key[0] not in APPEND_ONLY
     )
 

@@ -5,7 +5,9 @@ partition's aggregates alone (all but ``projections.registry.SHARED``), and fold
 read only documents of the stream they fold. So what it last wrote or read is what
 the store holds, until the group rebalances: the cache is cleared then (and when
 membership is in doubt), and filled again by reads. Write-once documents are the
-same for every writer and may always be kept.
+same for every writer and may always be kept, but those no fold reads back
+(:func:`unread_collections`: the audit trail, timelines) are not: they would only
+push out the documents that are read.
 
 Bounded: least recently used entries go first. ``None`` is kept too ("not stored").
 """
@@ -17,9 +19,18 @@ from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 
 from projections.engine import DocKey
-from projections.fold import Document
+from projections.fold import Document, Fold, same_document
 
 _MISSING = object()
+
+
+def unread_collections(folds: Iterable[Fold]) -> frozenset[str]:
+    """Write-once collections whose documents the projector never reads: it writes
+    them blind (``fold_events(blind_writes=True)``), and each is its own source, so
+    no later document evolves from one (history records, evolved from the previous
+    version's, are read)."""
+    return frozenset(f.collection for f in folds
+                     if f.append_only and f.source is same_document)
 
 
 class DocCache:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from domain.envelope import EventEnvelope
 from infra.kafka.projector.batch import BatchReader, fold_batch, owned_keys
-from infra.kafka.projector.doc_cache import DocCache
+from infra.kafka.projector.doc_cache import DocCache, unread_collections
 from infra.kafka.projector.poison import PARKED
 from projections.registry import ALL_FOLDS, SHARED
 from tests.unit.projections.builders import INCIDENT, TEAM, ev
@@ -88,3 +88,34 @@ def test_a_cached_document_is_written_by_id_without_a_read() -> None:
     assert KEY not in reads
     assert KEY in owned_keys({KEY: store.docs[KEY]}, reader, cache)
     assert store.docs[KEY]["_streams"] == {INCIDENT: 2}
+
+
+def test_a_document_read_as_absent_is_inserted_rather_than_replaced_by_id() -> None:
+    """On FerretDB a replacement by id is a statement and a transaction of its own; a
+    new document is one row of the bulk insert (and the guard decides should it exist)."""
+    store = DictStore()
+    cache = new_cache()
+    project(store, cache, incident(1))
+    reader = BatchReader(store, cache)  # type: ignore[arg-type]
+    absent = ("incidents", "inc-never-stored")
+    reader.fetch([KEY, absent])
+
+    owned = owned_keys({KEY: store.docs[KEY], absent: {"id": "inc-never-stored"}},
+                       reader, cache)
+
+    assert reader.docs[absent] is None
+    assert owned == {KEY}
+
+
+def test_write_once_documents_no_fold_reads_back_are_not_cached() -> None:
+    """Audit records and timeline entries are written blind and never evolved from;
+    history records are (the next version evolves from the last)."""
+    unread = unread_collections(ALL_FOLDS)
+    cache = DocCache(100, never=SHARED | {PARKED} | unread)
+    audit, history = ("audit_trail", "ev-1"), ("compliance_history", f"{INCIDENT}:0000000001")
+
+    cache.learn({}, frozenset(), {audit: {"id": "ev-1"}, history: {"id": "h"}}, frozenset())
+
+    assert {"audit_trail", "timeline"} <= unread and "compliance_history" not in unread
+    assert cache.lookup(audit) == (False, None)
+    assert cache.lookup(history) == (True, {"id": "h"})
