@@ -18,13 +18,17 @@ catalogued field of every table has its column, and queries name it.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import time
 from uuid import uuid4
 
 from infra.read_store.port import NAME
 from projections.catalog import INDEXED_FIELDS, LIST_ORDERS
 
 COLUMN_PREFIX = "k_"
+
+log = logging.getLogger(__name__)
 
 
 def indexes_of(collection: str) -> tuple[tuple[str, ...], ...]:
@@ -106,6 +110,10 @@ def ensure_table(conn: sqlite3.Connection, table: str, collection: str, *,
         conn.execute("BEGIN IMMEDIATE")
     try:
         columns, indexes, stale = _missing(conn, table, collection, make_indexes)
+        started = time.monotonic()
+        if exists and (columns or indexes):  # minutes on a store of a million events
+            log.warning("read store: bringing table %s up to date, once (%d column(s), "
+                        "%d index(es) to make) ...", table, len(columns), len(indexes))
         for name in columns:
             conn.execute(f'ALTER TABLE "{table}" ADD COLUMN {column(name)} '
                          f"AS ({extract(name)}) VIRTUAL")
@@ -119,6 +127,9 @@ def ensure_table(conn: sqlite3.Connection, table: str, collection: str, *,
             conn.execute(f'DROP INDEX "{name}"')
         if own:
             conn.execute("COMMIT")
+        if exists and (columns or indexes):
+            log.warning("read store: table %s up to date in %.1f s", table,
+                        time.monotonic() - started)
     except BaseException:
         if own:
             conn.execute("ROLLBACK")

@@ -156,3 +156,20 @@ def test_the_late_records_are_read_off_their_own_index_not_a_scan_of_the_trail(
                       f'ORDER BY "{COLUMN_PREFIX}position", id LIMIT 1001', 1)
 
     assert "USING INDEX ix_audit_trail_recorded_late" in plan
+
+
+def test_bringing_an_old_table_up_to_date_is_told_and_a_new_store_says_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """On a store of a million events it takes minutes: the operator is told why the
+    server is not ready yet, and how long it took."""
+    old, new = tmp_path / "old.sqlite", tmp_path / "new.sqlite"
+    old_store(old)
+
+    with caplog.at_level("WARNING", logger="infra.read_store.sqlite_schema"):
+        SQLiteReadStore(new).close()
+        assert caplog.messages == []
+        SQLiteReadStore(old).close()
+
+    assert any("bringing table c_feedback up to date, once" in m for m in caplog.messages)
+    assert any(m.startswith("read store: table c_feedback up to date in") for m in caplog.messages)
