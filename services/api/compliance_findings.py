@@ -4,8 +4,9 @@ then with their lifecycle (:func:`projections.finding_lifecycle.apply_decisions`
 
 Findings are never stored (they depend on the clock and on policies that change): the
 list evaluates the token's documents a chunk at a time (:func:`iter_findings`) and
-keeps only what its page needs (:func:`findings_page`), so neither every document nor
-every finding is held at once; one finding (``<control>:<subject id>[:<detail>]``) is
+keeps only what its page needs (:func:`findings_page`; the console's counts and first
+findings likewise, :func:`findings_summary`), so neither every document nor every
+finding is held at once; one finding (``<control>:<subject id>[:<detail>]``) is
 computed from just the documents its id names. A decision on a finding needs its facts
 as they stand now (:class:`domain.compliance.finding.FindingFacts`), its evidence's
 actors included.
@@ -13,7 +14,10 @@ actors included.
 
 from __future__ import annotations
 
+import heapq
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from operator import itemgetter
@@ -149,13 +153,51 @@ def first_of(findings: Iterable[Finding], decided: Mapping[str, Document], now: 
     return [entry[3] for entry in best[:limit]], len(best) > limit
 
 
-def evaluate_findings(rt: Runtime, scope: dict[str, object], now: str) -> list[Finding]:
-    """Every finding on the teams of ``scope`` (:func:`services.api.deps.team_scope`),
-    with its lifecycle, oldest first (all of them at once: for a page of the list,
-    :func:`findings_page`)."""
-    found = sorted(iter_findings(rt, scope, now), key=order_of)
+@dataclass(frozen=True)
+class Summary:
+    """What the console's pages show of the findings: how many are in each state, the
+    open ones by control, and the first of those a page selects."""
+
+    states: Counter[str]
+    open_by_control: Counter[str]
+    first: list[Finding]
+    selected: int
+    """How many the page selects in all (``first`` is at most its limit of them)."""
+
+
+def findings_summary(rt: Runtime, scope: Filters, now: str, *,
+                     visible: Callable[[Finding], bool] = lambda _: True,
+                     select: Callable[[Finding], bool] = lambda _: True,
+                     limit: int = 0) -> Summary:
+    """The findings on the teams of ``scope`` that ``visible`` lets through, counted
+    (with their lifecycle), and the first ``limit`` that ``select`` selects, oldest
+    first: in one pass, holding ``limit`` of them at a time, not the whole list (the
+    console on a large store, as the API's pages: :func:`first_of`)."""
     decided = {d["id"]: d for d in rt.store.iter_find(DECISIONS, scope)}
-    return finding_lifecycle.apply_decisions(found, decided, now)
+    at = parse_time(now)
+    states: Counter[str] = Counter()
+    open_by_control: Counter[str] = Counter()
+    selected = 0
+
+    def chosen() -> Iterator[Finding]:
+        nonlocal selected
+        for finding in iter_findings(rt, scope, now):
+            shown = {**finding, **finding_lifecycle.lifecycle(
+                finding, decided.get(finding["id"]), at)}
+            if not visible(shown):
+                continue
+            states[str(shown.get("state"))] += 1
+            if shown.get("state") == "open":
+                open_by_control[str(shown["control"])] += 1
+            if select(shown):
+                selected += 1
+                yield shown
+
+    # nsmallest is sorted(...)[:limit], ties kept in the order given, with limit held
+    found = chosen()
+    first = heapq.nsmallest(limit, found, key=order_of)
+    deque(found, maxlen=0)  # counted to the end: with no limit, nsmallest reads nothing
+    return Summary(states, open_by_control, first, selected)
 
 
 def one_finding(rt: Runtime, grant: Grant, finding_id: str, now: str) -> Finding:

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 
 from projections.views.finding_decisions import COLLECTION as DECISIONS
 from services.api.bootstrap import Runtime
-from services.api.compliance_findings import evaluate_findings, now_iso
+from services.api.compliance_findings import findings_summary, now_iso
 from services.api.deps import AUDIT, DECIDE, may_see_record, team_scope
 from services.api.problems import ProblemError
 from services.api.queries import visible_teams
@@ -55,14 +55,15 @@ def compliance_page(request: Request, viewer: SignedIn,
     grant = viewer.grant
     if not grant.roles & set(AUDIT):
         raise ProblemError(403, "findings are shown to leads, auditors and admins")
-    found = [f for f in evaluate_findings(rt, team_scope(grant), now_iso())
-             if may_see_record(grant, f.get("team_id"))]
-    counts = {s: sum(1 for f in found if f.get("state") == s) for s in STATES[:-1]}
-    counts["all"] = len(found)
-    selected = [f for f in found if state == "all" or f.get("state") == state]
+    summary = findings_summary(
+        rt, team_scope(grant), now_iso(),
+        visible=lambda f: may_see_record(grant, f.get("team_id")),
+        select=lambda f: state == "all" or f.get("state") == state, limit=LIMIT)
+    counts = {s: summary.states[s] for s in STATES[:-1]}
+    counts["all"] = sum(summary.states.values())
     teams = {str(t["id"]): t.get("name") for t in visible_teams(rt, grant)}
     return page(request, "compliance.html", "Compliance findings", viewer=viewer,
                 notice=notice_of(request), state=state, states=STATES, counts=counts,
-                findings=with_evidence(rt, selected[:LIMIT]), more=len(selected) - LIMIT,
+                findings=with_evidence(rt, summary.first), more=summary.selected - LIMIT,
                 team_names=teams, may_decide=bool(grant.roles & set(DECIDE)),
                 here=f"{PREFIX}/compliance")

@@ -24,7 +24,7 @@ from projections.fold import public
 from projections.people_standing import matrix
 from projections.views.action_items import COLLECTION as ACTION_ITEMS
 from services.api.bootstrap import Runtime
-from services.api.compliance_findings import evaluate_findings, now_iso
+from services.api.compliance_findings import findings_summary, now_iso
 from services.api.deps import AUDIT, team_scope
 from services.api.queries import item_status_filter, visible_teams, with_item_status
 from services.console.auth import SignedIn
@@ -43,9 +43,7 @@ def open_incidents(rt: Runtime, grant: Grant) -> list[dict[str, Any]]:
 
 
 def findings_by_control(rt: Runtime, grant: Grant) -> list[tuple[str, int]]:
-    found = evaluate_findings(rt, team_scope(grant), now_iso())
-    counts = Counter(f["control"] for f in found if f.get("state") == "open")
-    return sorted(counts.items())
+    return sorted(findings_summary(rt, team_scope(grant), now_iso()).open_by_control.items())
 
 
 def overdue_items(rt: Runtime, grant: Grant) -> list[dict[str, Any]]:

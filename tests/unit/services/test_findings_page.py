@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import tracemalloc
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -247,4 +248,54 @@ def test_a_page_holds_only_about_its_own_findings_however_many_are_found() -> No
     assert more and len(items) == 50
     assert [order_of(f) for f in items] == sorted(order_of(f) for f in items)
     assert items[0]["opened_at"] == "2026-01-01T00:00:00Z"
+    assert peak < 2_000_000, f"{peak:,} bytes at the peak"
+
+
+@pytest.mark.parametrize("now", NOWS[1:])
+def test_the_consoles_summary_counts_and_selects_as_the_whole_list_did(
+        runtime: Runtime, now: str) -> None:
+    """The console's compliance page and overview: counts by state, open ones by
+    control, and the first of a state, over the findings a viewer may see."""
+    every = old_evaluation(runtime, {}, now)
+    teams = sorted({str(f["team_id"]) for f in every if f.get("team_id")})
+    visible = [f for f in every if f.get("team_id") != teams[0]]
+
+    for state in ("open", "resolved", "all"):
+        summary = compliance_findings.findings_summary(
+            runtime, {}, now, visible=lambda f: f.get("team_id") != teams[0],
+            select=lambda f, s=state: s == "all" or f["state"] == s, limit=7)
+        chosen = [f for f in visible if state == "all" or f["state"] == state]
+
+        assert summary.first == chosen[:7]
+        assert summary.selected == len(chosen)
+        assert summary.states == Counter(f["state"] for f in visible)
+        assert summary.open_by_control == Counter(
+            f["control"] for f in visible if f["state"] == "open")
+
+    counted = compliance_findings.findings_summary(runtime, {}, now)  # the overview's
+    assert counted.first == [] and counted.selected == len(every)
+    assert counted.open_by_control == Counter(f["control"] for f in every
+                                              if f["state"] == "open")
+
+
+def test_the_consoles_summary_holds_only_its_first_findings(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """20,000 findings of 2 kB each (40 MB) go by; the summary keeps its 25."""
+    def found(*_: object, **__: object) -> Iterator[Finding]:
+        for n in range(20_000):
+            yield {"id": f"ack_sla:{(n * 7919) % 20_000:05d}", "control": "ack_sla",
+                   "status": "open", "opened_at": f"2026-01-01T00:{n % 60:02d}:00Z",
+                   "summary": "x" * 2000}
+
+    monkeypatch.setattr(compliance_findings, "iter_findings", found)
+    rt = cast(Runtime, SimpleNamespace(store=SimpleNamespace(iter_find=lambda *a: iter(()))))
+    tracemalloc.start()
+    try:
+        summary = compliance_findings.findings_summary(rt, {}, NOWS[-1], limit=25)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert summary.selected == 20_000 and len(summary.first) == 25
+    assert summary.first[0]["opened_at"] == "2026-01-01T00:00:00Z"
     assert peak < 2_000_000, f"{peak:,} bytes at the peak"
