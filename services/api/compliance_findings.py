@@ -119,7 +119,7 @@ def findings_page(rt: Runtime, scope: Filters, now: str, *, keep: Callable[[Find
     """A page of the list: the first ``limit`` findings on the teams of ``scope`` (with
     their lifecycle) after ``after`` in the list's order that ``keep`` keeps
     (``control``: only that control can be kept), and whether more follow."""
-    decided = {d["id"]: d for d in rt.store.iter_find(DECISIONS, scope)}
+    decided = _decisions(rt, scope)
     return first_of(iter_findings(rt, scope, now, control), decided, now, keep=keep,
                     after=after, limit=limit)
 
@@ -140,8 +140,7 @@ def first_of(findings: Iterable[Finding], decided: Mapping[str, Document], now: 
         key = (*order_of(finding), n)
         if (after is not None and key[:2] <= after) or (bound is not None and key > bound):
             continue
-        shown = {**finding, **finding_lifecycle.lifecycle(finding, decided.get(finding["id"]),
-                                                          at)}
+        shown = _shown(finding, decided, at)
         if not keep(shown):
             continue
         best.append((*key, shown))
@@ -173,7 +172,7 @@ def findings_summary(rt: Runtime, scope: Filters, now: str, *,
     (with their lifecycle), and the first ``limit`` that ``select`` selects, oldest
     first: in one pass, holding ``limit`` of them at a time, not the whole list (the
     console on a large store, as the API's pages: :func:`first_of`)."""
-    decided = {d["id"]: d for d in rt.store.iter_find(DECISIONS, scope)}
+    decided = _decisions(rt, scope)
     at = parse_time(now)
     states: Counter[str] = Counter()
     open_by_control: Counter[str] = Counter()
@@ -182,8 +181,7 @@ def findings_summary(rt: Runtime, scope: Filters, now: str, *,
     def chosen() -> Iterator[Finding]:
         nonlocal selected
         for finding in iter_findings(rt, scope, now):
-            shown = {**finding, **finding_lifecycle.lifecycle(
-                finding, decided.get(finding["id"]), at)}
+            shown = _shown(finding, decided, at)
             if not visible(shown):
                 continue
             states[str(shown.get("state"))] += 1
@@ -253,6 +251,16 @@ def facts_of(rt: Runtime, finding: Finding) -> FindingFacts:
         status=finding["status"], opened_at=parse_time(finding["opened_at"]),
         evidence_actors=frozenset(actors),
     )
+
+
+def _decisions(rt: Runtime, scope: Filters) -> dict[str, Document]:
+    """The decisions on findings of the teams of ``scope``, by finding id."""
+    return {d["id"]: d for d in rt.store.iter_find(DECISIONS, scope)}
+
+
+def _shown(finding: Finding, decided: Mapping[str, Document], at: datetime) -> Finding:
+    """``finding`` with its lifecycle, as the list and the console show it."""
+    return {**finding, **finding_lifecycle.lifecycle(finding, decided.get(finding["id"]), at)}
 
 
 def _present(doc: Document | None) -> list[Document]:
