@@ -17,6 +17,7 @@ from infra.event_store.log import iter_envelopes, read_envelopes
 from infra.projecting.follower import EmbeddedFollower
 from infra.projecting.replay import BATCH, ReplayStats
 from infra.projecting.replay import replay as fold_into
+from infra.read_store.bulk_load_process import BulkLoadProcess
 from infra.read_store.sqlite import BUILD_PREFIX, SQLiteReadStore
 from infra.read_store.sqlite_bulk import SQLiteBulkStore
 from projections.engine import fold_events
@@ -34,15 +35,21 @@ def rebuild_embedded(
     """Rebuild and switch; returns the build's stats and the position switched at.
     ``events``: the ledger's log as ``iter_envelopes`` reads it (by default, that),
     e.g. read ahead by another process (:mod:`infra.event_store.read_ahead`)."""
-    build = SQLiteBulkStore(live.path, prefix=BUILD_PREFIX)
+    stale = SQLiteBulkStore(live.path, prefix=BUILD_PREFIX)
     try:
-        build.drop_generation()  # what an unfinished rebuild left
-        build.close()
-        build = SQLiteBulkStore(live.path, prefix=BUILD_PREFIX)
+        stale.drop_generation()  # what an unfinished rebuild left
+    finally:
+        stale.close()
+    # Written by a process of its own while this one folds (see bulk_load_process).
+    loader = BulkLoadProcess(live.path, prefix=BUILD_PREFIX)
+    try:
         log = iter_envelopes(ledger) if events is None else events
-        stats = fold_into(log, build, batch=batch, progress=progress)
-        built_to = max(stats.last_position, 0)
-
+        stats = fold_into(log, loader, batch=batch, progress=progress)
+    finally:
+        loader.close()
+    built_to = max(stats.last_position, 0)
+    build = SQLiteReadStore(live.path, prefix=BUILD_PREFIX)
+    try:
         def catch_up(b: SQLiteReadStore) -> tuple[Mapping[tuple[str, str], Document], int]:
             envelopes, last = read_envelopes(ledger, built_to, CATCH_UP_LIMIT)
             return fold_events(envelopes, ALL_FOLDS, b.get), last

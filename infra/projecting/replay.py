@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from domain.envelope import EventEnvelope
-from infra.projecting.replay_writer import ReplayWriter
+from infra.projecting.replay_writer import ReplayWriter, SoleWriterStore
+from infra.read_store.bulk_load_process import BulkLoadProcess
 from infra.read_store.port import ReadStore
 from projections.engine import fold_events
 from projections.registry import ALL_FOLDS
@@ -45,6 +46,9 @@ class ReplayStats:
     fold_cpu_seconds: float = 0.0
     write_cpu_seconds: float = 0.0
     """CPU time of the two sides (on a busy machine, what each costs)."""
+    writer_process_cpu_seconds: float = 0.0
+    writer_process_rss_mb: float = 0.0
+    """The child process that wrote the target, if one did (:class:`BulkLoadProcess`)."""
 
     @property
     def events_per_second(self) -> float:
@@ -60,7 +64,11 @@ class ReplayStats:
                 f"({self.fold_cpu_seconds:.1f} CPU-s with the reads), "
                 f"write {self.write_seconds:.1f}s on its own thread "
                 f"({self.write_cpu_seconds:.1f} CPU-s; the fold waited for it "
-                f"{self.wait_seconds:.1f}s), finish {self.finish_seconds:.1f}s")
+                f"{self.wait_seconds:.1f}s), finish {self.finish_seconds:.1f}s"
+                + (f"; the read store written by a child process "
+                   f"({self.writer_process_cpu_seconds:.1f} CPU-s, peak "
+                   f"{self.writer_process_rss_mb:.0f} MB)"
+                   if self.writer_process_rss_mb else ""))
 
 
 def _batches(events: Iterable[EventEnvelope], size: int) -> Iterator[list[EventEnvelope]]:
@@ -75,8 +83,8 @@ def _batches(events: Iterable[EventEnvelope], size: int) -> Iterator[list[EventE
 
 
 def replay(
-    events: Iterable[EventEnvelope], target: ReadStore, *, as_of: str | None = None,
-    effective_at: str | None = None, batch: int = BATCH,
+    events: Iterable[EventEnvelope], target: ReadStore | SoleWriterStore, *,
+    as_of: str | None = None, effective_at: str | None = None, batch: int = BATCH,
     progress: Callable[[int], None] | None = None,
 ) -> ReplayStats:
     """Fold ``events`` (in position order) that the ledger had recorded at ``as_of``
@@ -106,8 +114,9 @@ def replay(
             gc.enable()
 
 
-def _replay(selected: Iterable[EventEnvelope], target: ReadStore, batch: int,
-            progress: Callable[[int], None] | None, started: float) -> ReplayStats:
+def _replay(selected: Iterable[EventEnvelope], target: ReadStore | SoleWriterStore,
+            batch: int, progress: Callable[[int], None] | None,
+            started: float) -> ReplayStats:
     count = 0
     last = 0
     writer = ReplayWriter(target)
@@ -137,6 +146,9 @@ def _replay(selected: Iterable[EventEnvelope], target: ReadStore, batch: int,
         # The main thread's CPU time, less the waits (which take none).
         main_cpu = time.thread_time() - cpu
     finish = clock() - loaded
+    child = target if isinstance(target, BulkLoadProcess) else None
     return ReplayStats(count, last, time.monotonic() - started, reading, folding,
                        writer.write_seconds, writer.wait_seconds, finish,
-                       fold_cpu_seconds=main_cpu, write_cpu_seconds=writer.write_cpu_seconds)
+                       fold_cpu_seconds=main_cpu, write_cpu_seconds=writer.write_cpu_seconds,
+                       writer_process_cpu_seconds=child.cpu_seconds if child else 0.0,
+                       writer_process_rss_mb=child.rss_mb if child else 0.0)

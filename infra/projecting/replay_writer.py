@@ -39,6 +39,12 @@ the source of its entity's next one."""
 
 @runtime_checkable
 class SoleWriterStore(Protocol):
+    """A target only the replay writes (a new file, a rebuild's generation), e.g.
+    :class:`~infra.read_store.sqlite_bulk.SQLiteBulkStore`, or the same written by a
+    process of its own (:class:`~infra.read_store.bulk_load_process.BulkLoadProcess`)."""
+
+    def get(self, collection: str, doc_id: str) -> Document | None: ...
+
     def load(self, changes: Mapping[DocKey, Document], checkpoint: tuple[str, int]) -> None:
         """Write ``changes`` and ``checkpoint`` in one transaction, as the only writer
         of the documents."""
@@ -51,7 +57,8 @@ class SoleWriterStore(Protocol):
 
 
 class ReplayWriter:
-    def __init__(self, target: ReadStore, remembered: int = REMEMBERED) -> None:
+    def __init__(self, target: ReadStore | SoleWriterStore,
+                 remembered: int = REMEMBERED) -> None:
         self.target = target
         self.size = remembered
         self.docs: OrderedDict[DocKey, Document | None] = OrderedDict()

@@ -60,6 +60,18 @@ def _insert_sql(table: str, append_only: bool, rows: int) -> str:
             + ", ".join(["(?, CAST(? AS TEXT))"] * rows) + f" ON CONFLICT(id) DO {keep}")
 
 
+def rows_by_table(changes: Mapping[tuple[str, str], Document]) -> dict[str, list[str | bytes]]:
+    """Each collection's changes as the parameters of its inserts: id, JSON, id, JSON, ..."""
+    by_table: dict[str, list[str | bytes]] = {}
+    for (collection, doc_id), doc in changes.items():
+        params = by_table.get(collection)
+        if params is None:
+            params = by_table[collection] = []
+        # Bytes, made text by SQLite (CAST), with the GIL let go.
+        params += (doc_id, orjson.dumps(doc))
+    return by_table
+
+
 class SQLiteBulkStore(SQLiteReadStore):
     """A read store written by nobody else while it loads: :meth:`load` for each
     batch, all inside :meth:`bulk_loading`."""
@@ -127,32 +139,48 @@ class SQLiteBulkStore(SQLiteReadStore):
         its time so). Before, a table's batch went as one JSON object that SQLite took
         apart (``json_each``): parsing and writing out again every document cost a
         third of the writer's SQLite time."""
-        by_table: dict[str, list[str | bytes]] = {}
-        for (collection, doc_id), doc in changes.items():
-            params = by_table.get(collection)
-            if params is None:
-                params = by_table[collection] = []
-            # Bytes, made text by SQLite (CAST), with the GIL let go.
-            params += (doc_id, orjson.dumps(doc))
+        self.load_rows(rows_by_table(changes), checkpoint)
+
+    def load_rows(self, by_table: Mapping[str, list[str | bytes]],
+                  checkpoint: tuple[str, int]) -> None:
+        """:meth:`load` of changes already laid out by :func:`rows_by_table`."""
         with self._write_lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
+            self.begin_batch()
             try:
                 for collection, params in by_table.items():
-                    table = self._ensure_table(collection)
-                    at = 0
-                    for rows in _chunks(len(params) // 2):
-                        conn.execute(_insert_sql(table, collection in APPEND_ONLY, rows),
-                                     params[at:at + 2 * rows])
-                        at += 2 * rows
-                conn.execute(
-                    "INSERT INTO checkpoints (name, position) VALUES (?, ?) "
-                    "ON CONFLICT(name) DO UPDATE SET position = excluded.position "
-                    "WHERE excluded.position > checkpoints.position", checkpoint)
-                conn.execute("COMMIT")
+                    self.insert_rows(collection, params)
+                self.commit_batch(checkpoint)
             except BaseException:
-                conn.execute("ROLLBACK")
+                self.abort_batch()
                 raise
+
+    # A batch in parts, for a writer that receives it so (bulk_load_process): begin,
+    # the rows table by table in as many parts as it likes, then commit or abort.
+
+    def begin_batch(self) -> None:
+        self._writer.execute("BEGIN IMMEDIATE")
+
+    def insert_rows(self, collection: str, params: list[str | bytes]) -> None:
+        """Documents of ``collection`` as ``rows_by_table`` lays them out."""
+        conn = self._writer
+        table = self._ensure_table(collection)
+        at = 0
+        for rows in _chunks(len(params) // 2):
+            conn.execute(_insert_sql(table, collection in APPEND_ONLY, rows),
+                         params[at:at + 2 * rows])
+            at += 2 * rows
+
+    def commit_batch(self, checkpoint: tuple[str, int]) -> None:
+        conn = self._writer
+        conn.execute(
+            "INSERT INTO checkpoints (name, position) VALUES (?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET position = excluded.position "
+            "WHERE excluded.position > checkpoints.position", checkpoint)
+        conn.execute("COMMIT")
+
+    def abort_batch(self) -> None:
+        if self._writer.in_transaction:
+            self._writer.execute("ROLLBACK")
 
     @contextlib.contextmanager
     def bulk_loading(self) -> Iterator[None]:

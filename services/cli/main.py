@@ -17,7 +17,7 @@ from uuid import UUID
 
 import typer
 
-from services.cli import audit, migrate, ops
+from services.cli import audit, migrate, ops, read_models
 from services.cli.common import DataDir, load_settings, resolve_token
 from services.cli.retention import retention_app
 
@@ -129,9 +129,9 @@ app.command()(ops.relay)
 app.command()(ops.projector)
 app.add_typer(ops.deadletter_app, name="deadletter")
 app.command()(audit.verify)
-app.command()(audit.replay)
+app.command()(read_models.replay)
 app.command()(audit.restore)
-app.command()(audit.rebuild)
+app.command()(read_models.rebuild)
 app.add_typer(audit.checkpoint_app, name="checkpoint")
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(migrate.migrate_app, name="migrate")

@@ -95,6 +95,25 @@ def test_replay_into_the_live_store_is_refused(runtime: Runtime) -> None:
     assert "refusing" in proc.stderr
 
 
+def test_a_replay_whose_store_writer_fails_says_why_and_publishes_nothing(
+    runtime: Runtime, tmp_path: Path,
+) -> None:
+    """The read store is written by a child process: its failure reaches the auditor
+    as one sentence, not a traceback."""
+    some_history(runtime, 1, "X")
+    into = tmp_path / "asof"
+    (into / "readmodels.sqlite.partial").mkdir(parents=True)  # the writer cannot clear it
+
+    proc = cli("replay", "--as-of", "2030-01-01T00:00:00", "--into", str(into),
+               data_dir=runtime.settings.data_dir, check=False)
+
+    assert proc.returncode == 1
+    assert "replay failed: writing the read store failed: " in proc.stderr
+    assert "nothing was published" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert not (into / "readmodels.sqlite").exists()
+
+
 def test_the_cli_verifies_signs_and_proves_a_checkpoint(runtime: Runtime,
                                                        tmp_path: Path) -> None:
     some_history(runtime, 3, "Cp")

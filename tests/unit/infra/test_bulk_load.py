@@ -1,5 +1,8 @@
 """A replay's bulk load: a new file appears only once complete, a store it did not
-start empty is still read, and what it leaves is an ordinary read store."""
+start empty is still read, and what it leaves is an ordinary read store.
+
+One contract for both loaders: the store written in this process
+(:class:`SQLiteBulkStore`) and by a child process (:class:`BulkLoadProcess`)."""
 
 from __future__ import annotations
 
@@ -12,10 +15,24 @@ import pytest
 from domain.envelope import EventEnvelope
 from infra.projecting.replay import REPLAY_CHECKPOINT, replay
 from infra.read_store.sqlite import BUILD_PREFIX, SQLiteReadStore
+from infra.read_store.bulk_load_process import BulkLoadProcess
 from infra.read_store.sqlite_bulk import PARTIAL, SQLiteBulkStore
 from projections.engine import DocKey
 from projections.fold import Document
 from tests.unit.infra.test_replay_writer import folded_at_once, story
+
+
+Loader = type[SQLiteBulkStore] | type[BulkLoadProcess]
+
+
+@pytest.fixture(params=["in this process", "in a child process"])
+def loader(request: pytest.FixtureRequest) -> Loader:
+    return SQLiteBulkStore if request.param == "in this process" else BulkLoadProcess
+
+
+def journal_mode(path: Path) -> str:
+    with sqlite3.connect(path) as db:
+        return str(db.execute("PRAGMA journal_mode").fetchone()[0])
 
 
 def index_sql(path: Path) -> list[str]:
@@ -30,10 +47,10 @@ def stored(store: SQLiteReadStore, expected: dict[DocKey, Document]) -> dict[Doc
 
 
 def test_a_replay_into_a_new_file_leaves_an_ordinary_store_with_every_index(
-    tmp_path: Path,
+    tmp_path: Path, loader: Loader,
 ) -> None:
     path = tmp_path / "readmodels.sqlite"
-    target = SQLiteBulkStore(path, new_file=True)
+    target = loader(path, new_file=True)
 
     replay(story(), target, batch=3)
     target.close()
@@ -42,8 +59,8 @@ def test_a_replay_into_a_new_file_leaves_an_ordinary_store_with_every_index(
     expected = folded_at_once()
     assert stored(reopened, expected) == expected
     assert reopened.checkpoint(REPLAY_CHECKPOINT) == 7
-    assert reopened._writer.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     reopened.close()
+    assert journal_mode(path) == "wal"
     fresh = tmp_path / "fresh.sqlite"
     SQLiteReadStore(fresh).close()
     assert index_sql(path) == index_sql(fresh) and index_sql(fresh)
@@ -52,10 +69,10 @@ def test_a_replay_into_a_new_file_leaves_an_ordinary_store_with_every_index(
 
 
 def test_a_replay_that_stops_half_way_leaves_no_file_under_the_name_asked_for(
-    tmp_path: Path,
+    tmp_path: Path, loader: Loader,
 ) -> None:
     path = tmp_path / "readmodels.sqlite"
-    target = SQLiteBulkStore(path, new_file=True)
+    target = loader(path, new_file=True)
 
     def broken() -> Iterator[EventEnvelope]:
         yield from story()[:4]
@@ -67,7 +84,7 @@ def test_a_replay_that_stops_half_way_leaves_no_file_under_the_name_asked_for(
 
     assert not path.exists()
     assert (tmp_path / f"readmodels.sqlite{PARTIAL}").exists()
-    again = SQLiteBulkStore(path, new_file=True)  # the leftover is replaced, not reused
+    again = loader(path, new_file=True)  # the leftover is replaced, not reused
     replay(story(), again, batch=2)
     again.close()
     expected = folded_at_once()
@@ -76,40 +93,44 @@ def test_a_replay_that_stops_half_way_leaves_no_file_under_the_name_asked_for(
     reopened.close()
 
 
-def test_a_new_file_is_refused_where_one_exists(tmp_path: Path) -> None:
+def test_a_new_file_is_refused_where_one_exists(tmp_path: Path, loader: Loader) -> None:
     path = tmp_path / "readmodels.sqlite"
     SQLiteReadStore(path).close()
 
     with pytest.raises(FileExistsError):
-        SQLiteBulkStore(path, new_file=True)
+        loader(path, new_file=True)
 
 
 def test_a_replay_into_a_store_that_already_holds_documents_reads_them(
-    tmp_path: Path,
+    tmp_path: Path, loader: Loader,
 ) -> None:
     """Only an empty target may be assumed to hold nothing the replay did not write."""
     events = story()
-    target = SQLiteBulkStore(tmp_path / "readmodels.sqlite", prefix=BUILD_PREFIX)
+    target = loader(tmp_path / "readmodels.sqlite", prefix=BUILD_PREFIX)
     replay(events[:5], target, batch=2)  # the team and the incident's first versions
     target.close()
-    again = SQLiteBulkStore(tmp_path / "readmodels.sqlite", prefix=BUILD_PREFIX)
+    again = loader(tmp_path / "readmodels.sqlite", prefix=BUILD_PREFIX)
     assert not again.empty()
 
     replay(events[5:], again, batch=2)
-
-    expected = folded_at_once()
-    assert stored(again, expected) == expected
     again.close()
 
+    expected = folded_at_once()
+    built = SQLiteReadStore(tmp_path / "readmodels.sqlite", prefix=BUILD_PREFIX)
+    assert stored(built, expected) == expected
+    built.close()
 
-def test_a_bulk_loaded_generation_keeps_its_indexes_and_its_journal(tmp_path: Path) -> None:
+
+def test_a_bulk_loaded_generation_keeps_its_indexes_and_its_journal(
+    tmp_path: Path, loader: Loader,
+) -> None:
     path = tmp_path / "readmodels.sqlite"
     live = SQLiteReadStore(path)
-    build = SQLiteBulkStore(path, prefix=BUILD_PREFIX)
+    build = loader(path, prefix=BUILD_PREFIX)
 
     replay(story(), build, batch=3)
 
-    assert build._writer.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert journal_mode(path) == "wal"
     built = [sql for sql in index_sql(path) if sql.startswith(BUILD_PREFIX)]
     live_ones = [sql for sql in index_sql(path) if sql.startswith("c_")]
     assert len(built) == len(live_ones) > 0
@@ -140,7 +161,9 @@ def test_the_cyclic_collector_rests_while_a_replay_runs_and_wakes_after(
     assert gc.isenabled()
 
 
-def test_a_batch_of_hundreds_of_documents_per_table_is_loaded_whole(tmp_path: Path) -> None:
+def test_a_batch_of_hundreds_of_documents_per_table_is_loaded_whole(
+    tmp_path: Path, loader: Loader,
+) -> None:
     """Inserted some hundreds of rows per statement, the last statements smaller: no
     document is left out or written twice; a view's later copy replaces it, an
     append-only record keeps its first."""
@@ -149,7 +172,7 @@ def test_a_batch_of_hundreds_of_documents_per_table_is_loaded_whole(tmp_path: Pa
                                                     "version": version}
                 for n in range(677)}
 
-    target = SQLiteBulkStore(tmp_path / "readmodels.sqlite", new_file=True)
+    target = loader(tmp_path / "readmodels.sqlite", new_file=True)
     with target.bulk_loading():
         target.load({**docs("incidents", 1), **docs("audit_trail", 1)}, ("test", 1))
         target.load({**docs("incidents", 2), **docs("audit_trail", 2)}, ("test", 2))
