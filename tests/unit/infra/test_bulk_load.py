@@ -14,13 +14,12 @@ import pytest
 
 from domain.envelope import EventEnvelope
 from infra.projecting.replay import REPLAY_CHECKPOINT, replay
-from infra.read_store.sqlite import BUILD_PREFIX, SQLiteReadStore
 from infra.read_store.bulk_load_process import BulkLoadProcess
+from infra.read_store.sqlite import BUILD_PREFIX, SQLiteReadStore
 from infra.read_store.sqlite_bulk import PARTIAL, SQLiteBulkStore
 from projections.engine import DocKey
 from projections.fold import Document
 from tests.unit.infra.test_replay_writer import folded_at_once, story
-
 
 Loader = type[SQLiteBulkStore] | type[BulkLoadProcess]
 

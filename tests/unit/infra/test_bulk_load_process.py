@@ -39,7 +39,7 @@ def test_a_writer_that_cannot_open_its_store_says_why(tmp_path: Path) -> None:
                              new_file=True)
 
     with pytest.raises(BulkLoadError,
-                       match="writing the read store failed: .*No such file"):
+                       match=r"writing the read store failed: .*No such file"):
         target.empty()
     target.close()
 
@@ -64,7 +64,7 @@ def test_a_writer_that_dies_mid_replay_is_told_not_waited_for(tmp_path: Path) ->
     target.empty()  # the child is up
     os.kill(target._child.pid, signal.SIGKILL)
 
-    with pytest.raises(BulkLoadError, match="stopped unexpectedly .*-9"):
+    with pytest.raises(BulkLoadError, match=r"stopped unexpectedly .*-9"):
         replay(story(), target, batch=2)
     target.close()
 
