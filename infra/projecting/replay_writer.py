@@ -35,6 +35,10 @@ mostly): enough for the open incidents, goals and feedback of a busy organisatio
 SOURCES = frozenset({compliance_history.COLLECTION})
 """Write-once collections whose documents are read again: each history record is
 the source of its entity's next one."""
+PEOPLE = frozenset({"teams", "members"})
+"""Few documents, read by many folds now and then: remembered apart (on the 200k
+store, the views of incidents and goals pushed them out of ``docs`` and a replay
+read them back from the target 650 times)."""
 
 
 @runtime_checkable
@@ -63,8 +67,9 @@ class ReplayWriter:
         self.size = remembered
         self.docs: OrderedDict[DocKey, Document | None] = OrderedDict()
         self.sources: OrderedDict[DocKey, Document | None] = OrderedDict()
-        """The latest history records (half as many as ``docs``), apart: a batch
-        writes thousands, which would push the entity views out of ``docs``."""
+        """The latest history records, apart: a batch writes thousands, which would
+        push the entity views out of ``docs``."""
+        self.people: OrderedDict[DocKey, Document | None] = OrderedDict()
         self.in_flight: Mapping[DocKey, Document] = {}
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="replay-writer")
         self._writing: Future[None] | None = None
@@ -83,7 +88,7 @@ class ReplayWriter:
         key = (collection, doc_id)
         if key in self.in_flight:
             return self.in_flight[key]
-        remembered = self.sources if collection in SOURCES else self.docs
+        remembered = self._remembered(collection)
         if key in remembered:
             remembered.move_to_end(key)
             return remembered[key]
@@ -101,7 +106,7 @@ class ReplayWriter:
         for key, doc in self.in_flight.items():
             collection = key[0]
             if collection not in APPEND_ONLY:
-                self._keep(key, doc)
+                self._keep(key, doc, self._remembered(collection))
                 if written is not None:
                     written.add(hash(key))
             elif collection in SOURCES:
@@ -140,10 +145,14 @@ class ReplayWriter:
         finally:
             self._pool.shutdown(wait=True)
 
+    def _remembered(self, collection: str) -> OrderedDict[DocKey, Document | None]:
+        if collection in SOURCES:
+            return self.sources
+        return self.people if collection in PEOPLE else self.docs
+
     def _keep(self, key: DocKey, doc: Document | None,
-              remembered: OrderedDict[DocKey, Document | None] | None = None) -> None:
-        docs = self.docs if remembered is None else remembered
+              docs: OrderedDict[DocKey, Document | None]) -> None:
         docs[key] = doc
         docs.move_to_end(key)
-        while len(docs) > (self.size if remembered is None else self.size // 2):
+        while len(docs) > self.size:
             docs.popitem(last=False)

@@ -58,42 +58,49 @@ class BulkLoadProcess:
                  new_file: bool = False) -> None:
         if new_file and Path(path).exists():
             raise FileExistsError(str(path))
-        child_in, to_child = os.pipe()
-        child_out, from_child = os.pipe()
+        # Two channels: the load's (batches, in order) and the reads' (answered from
+        # what is committed while a batch is still being written: see get).
+        pipes = [os.pipe() for _ in range(4)]
+        (child_in, to_child), (from_child, child_out) = pipes[0], pipes[1]
+        (reads_in, to_reads), (from_reads, reads_out) = pipes[2], pipes[3]
+        theirs = (child_in, child_out, reads_in, reads_out)
         command = [sys.executable, "-m", "infra.read_store.bulk_load_process",
-                   "--path", str(Path(path).resolve()), "--in-fd", str(child_in),
-                   "--out-fd", str(from_child)]
+                   "--path", str(Path(path).resolve()),
+                   "--fds", ",".join(str(fd) for fd in theirs)]
         if prefix is not None:
             command += ["--prefix", prefix]
         if new_file:
             command.append("--new-file")
         try:
             self._child = subprocess.Popen(  # noqa: S603 - our own module, no shell
-                command, pass_fds=(child_in, from_child), stdin=subprocess.DEVNULL,
+                command, pass_fds=theirs, stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, env=_child_env())
         except BaseException:
-            os.close(to_child)
-            os.close(child_out)
+            for fd in (to_child, from_child, to_reads, from_reads):
+                os.close(fd)
             raise
         finally:
-            os.close(child_in)
-            os.close(from_child)
+            for fd in theirs:
+                os.close(fd)
         self._requests = Connection(to_child, readable=False)
-        self._replies = Connection(child_out, writable=False)
+        self._replies = Connection(from_child, writable=False)
         self._lock = threading.Lock()  # a request and its reply, from any thread
+        self._reads = Connection(to_reads, readable=False)
+        self._read_replies = Connection(from_reads, writable=False)
+        self._read_lock = threading.Lock()
         self.rss_mb = 0.0
         """The child's peak resident memory, once the load finished."""
         self.cpu_seconds = 0.0
 
-    def _send(self, kind: str, *payload: Any) -> None:
+    def _send(self, kind: str, *payload: Any, channel: Connection | None = None) -> None:
         # A child that failed has said why before it stopped reading: see _ask.
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self._requests.send_bytes(
+            (channel or self._requests).send_bytes(
                 pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL))
 
-    def _answer(self) -> Any:
+    def _answer(self, channel: Connection | None = None) -> Any:
         try:
-            answer, value = pickle.loads(self._replies.recv_bytes())  # noqa: S301 - our own child, our own pipe
+            answer, value = pickle.loads((channel or self._replies).recv_bytes())  # noqa: S301 - our own child, our own pipe
         except (EOFError, OSError):
             raise BulkLoadError(
                 "the read store's writer process stopped unexpectedly (exit status "
@@ -124,7 +131,13 @@ class BulkLoadProcess:
             self._answer()
 
     def get(self, collection: str, doc_id: str) -> Document | None:
-        doc: Document | None = self._ask("get", collection, doc_id)
+        """What the batches committed hold, not waiting for the one being written: the
+        replay reads that one from memory (``ReplayWriter.in_flight``) and sends the
+        next only once it is committed. (Asked on the load's channel, each of the
+        thousand or so reads of a 200k-event replay waited for a commit: 16 s.)"""
+        with self._read_lock:
+            self._send("get", collection, doc_id, channel=self._reads)
+            doc: Document | None = self._answer(self._read_replies)
         return doc
 
     def empty(self) -> bool:
@@ -135,12 +148,15 @@ class BulkLoadProcess:
         """Around the whole load: when it ends without an error, the child makes the
         indexes (and publishes a new file) and reports what it cost."""
         yield
+        with self._read_lock:  # no more reads: the child's reader stops
+            self._reads.close()
+            self._read_replies.close()
         self.rss_mb, self.cpu_seconds = self._ask("finish")
 
     def close(self) -> None:
         """Stop the child: after ``finish`` it has nothing left to do; before, closing
         its pipe interrupts the load (nothing half-written is published)."""
-        for conn in (self._requests, self._replies):
+        for conn in (self._requests, self._replies, self._reads, self._read_replies):
             if not conn.closed:
                 conn.close()
         try:
@@ -163,6 +179,24 @@ class _Stopped(Exception):
 
 def _reply(replies: Connection, answer: str, value: Any) -> None:
     replies.send_bytes(pickle.dumps((answer, value), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _serve_reads(store: Any, reads: Connection, replies: Connection) -> None:
+    """Answer reads (on a connection of this thread's own) until the parent stops."""
+    while True:
+        try:
+            _, (collection, doc_id) = pickle.loads(reads.recv_bytes())  # noqa: S301 - our own parent
+        except (EOFError, OSError):
+            return
+        try:
+            doc = store.get(collection, doc_id)
+        except Exception as e:  # reported to the parent, whose read fails
+            _reply(replies, "error", f"{type(e).__name__}: {e}")
+            return
+        try:
+            _reply(replies, "ok", doc)
+        except OSError:
+            return
 
 
 def _answer(store: Any, requests: Connection, replies: Connection) -> None:
@@ -189,8 +223,6 @@ def _answer(store: Any, requests: Connection, replies: Connection) -> None:
                     store.begin_batch()
                 store.commit_batch(*payload)
                 in_batch = False
-            elif kind == "get":
-                value = store.get(*payload)
             elif kind == "empty":
                 value = store.empty()
             else:
@@ -202,11 +234,13 @@ def _answer(store: Any, requests: Connection, replies: Connection) -> None:
         _reply(replies, "ok", value)
 
 
-def _serve(store: Any, requests: Connection, replies: Connection) -> None:
+def _serve(store: Any, requests: Connection, replies: Connection,
+           reader: threading.Thread) -> None:
     started = time.process_time()
     try:
         with store.bulk_loading():  # left by an exception: nothing is published
             _answer(store, requests, replies)
+            reader.join(END_TIMEOUT)  # the parent closed the reads before finishing
     except _Stopped:
         return
     except Exception as e:  # making the indexes, publishing the file
@@ -221,16 +255,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--path", type=Path, required=True)
     parser.add_argument("--prefix", default=None)
     parser.add_argument("--new-file", action="store_true")
-    parser.add_argument("--in-fd", type=int, required=True)
-    parser.add_argument("--out-fd", type=int, required=True)
+    parser.add_argument("--fds", required=True,
+                        help="requests, replies, reads, read replies (pipe ends)")
     args = parser.parse_args(argv)
+    requests_fd, replies_fd, reads_fd, read_replies_fd = map(int, args.fds.split(","))
     import gc
 
     gc.disable()  # rows and documents make no reference cycles
     from infra.read_store.sqlite_bulk import SQLiteBulkStore
 
-    requests = Connection(args.in_fd, writable=False)
-    replies = Connection(args.out_fd, readable=False)
+    requests = Connection(requests_fd, writable=False)
+    replies = Connection(replies_fd, readable=False)
+    reads = Connection(reads_fd, writable=False)
+    read_replies = Connection(read_replies_fd, readable=False)
     try:
         options: dict[str, Any] = {"new_file": args.new_file}
         if args.prefix is not None:
@@ -240,8 +277,11 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(OSError):
             _reply(replies, "error", f"{type(e).__name__}: {e}")
         return 1
+    reader = threading.Thread(target=_serve_reads, args=(store, reads, read_replies),
+                              name="reads", daemon=True)
+    reader.start()
     try:
-        _serve(store, requests, replies)
+        _serve(store, requests, replies, reader)
     except (BrokenPipeError, ConnectionResetError):
         return 0  # the parent stopped listening: nobody is owed anything
     finally:
