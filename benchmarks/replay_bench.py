@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from uuid import uuid4
 
+from benchmarks.machine import LOOP_STEPS, QUICK_MACHINE_SECONDS, python_loop_seconds
 from benchmarks.replay_data import DEFAULT_ROOT, dataset
 
 AS_OF = "2100-01-01T00:00:00"
@@ -290,7 +291,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     folder, made = dataset(args.events, args.data_root)
-    rows = [Row("store: events made by the domain", made["head"], "positions",
+    loop = python_loop_seconds()
+    rows = [Row(f"this machine: a {LOOP_STEPS:,}-step Python loop", loop, "s",
+                note=f"a quick machine: about {QUICK_MACHINE_SECONDS} s; read the figures "
+                     "below in proportion"),
+            Row("store: events made by the domain", made["head"], "positions",
                 note=f"made once in {made['seconds']:,.0f} s, kept in {folder}")]
     steps = [("replay", lambda: replay_rows(folder)), ("rebuild", lambda: rebuild_rows(folder))]
     sample = max(args.fold_sample, args.projector_sample)
