@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.envelope import EventEnvelope
+from infra.child_env import child_env
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class ReadAhead:
         try:
             self._child = subprocess.Popen(  # noqa: S603 - our own module, no shell
                 command, pass_fds=(write,), stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_child_env())
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=child_env())
         except BaseException:
             os.close(read)
             raise
@@ -110,13 +111,6 @@ def _widen(fd: int) -> None:
     the next batch while the replay folds, instead of a few kB at each of its reads."""
     with contextlib.suppress(AttributeError, OSError):  # elsewhere, or capped lower
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-
-
-def _child_env() -> dict[str, str]:
-    """This environment, with this source tree importable (installed or not)."""
-    root = str(Path(__file__).resolve().parents[2])
-    path = os.environ.get("PYTHONPATH")
-    return {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
 
 
 class _Forward(logging.Handler):

@@ -12,7 +12,8 @@ nothing shared.
 :class:`BulkLoadProcess` is a sole-writer store to
 :class:`infra.projecting.replay_writer.ReplayWriter`: ``load`` returns once the child
 committed the batch (so a batch is written when the writer says so, as before), and
-``get`` asks the child, after every batch sent before. The child is a fresh
+``get`` asks the child on a channel of its own, answered from what it has committed
+(the batch being written, the replay reads from memory). The child is a fresh
 interpreter (``python -m infra.read_store.bulk_load_process``), as the log reader
 (:mod:`infra.event_store.read_ahead`) is; its errors come back as
 :class:`BulkLoadError`. If the parent goes away, the child's next read of its pipe
@@ -38,6 +39,7 @@ from typing import Any
 
 import orjson
 
+from infra.child_env import child_env
 from projections.fold import Document
 
 PART_ROWS = 500
@@ -74,7 +76,7 @@ class BulkLoadProcess:
         try:
             self._child = subprocess.Popen(  # noqa: S603 - our own module, no shell
                 command, pass_fds=theirs, stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, env=_child_env())
+                stdout=subprocess.DEVNULL, env=child_env())
         except BaseException:
             for fd in (to_child, from_child, to_reads, from_reads):
                 os.close(fd)
@@ -164,13 +166,6 @@ class BulkLoadProcess:
         except subprocess.TimeoutExpired:
             self._child.kill()
             self._child.wait()
-
-
-def _child_env() -> dict[str, str]:
-    """This environment, with this source tree importable (installed or not)."""
-    root = str(Path(__file__).resolve().parents[2])
-    path = os.environ.get("PYTHONPATH")
-    return {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
 
 
 class _Stopped(Exception):
