@@ -18,11 +18,27 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 log = logging.getLogger(__name__)
 
 
+class KafkaOnOneLine(logging.Filter):
+    """kafka-python logs a connection lost mid-send with its traceback
+    (``log.exception``), whose message already names the error: an operator reading
+    the relay's log during a broker restart gets it as one line, no stack trace."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.name.partition(".")[0] == "kafka":
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     """Timestamped lines on stderr; kafka-python only from WARNING up (its INFO lines
-    are connection chatter)."""
+    are connection chatter) and without tracebacks (:class:`KafkaOnOneLine`)."""
     logging.basicConfig(level=level, format=LOG_FORMAT)
     logging.getLogger("kafka").setLevel(logging.WARNING)
+    # On the handlers: a logger's own filters do not see its children's records.
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, KafkaOnOneLine) for f in handler.filters):
+            handler.addFilter(KafkaOnOneLine())
 
 
 def stop_on_signals(name: str) -> threading.Event:
