@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import os
 import pickle
 import resource
@@ -37,9 +38,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from infra.child_env import child_env
+from infra.read_store.sqlite_bulk import SQLiteBulkStore, row_parts
 from projections.fold import Document
 
 PART_ROWS = 500
@@ -120,15 +120,9 @@ class BulkLoadProcess:
              checkpoint: tuple[str, int]) -> None:
         """Send the batch in parts of :data:`PART_ROWS` documents (made JSON part by
         part: neither side holds the whole batch twice), then wait for the commit."""
-        by_collection: dict[str, list[tuple[str, Document]]] = {}
-        for (collection, doc_id), doc in changes.items():
-            by_collection.setdefault(collection, []).append((doc_id, doc))
         with self._lock:
-            for collection, docs in by_collection.items():
-                for at in range(0, len(docs), PART_ROWS):
-                    self._send("rows", collection, [
-                        part for doc_id, doc in docs[at:at + PART_ROWS]
-                        for part in (doc_id, orjson.dumps(doc))])
+            for collection, params in row_parts(changes, PART_ROWS):
+                self._send("rows", collection, params)
             self._send("commit", checkpoint)
             self._answer()
 
@@ -254,10 +248,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="requests, replies, reads, read replies (pipe ends)")
     args = parser.parse_args(argv)
     requests_fd, replies_fd, reads_fd, read_replies_fd = map(int, args.fds.split(","))
-    import gc
-
     gc.disable()  # rows and documents make no reference cycles
-    from infra.read_store.sqlite_bulk import SQLiteBulkStore
 
     requests = Connection(requests_fd, writable=False)
     replies = Connection(replies_fd, readable=False)

@@ -60,16 +60,24 @@ def _insert_sql(table: str, append_only: bool, rows: int) -> str:
             + ", ".join(["(?, CAST(? AS TEXT))"] * rows) + f" ON CONFLICT(id) DO {keep}")
 
 
-def rows_by_table(changes: Mapping[tuple[str, str], Document]) -> dict[str, list[str | bytes]]:
-    """Each collection's changes as the parameters of its inserts: id, JSON, id, JSON, ..."""
-    by_table: dict[str, list[str | bytes]] = {}
+def row_parts(changes: Mapping[tuple[str, str], Document], part_rows: int | None = None,
+              ) -> Iterator[tuple[str, list[str | bytes]]]:
+    """Each collection's changes as the parameters of its inserts (id, JSON, id, JSON,
+    ...), in parts of at most ``part_rows`` documents (``None``: one part per
+    collection). A part's documents are made JSON only when it is asked for, so a
+    caller sending parts never holds the whole batch as JSON."""
+    by_collection: dict[str, list[tuple[str, Document]]] = {}
     for (collection, doc_id), doc in changes.items():
-        params = by_table.get(collection)
-        if params is None:
-            params = by_table[collection] = []
-        # Bytes, made text by SQLite (CAST), with the GIL let go.
-        params += (doc_id, orjson.dumps(doc))
-    return by_table
+        docs = by_collection.get(collection)
+        if docs is None:
+            docs = by_collection[collection] = []
+        docs.append((doc_id, doc))
+    for collection, docs in by_collection.items():
+        step = part_rows or len(docs)
+        for at in range(0, len(docs), step):
+            # Bytes, made text by SQLite (CAST), with the GIL let go.
+            yield collection, [part for doc_id, doc in docs[at:at + step]
+                               for part in (doc_id, orjson.dumps(doc))]
 
 
 class SQLiteBulkStore(SQLiteReadStore):
@@ -139,15 +147,10 @@ class SQLiteBulkStore(SQLiteReadStore):
         its time so). Before, a table's batch went as one JSON object that SQLite took
         apart (``json_each``): parsing and writing out again every document cost a
         third of the writer's SQLite time."""
-        self.load_rows(rows_by_table(changes), checkpoint)
-
-    def load_rows(self, by_table: Mapping[str, list[str | bytes]],
-                  checkpoint: tuple[str, int]) -> None:
-        """:meth:`load` of changes already laid out by :func:`rows_by_table`."""
         with self._write_lock:
             self.begin_batch()
             try:
-                for collection, params in by_table.items():
+                for collection, params in row_parts(changes):
                     self.insert_rows(collection, params)
                 self.commit_batch(checkpoint)
             except BaseException:
@@ -161,7 +164,7 @@ class SQLiteBulkStore(SQLiteReadStore):
         self._writer.execute("BEGIN IMMEDIATE")
 
     def insert_rows(self, collection: str, params: list[str | bytes]) -> None:
-        """Documents of ``collection`` as ``rows_by_table`` lays them out."""
+        """Documents of ``collection`` as :func:`row_parts` lays them out."""
         conn = self._writer
         table = self._ensure_table(collection)
         at = 0

@@ -16,7 +16,7 @@ from domain.envelope import EventEnvelope
 from infra.projecting.replay import REPLAY_CHECKPOINT, replay
 from infra.read_store.bulk_load_process import BulkLoadProcess
 from infra.read_store.sqlite import BUILD_PREFIX, SQLiteReadStore
-from infra.read_store.sqlite_bulk import PARTIAL, SQLiteBulkStore
+from infra.read_store.sqlite_bulk import PARTIAL, SQLiteBulkStore, row_parts
 from projections.engine import DocKey
 from projections.fold import Document
 from tests.unit.infra.test_replay_writer import folded_at_once, story
@@ -184,3 +184,15 @@ def test_a_batch_of_hundreds_of_documents_per_table_is_loaded_whole(
         assert {d["_id"]: d for d in found} == {
             doc["_id"]: doc for doc in docs(collection, version).values()}
     store.close()
+
+
+def test_a_batch_is_laid_out_in_parts_of_at_most_so_many_documents_per_collection() -> None:
+    changes: dict[DocKey, Document] = {("a", f"a{i}"): {"n": i} for i in range(5)}
+    changes[("b", "b0")] = {"n": 0}
+
+    parts = list(row_parts(changes, 2))
+
+    assert [(collection, len(params) // 2) for collection, params in parts] == [
+        ("a", 2), ("a", 2), ("a", 1), ("b", 1)]
+    assert parts[0][1] == ["a0", b'{"n":0}', "a1", b'{"n":1}']
+    assert [collection for collection, _ in row_parts(changes)] == ["a", "b"]
