@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import logging
 import os
 import pickle
@@ -33,12 +32,12 @@ from typing import Any
 
 from domain.envelope import EventEnvelope
 from infra.child_env import child_env
+from infra.wide_pipe import wide_pipe
 
 log = logging.getLogger(__name__)
 
 BATCH = 2000
 """Envelopes per message (about 1 MB pickled)."""
-PIPE_BYTES = 1 << 20
 END_TIMEOUT = 60.0
 """Seconds to wait for the exit status of a child whose pipe closed early."""
 
@@ -54,8 +53,7 @@ class ReadAhead:
 
     def __init__(self, data_dir: Path | str, after: int = 0, until: int | None = None,
                  *, batch: int = BATCH) -> None:
-        read, write = os.pipe()
-        _widen(write)
+        read, write = wide_pipe()  # the child writes the next batch while the replay folds
         command = [sys.executable, "-m", "infra.event_store.read_ahead", "--data-dir",
                    str(Path(data_dir).resolve()), "--after", str(after), "--fd", str(write),
                    "--batch", str(batch)]
@@ -104,13 +102,6 @@ class ReadAhead:
         if self._child.poll() is None:
             self._child.kill()
         self._child.wait()
-
-
-def _widen(fd: int) -> None:
-    """Room in the pipe for a whole batch (Linux; 64 kB by default): the child writes
-    the next batch while the replay folds, instead of a few kB at each of its reads."""
-    with contextlib.suppress(AttributeError, OSError):  # elsewhere, or capped lower
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
 class _Forward(logging.Handler):

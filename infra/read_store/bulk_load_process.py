@@ -40,6 +40,7 @@ from typing import Any
 
 from infra.child_env import child_env
 from infra.read_store.sqlite_bulk import SQLiteBulkStore, row_parts
+from infra.wide_pipe import wide_pipe
 from projections.fold import Document
 
 PART_ROWS = 500
@@ -62,7 +63,10 @@ class BulkLoadProcess:
             raise FileExistsError(str(path))
         # Two channels: the load's (batches, in order) and the reads' (answered from
         # what is committed while a batch is still being written: see get).
-        pipes = [os.pipe() for _ in range(4)]
+        # The batches' pipe holds a part whole: the parent's writes wait less for the
+        # child (the 200k-event replay 5-8 % faster: 7 of 8 pairs, alternated with the
+        # 64 kB pipe).
+        pipes = [wide_pipe()] + [os.pipe() for _ in range(3)]
         (child_in, to_child), (from_child, child_out) = pipes[0], pipes[1]
         (reads_in, to_reads), (from_reads, reads_out) = pipes[2], pipes[3]
         theirs = (child_in, child_out, reads_in, reads_out)
