@@ -84,6 +84,7 @@ from infra.kafka.relay.producer_internals import (
     discard,
     end_transaction,
 )
+from infra.kafka.relay.producer_settings import relay_producer
 from infra.kafka.topics import Topics
 
 if TYPE_CHECKING:
@@ -208,7 +209,8 @@ class Relay:
             return
         if not reachable(self.bootstrap):
             raise KafkaUnavailableError(f"no Kafka broker listens at {self.bootstrap}")
-        producer = self._new_producer()
+        producer = relay_producer(self.bootstrap, self.transactional_id,
+                                  self.operation_timeout, self.producer_config)
         try:
             producer.init_transactions()
             position = read_checkpoint(
@@ -413,31 +415,6 @@ class Relay:
         self._producer = None
         self._appender = None
         discard(producer)
-
-    def _new_producer(self) -> KafkaProducer:
-        config: dict[str, Any] = {
-            "bootstrap_servers": self.bootstrap,
-            "client_id": f"opsledger-relay-{self.transactional_id}",
-            "transactional_id": self.transactional_id,
-            "acks": "all",
-            "enable_idempotence": True,
-            # A transaction is flushed at its end anyway; linger lets the sender
-            # fill big batches meanwhile instead of sending many small requests.
-            "linger_ms": 50,
-            "batch_size": 512 * 1024,
-            "compression_type": default_compression(),
-            "max_block_ms": int(self.operation_timeout * 1000),
-            "request_timeout_ms": 15_000,
-            "delivery_timeout_ms": int(self.operation_timeout * 1000),
-            "transaction_timeout_ms": 60_000,
-            "bootstrap_timeout_ms": 10_000,
-            "reconnect_backoff_max_ms": 2_000,
-            **self.producer_config,
-        }
-        config["delivery_timeout_ms"] = max(
-            config["delivery_timeout_ms"], config["linger_ms"] + config["request_timeout_ms"],
-        )
-        return KafkaProducer(**config)
 
     def _maybe_log_progress(self, caught_up: bool = False) -> None:
         """A progress line every ``progress_every`` seconds, and on catching up."""
