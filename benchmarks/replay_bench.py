@@ -6,7 +6,9 @@
 1. makes (once, then keeps under ``benchmarks/.data/``) a SQLite event store of about
    ``--events`` events through the real domain (:mod:`benchmarks.replay_data`);
 2. runs ``opsledger replay`` into a fresh folder and ``opsledger rebuild`` of the data
-   folder's read models, each as its own process: wall time, events/s, peak RSS;
+   folder's read models, each as its own process: wall time, events/s, peak RSS; and
+   between them the same replay with the store's writing taken away
+   (:mod:`benchmarks.replay_ceiling`), the most a faster store could give;
 3. folds a sample in memory, no I/O (the projector's fold path, as
    :mod:`benchmarks.projector_bench` measures it);
 4. with ``OPSLEDGER_KAFKA_BOOTSTRAP`` and ``OPSLEDGER_MONGO_URI``: the projector into
@@ -71,8 +73,13 @@ def _embedded_env() -> dict[str, str]:
 
 def _cli(*args: str) -> Run:
     """``opsledger <args>`` as its own process: its wall time and peak RSS."""
+    return _module("services.cli", *args)
+
+
+def _module(module: str, *args: str) -> Run:
+    """``python -m <module> <args>`` as its own process: its wall time and peak RSS."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "services.cli", *args],
+    proc = subprocess.Popen([sys.executable, "-m", module, *args],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             env=_embedded_env())
     out = proc.stdout.read() if proc.stdout else ""
@@ -80,7 +87,8 @@ def _cli(*args: str) -> Run:
     seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        raise RuntimeError(f"opsledger {args[0]} exited {proc.returncode}: {out[-500:]}")
+        raise RuntimeError(f"{module} {' '.join(args[:1])} exited {proc.returncode}: "
+                           f"{out[-500:]}")
     return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out)
 
 
@@ -126,6 +134,16 @@ def replay_rows(folder: Path) -> list[Row]:
     finally:
         shutil.rmtree(into, ignore_errors=True)
     return _rate_rows("opsledger replay", run, _events_in(run.stdout, "replayed"))
+
+
+def ceiling_rows(folder: Path) -> list[Row]:
+    """The same replay with the store's writing taken away (:mod:`.replay_ceiling`)."""
+    run = _module("benchmarks.replay_ceiling", "--data-dir", str(folder))
+    events = _events_in(run.stdout, "replayed")
+    rate = events / run.seconds
+    return [Row("replay, the store's writes discarded", rate, "events/s", ">= 20,000",
+                rate >= 20_000, f"{run.cpu_seconds:,.1f} CPU-s: the most any change to "
+                "the store's writing could give on this machine")]
 
 
 def rebuild_rows(folder: Path) -> list[Row]:
@@ -287,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fold-sample", type=int, default=100_000)
     parser.add_argument("--projector-sample", type=int, default=50_000)
     parser.add_argument("--skip", action="append", default=[],
-                        choices=("replay", "rebuild", "fold", "projector", "api"))
+                        choices=("replay", "ceiling", "rebuild", "fold", "projector", "api"))
     args = parser.parse_args(argv)
 
     folder, made = dataset(args.events, args.data_root)
@@ -297,7 +315,8 @@ def main(argv: list[str] | None = None) -> int:
                      "below in proportion"),
             Row("store: events made by the domain", made["head"], "positions",
                 note=f"made once in {made['seconds']:,.0f} s, kept in {folder}")]
-    steps = [("replay", lambda: replay_rows(folder)), ("rebuild", lambda: rebuild_rows(folder))]
+    steps = [("replay", lambda: replay_rows(folder)), ("ceiling", lambda: ceiling_rows(folder)),
+             ("rebuild", lambda: rebuild_rows(folder))]
     sample = max(args.fold_sample, args.projector_sample)
     events = _sample(folder, sample) if {"fold", "projector"} - set(args.skip) else []
     steps += [("fold", lambda: fold_rows(events[: args.fold_sample])),
