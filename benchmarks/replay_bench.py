@@ -238,6 +238,12 @@ def api_rows(folder: Path) -> list[Row]:
     a few reads, then the server's resident memory."""
     from infra.auth import admin_token_in, ensure_admin_token
 
+    if not (folder / "readmodels.sqlite").exists():
+        # A new store's read models were never built (--skip rebuild): serve would fold
+        # every event through its follower before it answers, for many minutes.
+        print("  no read models in the data folder yet: opsledger rebuild first ...",
+              flush=True)
+        _cli("rebuild", "--data-dir", str(folder))
     path, _ = ensure_admin_token(folder)
     token = admin_token_in(path) or ""
     port = _free_port()
