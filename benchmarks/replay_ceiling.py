@@ -83,8 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         events.close()
     print(f"replayed {stats.describe()} into nothing (head {head})")
-    print(f"time: {stats.split()}; the event log read by a child process "
-          f"({events.reader_cpu_seconds:.1f} CPU-s, peak {events.reader_rss_mb:.0f} MB)")
+    print(f"time: {stats.split()}; {events.cost()}")
     return 0
 
 

@@ -73,6 +73,11 @@ class ReadAhead:
         """The child's peak resident memory, once it has sent everything."""
         self.reader_cpu_seconds = 0.0
 
+    def cost(self) -> str:
+        """What the child cost, once it has sent everything, in the replay's words."""
+        return (f"the event log read by a child process ({self.reader_cpu_seconds:.1f} "
+                f"CPU-s, peak {self.reader_rss_mb:.0f} MB)")
+
     def __iter__(self) -> Generator[EventEnvelope, None, None]:
         try:
             while True:

@@ -90,8 +90,7 @@ def _reader_figures(events: object) -> str:
 
     if not isinstance(events, ReadAhead):
         return ""
-    return (f"; the event log read by a child process ({events.reader_cpu_seconds:.1f} "
-            f"CPU-s, peak {events.reader_rss_mb:.0f} MB)")
+    return f"; {events.cost()}"
 
 
 def _database_suffix(as_of: str | None, effective_at: str | None) -> str:
